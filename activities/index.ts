@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { PaymentMethod, PayoutMethod } from '../domain/methods';
+import * as repo from '../db/repositories';
+import type { MockGateway } from '../gateway/mock-gateway';
+
+/**
+ * Side effects of the order workflow. Activities run at least once, so each
+ * is idempotent: gateway calls carry the payment's transaction id or the
+ * withdrawal's id as idempotency key, and database writes are guarded by the
+ * state they expect.
+ */
+export interface ActivityDeps {
+  db: Knex;
+  gateway: MockGateway;
+  logger: Logger;
+}
+
+export interface PaymentToCreate {
+  id: string;
+  pesanan_id: string;
+  user_id: string;
+  transaction_id: string;
+  nomor_invoice: string;
+  jumlah: number;
+  biaya_platform: number;
+  biaya_gateway: number;
+  total_bayar: number;
+  metode_pembayaran: PaymentMethod;
+  channel: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface CreatedCharge {
+  payment_url: string;
+  payment_instructions: Record<string, unknown>;
+  gateway_reference: string;
+}
+
+export function createActivities({ db, gateway, logger }: ActivityDeps) {
+  return {
+    /** Opens the charge at the gateway and records the payment (status menunggu). */
+    async createPayment(p: PaymentToCreate): Promise<CreatedCharge> {
+      const charge = await gateway.createCharge({
+        transaction_id: p.transaction_id,
+        method: p.metode_pembayaran,
+        channel: p.channel,
+        gross_amount: p.total_bayar,
+        expires_at: p.expires_at,
+      });
+      await repo.insertPaymentIfAbsent(db, {
+        ...p,
+        payment_gateway: 'mock',
+        gateway_reference: charge.reference,
+        payment_url: charge.payment_url,
+        payment_instructions: charge.instructions,
+      });
+      logger.info({ pesanan_id: p.pesanan_id, transaction_id: p.transaction_id, method: p.metode_pembayaran }, 'payment created');
+      return { payment_url: charge.payment_url, payment_instructions: charge.instructions, gateway_reference: charge.reference };
+    },
+
+    /** Payment settled: records it, creates the held escrow and marks the order paid, atomically. */
+    async settlePayment(s: Parameters<typeof repo.settlePayment>[1]): Promise<void> {
+      await repo.settlePayment(db, s);
+      logger.info({ payment_id: s.payment_id, escrow_id: s.escrow.id, jumlah_ditahan: s.escrow.jumlah_ditahan }, 'payment settled; escrow held');
+    },
+
+    /** Payment failed or expired: records it and cancels the order. */
+    async closePayment(c: Parameters<typeof repo.closePayment>[1]): Promise<void> {
+      await repo.closePayment(db, c);
+      logger.info({ payment_id: c.payment_id, status: c.status }, 'payment closed');
+    },
+
+    async releaseEscrow(r: Parameters<typeof repo.releaseEscrow>[1]): Promise<void> {
+      await repo.releaseEscrow(db, r);
+      logger.info({ escrow_id: r.escrow_id, by: r.dirilis_oleh }, 'escrow released');
+    },
+
+    async createWithdrawal(w: repo.NewWithdrawal): Promise<void> {
+      await repo.insertWithdrawalIfAbsent(db, w);
+      logger.info({ withdrawal_id: w.id, escrow_id: w.escrow_id, jumlah_bersih: w.jumlah_bersih }, 'withdrawal requested');
+    },
+
+    /** Moves the money: the withdrawal id is the gateway's idempotency key, so a retry never pays twice. */
+    async payout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; nomor_rekening: string; nama_pemilik: string }) {
+      const result = await gateway.payout({
+        idempotency_key: p.withdrawal_id,
+        amount: p.amount,
+        method: p.method,
+        nomor_rekening: p.nomor_rekening,
+        nama_pemilik: p.nama_pemilik,
+      });
+      logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference }, 'payout sent');
+      return result;
+    },
+
+    async completeWithdrawal(c: Parameters<typeof repo.completeWithdrawal>[1]): Promise<void> {
+      await repo.completeWithdrawal(db, c);
+      logger.info({ withdrawal_id: c.withdrawal_id, escrow_id: c.escrow_id }, 'withdrawal completed; escrow completed');
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createActivities>;

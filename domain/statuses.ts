@@ -1,0 +1,89 @@
+/**
+ * Statuses of payments, escrows, withdrawals and orders (the seed's values),
+ * the transitions each allows, and the one mapping from gateway webhook
+ * statuses to payment statuses.
+ */
+export const PAYMENT_STATUSES = ['menunggu', 'berhasil', 'gagal', 'kadaluarsa'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export const ESCROW_STATUSES = ['held', 'released', 'disputed', 'partial_released', 'refunded', 'completed'] as const;
+export type EscrowStatus = (typeof ESCROW_STATUSES)[number];
+
+export const WITHDRAWAL_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+export type WithdrawalStatus = (typeof WITHDRAWAL_STATUSES)[number];
+
+export const ORDER_STATUSES = [
+  'menunggu_pembayaran',
+  'dibayar',
+  'dikerjakan',
+  'menunggu_review',
+  'selesai',
+  'dispute',
+  'dibatalkan',
+  'refunded',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const PAYMENT_TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  menunggu: ['berhasil', 'gagal', 'kadaluarsa'],
+  berhasil: [],
+  gagal: [],
+  kadaluarsa: [],
+};
+
+const ESCROW_TRANSITIONS: Record<EscrowStatus, readonly EscrowStatus[]> = {
+  held: ['released', 'disputed', 'refunded'],
+  disputed: ['released', 'partial_released', 'refunded'],
+  released: ['completed'],
+  partial_released: ['completed'],
+  refunded: [],
+  completed: [],
+};
+
+const WITHDRAWAL_TRANSITIONS: Record<WithdrawalStatus, readonly WithdrawalStatus[]> = {
+  pending: ['processing', 'completed', 'failed'],
+  processing: ['completed', 'failed'],
+  completed: [],
+  failed: [],
+};
+
+export function canTransitionPayment(from: PaymentStatus, to: PaymentStatus): boolean {
+  return PAYMENT_TRANSITIONS[from].includes(to);
+}
+export function canTransitionEscrow(from: EscrowStatus, to: EscrowStatus): boolean {
+  return ESCROW_TRANSITIONS[from].includes(to);
+}
+export function canTransitionWithdrawal(from: WithdrawalStatus, to: WithdrawalStatus): boolean {
+  return WITHDRAWAL_TRANSITIONS[from].includes(to);
+}
+
+/** Escrow statuses from which the freelancer may withdraw. */
+export const WITHDRAWABLE_ESCROW_STATUSES: readonly EscrowStatus[] = ['released', 'partial_released'];
+
+/** Gateway (Midtrans-style) transaction statuses accepted on the webhook. */
+export const GATEWAY_STATUSES = ['settlement', 'capture', 'deny', 'cancel', 'failure', 'expire', 'pending'] as const;
+export type GatewayStatus = (typeof GATEWAY_STATUSES)[number];
+
+const GATEWAY_TO_PAYMENT: Record<GatewayStatus, PaymentStatus | null> = {
+  settlement: 'berhasil',
+  capture: 'berhasil',
+  deny: 'gagal',
+  cancel: 'gagal',
+  failure: 'gagal',
+  expire: 'kadaluarsa',
+  pending: null, // no change
+};
+
+export function isGatewayStatus(value: unknown): value is GatewayStatus {
+  return typeof value === 'string' && (GATEWAY_STATUSES as readonly string[]).includes(value);
+}
+
+/** The payment status a gateway status moves a payment to; null means "no change". */
+export function paymentStatusForGateway(status: GatewayStatus): PaymentStatus | null {
+  return GATEWAY_TO_PAYMENT[status];
+}
+
+/** The order status that follows a final payment status. */
+export function orderStatusForPayment(status: PaymentStatus): OrderStatus {
+  return status === 'berhasil' ? 'dibayar' : status === 'menunggu' ? 'menunggu_pembayaran' : 'dibatalkan';
+}

@@ -1,0 +1,199 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { signWebhook } from '../domain/signature';
+import type { GatewayStatus } from '../domain/statuses';
+import type { PayoutMethod } from '../domain/methods';
+import { buildInstructions, ChargeRequest, digitsFrom, PaymentInstructions } from './instructions';
+
+/**
+ * The mock payment gateway. It keeps its own books (tables `mock_gateway_*`),
+ * treats the transaction id and the payout idempotency key as idempotency keys,
+ * and tells the service about payments only the way a real gateway does: a
+ * signed webhook to BACKEND_URL, retried with backoff while it fails.
+ */
+export interface MockGatewayOptions {
+  db: Knex;
+  /** Where the service listens; webhooks go to `${backendUrl}/api/payments/webhook`. */
+  backendUrl: string;
+  secret: string;
+  autoSuccess: boolean;
+  autoSuccessDelayMs: number;
+  logger: Logger;
+  /** Webhook delivery attempts and the first backoff delay (doubling). */
+  deliveryAttempts?: number;
+  deliveryBackoffMs?: number;
+}
+
+export interface Charge {
+  transaction_id: string;
+  reference: string;
+  method: string;
+  channel: string;
+  gross_amount: number;
+  payment_url: string;
+  instructions: PaymentInstructions;
+  expires_at: string;
+}
+
+export interface WebhookDelivery {
+  /** HTTP status the service finally answered, or 0 if it never answered. */
+  status: number;
+  body: unknown;
+  attempts: number;
+}
+
+export interface PayoutRequest {
+  idempotency_key: string;
+  amount: number;
+  method: PayoutMethod;
+  nomor_rekening: string;
+  nama_pemilik: string;
+}
+
+export interface PayoutResult {
+  reference: string;
+  bukti_transfer: string;
+  completed_at: string;
+}
+
+export class UnknownChargeError extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class MockGateway {
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: MockGatewayOptions) {
+    this.attempts = opts.deliveryAttempts ?? 6;
+    this.backoffMs = opts.deliveryBackoffMs ?? 250;
+  }
+
+  /** Creates (or, for a known transaction id, returns again) a charge. */
+  async createCharge(req: ChargeRequest): Promise<Charge> {
+    const existing = await this.getCharge(req.transaction_id);
+    if (existing) return existing;
+    const reference = `MOCK-${req.transaction_id.slice(4)}`;
+    const payment_url = `${this.opts.backendUrl}/mock-payment/${reference}`;
+    const instructions = buildInstructions(req, payment_url, reference);
+    await this.opts.db('mock_gateway_charges')
+      .insert({
+        transaction_id: req.transaction_id,
+        reference,
+        method: req.method,
+        channel: req.channel,
+        gross_amount: req.gross_amount,
+        instructions: JSON.stringify(instructions),
+        payment_url,
+        expires_at: req.expires_at,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict('transaction_id')
+      .ignore();
+    if (this.opts.autoSuccess) this.scheduleAutoSuccess(req.transaction_id);
+    return (await this.getCharge(req.transaction_id)) as Charge;
+  }
+
+  async getCharge(transactionId: string): Promise<Charge | undefined> {
+    return this.toCharge(await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).first());
+  }
+
+  async getChargeByReference(reference: string): Promise<Charge | undefined> {
+    return this.toCharge(await this.opts.db('mock_gateway_charges').where({ reference }).first());
+  }
+
+  private toCharge(row: Record<string, unknown> | undefined): Charge | undefined {
+    if (!row) return undefined;
+    return {
+      transaction_id: String(row.transaction_id),
+      reference: String(row.reference),
+      method: String(row.method),
+      channel: String(row.channel),
+      gross_amount: Number(row.gross_amount),
+      payment_url: String(row.payment_url),
+      instructions: JSON.parse(String(row.instructions)),
+      expires_at: String(row.expires_at),
+    };
+  }
+
+  private scheduleAutoSuccess(transactionId: string): void {
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      this.notify(transactionId, 'settlement').catch((err) =>
+        this.opts.logger.warn({ err: String(err), transactionId }, 'mock auto-success could not be delivered'),
+      );
+    }, this.opts.autoSuccessDelayMs);
+    timer.unref();
+    this.pending.add(timer);
+  }
+
+  /** Sends the signed webhook for a charge and waits until the service has processed it. */
+  async notify(transactionId: string, status: GatewayStatus): Promise<WebhookDelivery> {
+    const charge = await this.getCharge(transactionId);
+    if (!charge) throw new UnknownChargeError(`unknown transaction ${transactionId}`);
+    const fields = {
+      transaction_id: charge.transaction_id,
+      transaction_status: status,
+      gross_amount: String(charge.gross_amount),
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    };
+    const body = JSON.stringify({ ...fields, signature: signWebhook(fields, this.opts.secret) });
+    return this.deliver(body, transactionId);
+  }
+
+  private async deliver(body: string, transactionId: string): Promise<WebhookDelivery> {
+    const url = `${this.opts.backendUrl}/api/payments/webhook`;
+    let last: WebhookDelivery = { status: 0, body: null, attempts: 0 };
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      try {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const text = await res.text();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* keep text */
+        }
+        last = { status: res.status, body: parsed, attempts: attempt };
+        // 2xx: processed. 4xx (but 408/429): the service refused it for good; retrying cannot help.
+        if (res.status < 500 && res.status !== 408 && res.status !== 429) return last;
+      } catch (err) {
+        last = { status: 0, body: String(err), attempts: attempt };
+      }
+      this.opts.logger.warn({ transactionId, attempt, status: last.status }, 'webhook delivery failed; retrying');
+      if (attempt < this.attempts) await sleep(this.backoffMs * 2 ** (attempt - 1));
+    }
+    return last;
+  }
+
+  /** Pays out to a bank account or e-wallet; the same idempotency key returns the same payout. */
+  async payout(req: PayoutRequest): Promise<PayoutResult> {
+    const table = () => this.opts.db('mock_gateway_payouts');
+    const find = async () => table().where({ idempotency_key: req.idempotency_key }).first();
+    let row = await find();
+    if (!row) {
+      const reference = `TRF-${digitsFrom(req.idempotency_key, 12)}`;
+      await table()
+        .insert({
+          idempotency_key: req.idempotency_key,
+          reference,
+          amount: req.amount,
+          method: req.method,
+          account_last4: req.nomor_rekening.slice(-4),
+          bukti_transfer: `https://mock-bank.com/transfer/${reference}.pdf`,
+          created_at: new Date().toISOString(),
+        })
+        .onConflict('idempotency_key')
+        .ignore();
+      row = await find();
+    }
+    return { reference: row.reference, bukti_transfer: row.bukti_transfer, completed_at: row.created_at };
+  }
+
+  /** Cancels scheduled auto-success deliveries (on shutdown). */
+  close(): void {
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,22 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * The custom search attributes every order workflow keeps current, so the
+ * Temporal Web UI and `temporal workflow list --query 'EscrowStatus="held"'`
+ * can find any order by its business state. All are Keyword attributes.
+ */
+export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const TransactionIdKey = defineSearchAttributeKey('TransactionId', SearchAttributeType.KEYWORD);
+export const PaymentStatusKey = defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD);
+export const EscrowStatusKey = defineSearchAttributeKey('EscrowStatus', SearchAttributeType.KEYWORD);
+export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+export const WithdrawalStatusKey = defineSearchAttributeKey('WithdrawalStatus', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTE_NAMES = [
+  OrderIdKey.name,
+  TransactionIdKey.name,
+  PaymentStatusKey.name,
+  EscrowStatusKey.name,
+  OrderStatusKey.name,
+  WithdrawalStatusKey.name,
+] as const;
