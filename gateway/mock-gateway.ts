@@ -191,6 +191,11 @@ export class MockGateway {
     return { reference: row.reference, bukti_transfer: row.bukti_transfer, completed_at: row.created_at };
   }
 
+  /** Where webhooks go and checkout pages live; set once the service knows its own address. */
+  setBackendUrl(url: string): void {
+    this.opts.backendUrl = url.replace(/\/+$/, '');
+  }
+
   /** Cancels scheduled auto-success deliveries (on shutdown). */
   close(): void {
     for (const t of this.pending) clearTimeout(t);

@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * One error shape for every answer that is not a success:
+ * `{ success: false, error: { code, message, details? } }` with the right
+ * HTTP status. Nothing internal (stack, SQL, configuration) ever leaves.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, field?: string) =>
+  new HttpError(400, 'VALIDATION_ERROR', message, field ? { field } : undefined);
+export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`);
+export const forbidden = (message: string) => new HttpError(403, 'FORBIDDEN', message);
+export const conflict = (message: string, details?: Record<string, unknown>) => new HttpError(409, 'INVALID_TRANSITION', message, details);
+
+export function sendError(res: Response, err: HttpError): void {
+  res.status(err.status).json({
+    success: false,
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  });
+}
+
+/** Wraps an async handler so a rejection reaches the error middleware. */
+export const asyncHandler =
+  (fn: (req: Request, res: Response) => Promise<unknown>): RequestHandler =>
+  (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (err instanceof HttpError) return sendError(res, err);
+    // body-parser: malformed JSON, oversize body, wrong charset
+    if (err && typeof err === 'object' && 'type' in err) {
+      const type = (err as { type: string }).type;
+      if (type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON'));
+      if (type === 'entity.too.large') return sendError(res, new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
+      if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status < 500) {
+        return sendError(res, new HttpError((err as { status: number }).status, 'BAD_REQUEST', 'request could not be read'));
+      }
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));
+  };
+}

@@ -1,0 +1,82 @@
+import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../db/repositories';
+
+/**
+ * Response bodies: the seed's field names first, then the additive fields.
+ */
+export function orderView(o: OrderRecord) {
+  return {
+    id: o.id,
+    client_id: o.client_id,
+    freelancer_id: o.freelancer_id,
+    judul: o.judul,
+    harga: o.harga,
+    status: o.status,
+    payment_id: o.pembayaran_id,
+    escrow_id: o.escrow_id,
+    withdrawal_id: o.pencairan_id,
+    workflow_id: `order-${o.id}`,
+    created_at: o.created_at,
+    updated_at: o.updated_at,
+  };
+}
+
+export function paymentView(p: PaymentRecord, escrowId: string | null) {
+  return {
+    id: p.id,
+    transaction_id: p.transaction_id,
+    jumlah: p.jumlah,
+    total_bayar: p.total_bayar,
+    status: p.status,
+    metode_pembayaran: p.metode_pembayaran,
+    payment_gateway: p.payment_gateway,
+    nomor_invoice: p.nomor_invoice,
+    dibayar_pada: p.dibayar_pada,
+    pesanan_id: p.pesanan_id,
+    user_id: p.user_id,
+    channel: p.channel,
+    biaya_platform: p.biaya_platform,
+    biaya_gateway: p.biaya_gateway,
+    payment_url: p.payment_url,
+    payment_instructions: p.payment_instructions,
+    expires_at: p.expires_at,
+    created_at: p.created_at,
+    escrow_id: escrowId,
+  };
+}
+
+export function escrowView(e: EscrowRecord, withdrawalId: string | null) {
+  return {
+    id: e.id,
+    pembayaran_id: e.pembayaran_id,
+    pesanan_id: e.pesanan_id,
+    jumlah_ditahan: e.jumlah_ditahan,
+    status: e.status,
+    ditahan_pada: e.ditahan_pada,
+    akan_dirilis_pada: e.akan_dirilis_pada,
+    biaya_platform: e.biaya_platform,
+    jumlah_bersih: e.jumlah_bersih,
+    client_id: e.client_id,
+    freelancer_id: e.freelancer_id,
+    dirilis_pada: e.dirilis_pada,
+    dirilis_oleh: e.dirilis_oleh,
+    withdrawal_id: withdrawalId,
+  };
+}
+
+export function withdrawalView(w: WithdrawalRecord) {
+  return {
+    id: w.id,
+    escrow_id: w.escrow_id,
+    freelancer_id: w.freelancer_id,
+    jumlah: w.jumlah,
+    jumlah_bersih: w.jumlah_bersih,
+    status: w.status,
+    bukti_transfer: w.bukti_transfer,
+    biaya_platform: w.biaya_platform,
+    metode_pencairan: w.metode_pencairan,
+    nomor_rekening: `****${w.nomor_rekening.slice(-4)}`,
+    nama_pemilik: w.nama_pemilik,
+    dicairkan_pada: w.dicairkan_pada,
+    created_at: w.created_at,
+  };
+}

@@ -1,0 +1,124 @@
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import pino, { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { OrderWorkflows } from '../api/workflow-calls';
+import { Config } from '../domain/config';
+import { createDb } from '../db/connection';
+import { MockGateway } from '../gateway/mock-gateway';
+import { createMockGatewayRouter } from '../gateway/router';
+import { migrateLatest } from '../migrations';
+import { createOrderWorker, ensureSearchAttributes, temporalAddress } from '../worker/worker';
+
+/**
+ * Composition: builds the database, gateway, worker and API from the
+ * configuration. The entry points (start, api, worker) and the tests use it.
+ */
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'skillconnect-payments' },
+    redact: { paths: ['*.signature', '*.nomor_rekening', '*.authorization', '*.secret', '*.password'], censor: '[redacted]' },
+  });
+}
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Knex> {
+  const db = await createDb(config.db);
+  const applied = await migrateLatest(db);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  return db;
+}
+
+export function createGateway(config: Config, db: Knex, logger: Logger): MockGateway {
+  return new MockGateway({
+    db,
+    backendUrl: config.backendUrl,
+    secret: config.mock.secret,
+    autoSuccess: config.mock.autoSuccess,
+    autoSuccessDelayMs: config.mock.autoSuccessDelayMs,
+    logger: logger.child({ component: 'mock-gateway' }),
+  });
+}
+
+export interface RunningApi {
+  server: http.Server;
+  url: string;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, db: Knex, gateway: MockGateway | null, logger: Logger, port = config.port): Promise<RunningApi> {
+  const connection = await Connection.connect({ address: temporalAddress(config) });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({
+    db,
+    config,
+    logger: logger.child({ component: 'api' }),
+    workflows: new OrderWorkflows(client, config.temporal.taskQueue),
+    temporalHealth: async () => {
+      await connection.withDeadline(Date.now() + 3000, () => connection.workflowService.getSystemInfo({}));
+    },
+    extraRouters: gateway && !config.isProduction ? [createMockGatewayRouter(gateway)] : [],
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  const actualPort = (server.address() as { port: number }).port;
+  return {
+    server,
+    url: `http://localhost:${actualPort}`,
+    connection,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await connection.close();
+    },
+  };
+}
+
+let runtimeInstalled = false;
+/** The worker's runtime, installed once; the entry points handle signals themselves. */
+export function installRuntime(config: Config): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel === 'silent' ? 'ERROR' : 'WARN'),
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: Config, db: Knex, gateway: MockGateway, logger: Logger): Promise<RunningWorker> {
+  installRuntime(config);
+  const address = temporalAddress(config);
+  const admin = await Connection.connect({ address });
+  try {
+    await ensureSearchAttributes(admin, config.temporal.namespace);
+  } finally {
+    await admin.close();
+  }
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createOrderWorker({ config, db, gateway, logger: logger.child({ component: 'worker' }), connection });
+  const done = worker.run();
+  return {
+    worker,
+    done,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch((err) => logger.error({ err: String(err) }, 'worker stopped with an error'));
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../domain/config';
+import { createActivities } from '../activities';
+import { MockGateway } from '../gateway/mock-gateway';
+import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
+import { temporal } from '@temporalio/proto';
+
+/** The order worker: registers orderWorkflow and its activities on the task queue. */
+export interface WorkerDeps {
+  config: Config;
+  db: Knex;
+  gateway: MockGateway;
+  logger: Logger;
+  connection: NativeConnection;
+}
+
+export async function createOrderWorker({ config, db, gateway, logger, connection }: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db, gateway, logger }),
+  });
+}
+
+/**
+ * Registers the product's Keyword search attributes on the namespace, for a
+ * cluster that did not get them at start (`temporal server start-dev` gets
+ * them through --search-attribute). Attributes already there are left alone.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !(name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+  for (const name of missing) searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+}
+
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
+}
