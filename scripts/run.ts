@@ -18,12 +18,16 @@ export function configOrExit(): Config {
 
 export function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
+  let firstAt = 0;
   const handler = (signal: string) => {
     if (stopping) {
+      // Ctrl-C reaches us twice (from the terminal's process group and relayed by tsx): ignore the echo.
+      if (Date.now() - firstAt < 1500) return;
       console.error(`${signal} again: exiting now`);
       process.exit(130);
     }
     stopping = true;
+    firstAt = Date.now();
     console.log(`\n${signal} received: shutting down...`);
     const force = setTimeout(() => {
       console.error('shutdown took too long; exiting');

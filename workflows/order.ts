@@ -208,9 +208,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       validator: (req) => {
         if (req.user_id !== input.client_id) reject(ERROR_TYPES.forbidden, 'only the order\'s client may release its escrow');
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
-        if (state.escrow.status !== 'held' || releaseRequest) {
-          reject(ERROR_TYPES.invalidTransition, `escrow is ${releaseRequest ? 'already being released' : state.escrow.status}; only a held escrow can be released`);
+        if (state.escrow.status !== 'held') {
+          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be released`);
         }
+        if (releaseRequest) reject(ERROR_TYPES.invalidTransition, 'escrow is already being released');
       },
     },
   );

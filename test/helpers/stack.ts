@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { Config, loadConfig } from '../../domain/config';
+import { createDb } from '../../db/connection';
+import { migrateLatest, migrateRollbackAll } from '../../migrations';
+import { MockGateway } from '../../gateway/mock-gateway';
+import { RunningApi, RunningWorker, createGateway, createLogger, startApi, startWorker } from '../../scripts/compose';
+import { DevServer, freePort, startDevServer } from '../../scripts/temporal-binaries';
+
+/**
+ * The whole service for API tests: a real Temporal dev server (in memory, on
+ * a free port), the real database (MySQL when DB_HOST is set, otherwise a
+ * fresh SQLite file), migrations, the worker and the API on a free port.
+ */
+export interface Stack {
+  config: Config;
+  db: Knex;
+  gateway: MockGateway;
+  temporal: DevServer;
+  worker: RunningWorker;
+  api: RunningApi;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string | undefined> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skillconnect-test-'));
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    DB_NAME: process.env.DB_HOST ? (process.env.DB_NAME ?? 'skillconnect_test') : undefined,
+    DB_FILE: path.join(tmp, 'payments.sqlite'),
+    DATA_DIR: tmp,
+    TEMPORAL_TASK_QUEUE: `api-test-${process.pid}-${Date.now()}`,
+    ...overrides,
+  };
+}
+
+export async function freshDb(config: Config): Promise<Knex> {
+  const db = await createDb(config.db);
+  await migrateRollbackAll(db);
+  await migrateLatest(db);
+  return db;
+}
+
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const temporalPort = await freePort();
+  const temporal = await startDevServer({ port: temporalPort, headless: true });
+  const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: temporal.address, ...overrides }));
+  const logger = createLogger(config);
+  const db = await freshDb(config);
+  const gateway = createGateway(config, db, logger);
+  const worker = await startWorker(config, db, gateway, logger);
+  const api = await startApi(config, db, gateway, logger, 0);
+  gateway.setBackendUrl(api.url);
+  return {
+    config,
+    db,
+    gateway,
+    temporal,
+    worker,
+    api,
+    url: api.url,
+    async stop() {
+      gateway.close();
+      await api.close();
+      await worker.close();
+      await db.destroy();
+      await temporal.stop();
+    },
+  };
+}
+
+export function dbLabel(): string {
+  return process.env.DB_HOST ? `MySQL ${process.env.DB_HOST}` : 'SQLite';
+}

@@ -1,0 +1,113 @@
+import { ConfigError, DEV_MOCK_SECRET, loadConfig } from '../../domain/config';
+
+const CWD = '/srv/app';
+
+/** Expects loadConfig(env) to throw a ConfigError whose message names `variable`. */
+function expectConfigError(env: Record<string, string | undefined>, variable: string): void {
+  let caught: unknown;
+  try {
+    loadConfig(env, CWD);
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  expect((caught as Error).name).toBe('ConfigError');
+  expect((caught as Error).message).toContain(`Invalid configuration: ${variable} `);
+}
+
+describe('loadConfig defaults', () => {
+  const cfg = loadConfig({}, CWD);
+
+  test('port, backend url, environment', () => {
+    expect(cfg.port).toBe(5001);
+    expect(cfg.backendUrl).toBe('http://localhost:5001');
+    expect(cfg.nodeEnv).toBe('development');
+    expect(cfg.isProduction).toBe(false);
+    expect(cfg.logLevel).toBe('info');
+  });
+
+  test('SQLite under <cwd>/.data', () => {
+    expect(cfg.dataDir).toBe('/srv/app/.data');
+    expect(cfg.db).toEqual({ client: 'better-sqlite3', filename: '/srv/app/.data/payments.sqlite' });
+  });
+
+  test('durations: payment expiry 24h, escrow auto-release 7d', () => {
+    expect(cfg.paymentExpiry).toBe('24h');
+    expect(cfg.paymentExpiryMs).toBe(86_400_000);
+    expect(cfg.escrowAutoReleaseAfter).toBe('7d');
+    expect(cfg.escrowAutoReleaseMs).toBe(604_800_000);
+  });
+
+  test('mock gateway and temporal defaults', () => {
+    expect(cfg.mock).toEqual({ autoSuccess: false, autoWithdrawal: true, secret: DEV_MOCK_SECRET, autoSuccessDelayMs: 3000 });
+    expect(DEV_MOCK_SECRET).toBe('mock-secret');
+    expect(cfg.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'skillconnect-payments', port: 7233, uiPort: 8233 });
+  });
+});
+
+describe('loadConfig overrides', () => {
+  test('DB_HOST selects mysql2 with DB_PORT/DB_NAME/DB_USER/DB_PASSWORD', () => {
+    const cfg = loadConfig({ DB_HOST: 'db.internal', DB_PORT: '3307', DB_NAME: 'payments', DB_USER: 'svc', DB_PASSWORD: 's3cret' }, CWD);
+    expect(cfg.db).toEqual({ client: 'mysql2', host: 'db.internal', port: 3307, database: 'payments', user: 'svc', password: 's3cret' });
+  });
+
+  test('DB_HOST alone uses the mysql defaults', () => {
+    expect(loadConfig({ DB_HOST: 'localhost' }, CWD).db).toEqual({
+      client: 'mysql2',
+      host: 'localhost',
+      port: 3306,
+      database: 'skillconnect_payments',
+      user: 'root',
+      password: '',
+    });
+  });
+
+  test('empty or blank DB_HOST means SQLite', () => {
+    expect(loadConfig({ DB_HOST: '' }, CWD).db.client).toBe('better-sqlite3');
+    expect(loadConfig({ DB_HOST: '   ', DB_FILE: '/tmp/x.sqlite' }, CWD).db).toEqual({ client: 'better-sqlite3', filename: '/tmp/x.sqlite' });
+  });
+
+  test('PORT feeds the default BACKEND_URL; BACKEND_URL drops trailing slashes', () => {
+    expect(loadConfig({ PORT: '8080' }, CWD).backendUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ BACKEND_URL: 'https://pay.example.com//' }, CWD).backendUrl).toBe('https://pay.example.com');
+  });
+
+  test('durations and booleans are parsed', () => {
+    const cfg = loadConfig({ PAYMENT_EXPIRY: '30m', ESCROW_AUTO_RELEASE_AFTER: '5s', MOCK_AUTO_SUCCESS: 'YES', MOCK_AUTO_WITHDRAWAL: 'off' }, CWD);
+    expect(cfg.paymentExpiryMs).toBe(1_800_000);
+    expect(cfg.escrowAutoReleaseMs).toBe(5_000);
+    expect(cfg.mock.autoSuccess).toBe(true);
+    expect(cfg.mock.autoWithdrawal).toBe(false);
+  });
+
+  test('production with a secret', () => {
+    const cfg = loadConfig({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'prod-secret' }, CWD);
+    expect(cfg.isProduction).toBe(true);
+    expect(cfg.mock.secret).toBe('prod-secret');
+  });
+});
+
+describe('loadConfig errors name the variable', () => {
+  test.each([
+    ['PORT', 'abc'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['DB_PORT', '0'],
+    ['PAYMENT_EXPIRY', 'tomorrow'],
+    ['PAYMENT_EXPIRY', '0s'],
+    ['ESCROW_AUTO_RELEASE_AFTER', '7'],
+    ['MOCK_AUTO_SUCCESS', 'maybe'],
+    ['BACKEND_URL', 'not a url'],
+    ['BACKEND_URL', 'ftp://example.com'],
+  ])('%s=%p', (variable, value) => {
+    const env: Record<string, string> = { [variable]: value };
+    if (variable === 'DB_PORT') env.DB_HOST = 'db';
+    expectConfigError(env, variable);
+  });
+
+  test('NODE_ENV=production without MOCK_PAYMENT_SECRET', () => {
+    expectConfigError({ NODE_ENV: 'production' }, 'MOCK_PAYMENT_SECRET');
+    expectConfigError({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: '  ' }, 'MOCK_PAYMENT_SECRET');
+  });
+});

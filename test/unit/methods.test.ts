@@ -1,0 +1,70 @@
+import { E_WALLETS, VA_BANKS, channelsFor, isPaymentMethod, isPayoutMethod, resolveChannel } from '../../domain/methods';
+
+describe('resolveChannel', () => {
+  test('channels are case-insensitive and trimmed', () => {
+    expect(resolveChannel('virtual_account', 'BCA')).toEqual({ channel: 'bca' });
+    expect(resolveChannel('virtual_account', ' Mandiri ')).toEqual({ channel: 'mandiri' });
+    expect(resolveChannel('e_wallet', 'GoPay')).toEqual({ channel: 'gopay' });
+  });
+
+  test('every VA bank and e-wallet resolves to itself', () => {
+    for (const bank of VA_BANKS) expect(resolveChannel('virtual_account', bank)).toEqual({ channel: bank });
+    for (const wallet of E_WALLETS) expect(resolveChannel('e_wallet', wallet)).toEqual({ channel: wallet });
+  });
+
+  test.each([
+    ['virtual_account', 'channel is required for virtual_account: one of bca, bni, mandiri, bri, permata'],
+    ['e_wallet', 'channel is required for e_wallet: one of gopay, ovo, dana, linkaja'],
+  ] as const)('%s requires a channel', (method, message) => {
+    expect(resolveChannel(method, undefined)).toEqual({ error: message });
+    expect(resolveChannel(method, '')).toEqual({ error: message });
+  });
+
+  test('methods with an implicit channel default to it', () => {
+    expect(resolveChannel('qris', undefined)).toEqual({ channel: 'qris' });
+    expect(resolveChannel('qris', '')).toEqual({ channel: 'qris' });
+    expect(resolveChannel('transfer_bank', undefined)).toEqual({ channel: 'transfer_bank' });
+    expect(resolveChannel('kartu_kredit', undefined)).toEqual({ channel: 'kartu_kredit' });
+    expect(resolveChannel('kartu_kredit', 'VISA')).toEqual({ channel: 'visa' });
+  });
+
+  test('e_wallet with a bank channel names the valid wallets', () => {
+    expect(resolveChannel('e_wallet', 'bca')).toEqual({
+      error: 'channel "bca" is not valid for e_wallet: one of gopay, ovo, dana, linkaja',
+    });
+  });
+
+  test('virtual_account with a wallet channel names the valid banks', () => {
+    expect(resolveChannel('virtual_account', 'GOPAY')).toEqual({
+      error: 'channel "GOPAY" is not valid for virtual_account: one of bca, bni, mandiri, bri, permata',
+    });
+  });
+
+  test('qris rejects any other channel', () => {
+    expect(resolveChannel('qris', 'bca')).toEqual({ error: 'channel "bca" is not valid for qris: one of qris' });
+  });
+
+  test('channelsFor lists each method\'s channels', () => {
+    expect(channelsFor('virtual_account')).toEqual(['bca', 'bni', 'mandiri', 'bri', 'permata']);
+    expect(channelsFor('qris')).toEqual(['qris']);
+  });
+});
+
+describe('isPaymentMethod / isPayoutMethod', () => {
+  test('isPaymentMethod', () => {
+    for (const m of ['qris', 'virtual_account', 'e_wallet', 'transfer_bank', 'kartu_kredit']) expect(isPaymentMethod(m)).toBe(true);
+    expect(isPaymentMethod('QRIS')).toBe(false);
+    expect(isPaymentMethod('cash')).toBe(false);
+    expect(isPaymentMethod(undefined)).toBe(false);
+    expect(isPaymentMethod(0)).toBe(false);
+  });
+
+  test('isPayoutMethod accepts only transfer_bank and e_wallet', () => {
+    expect(isPayoutMethod('transfer_bank')).toBe(true);
+    expect(isPayoutMethod('e_wallet')).toBe(true);
+    expect(isPayoutMethod('qris')).toBe(false);
+    expect(isPayoutMethod('kartu_kredit')).toBe(false);
+    expect(isPayoutMethod('virtual_account')).toBe(false);
+    expect(isPayoutMethod(null)).toBe(false);
+  });
+});

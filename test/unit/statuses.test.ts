@@ -1,0 +1,98 @@
+import {
+  GATEWAY_STATUSES,
+  WITHDRAWABLE_ESCROW_STATUSES,
+  canTransitionEscrow,
+  canTransitionPayment,
+  canTransitionWithdrawal,
+  isGatewayStatus,
+  orderStatusForPayment,
+  paymentStatusForGateway,
+} from '../../domain/statuses';
+
+describe('gateway -> payment status mapping', () => {
+  test.each([
+    ['settlement', 'berhasil'],
+    ['capture', 'berhasil'],
+    ['deny', 'gagal'],
+    ['cancel', 'gagal'],
+    ['failure', 'gagal'],
+    ['expire', 'kadaluarsa'],
+    ['pending', null],
+  ] as const)('%s -> %p', (gateway, payment) => {
+    expect(paymentStatusForGateway(gateway)).toBe(payment);
+  });
+
+  test('the mapping covers exactly the seven gateway statuses', () => {
+    expect([...GATEWAY_STATUSES].sort()).toEqual(['cancel', 'capture', 'deny', 'expire', 'failure', 'pending', 'settlement']);
+  });
+
+  test('isGatewayStatus accepts known statuses only (case-sensitive, strings only)', () => {
+    for (const s of GATEWAY_STATUSES) expect(isGatewayStatus(s)).toBe(true);
+    expect(isGatewayStatus('SETTLEMENT')).toBe(false);
+    expect(isGatewayStatus('refund')).toBe(false);
+    expect(isGatewayStatus('')).toBe(false);
+    expect(isGatewayStatus(undefined)).toBe(false);
+    expect(isGatewayStatus(1)).toBe(false);
+    expect(isGatewayStatus(['settlement'])).toBe(false);
+  });
+});
+
+describe('payment transitions', () => {
+  test('menunggu may move to each final status', () => {
+    expect(canTransitionPayment('menunggu', 'berhasil')).toBe(true);
+    expect(canTransitionPayment('menunggu', 'gagal')).toBe(true);
+    expect(canTransitionPayment('menunggu', 'kadaluarsa')).toBe(true);
+  });
+
+  test('final statuses are final', () => {
+    expect(canTransitionPayment('berhasil', 'gagal')).toBe(false);
+    expect(canTransitionPayment('berhasil', 'menunggu')).toBe(false);
+    expect(canTransitionPayment('kadaluarsa', 'berhasil')).toBe(false);
+    expect(canTransitionPayment('gagal', 'berhasil')).toBe(false);
+    expect(canTransitionPayment('menunggu', 'menunggu')).toBe(false);
+  });
+});
+
+describe('escrow transitions', () => {
+  test('allowed', () => {
+    expect(canTransitionEscrow('held', 'released')).toBe(true);
+    expect(canTransitionEscrow('held', 'disputed')).toBe(true);
+    expect(canTransitionEscrow('held', 'refunded')).toBe(true);
+    expect(canTransitionEscrow('disputed', 'partial_released')).toBe(true);
+    expect(canTransitionEscrow('released', 'completed')).toBe(true);
+  });
+
+  test('forbidden', () => {
+    expect(canTransitionEscrow('released', 'held')).toBe(false);
+    expect(canTransitionEscrow('held', 'partial_released')).toBe(false);
+    expect(canTransitionEscrow('held', 'completed')).toBe(false);
+    expect(canTransitionEscrow('refunded', 'released')).toBe(false);
+    expect(canTransitionEscrow('completed', 'held')).toBe(false);
+  });
+
+  test('withdrawable escrow statuses are released and partial_released', () => {
+    expect([...WITHDRAWABLE_ESCROW_STATUSES].sort()).toEqual(['partial_released', 'released']);
+  });
+});
+
+describe('withdrawal transitions', () => {
+  test('allowed and forbidden', () => {
+    expect(canTransitionWithdrawal('pending', 'processing')).toBe(true);
+    expect(canTransitionWithdrawal('processing', 'completed')).toBe(true);
+    expect(canTransitionWithdrawal('processing', 'failed')).toBe(true);
+    expect(canTransitionWithdrawal('completed', 'failed')).toBe(false);
+    expect(canTransitionWithdrawal('failed', 'pending')).toBe(false);
+    expect(canTransitionWithdrawal('processing', 'pending')).toBe(false);
+  });
+});
+
+describe('orderStatusForPayment', () => {
+  test.each([
+    ['berhasil', 'dibayar'],
+    ['menunggu', 'menunggu_pembayaran'],
+    ['gagal', 'dibatalkan'],
+    ['kadaluarsa', 'dibatalkan'],
+  ] as const)('%s -> %s', (payment, order) => {
+    expect(orderStatusForPayment(payment)).toBe(order);
+  });
+});
