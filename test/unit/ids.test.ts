@@ -55,6 +55,14 @@ describe('invoiceNumber', () => {
     expect(inv).toMatch(INVOICE_NUMBER_PATTERN);
   });
 
+  test('reads the UTC fields, not the local-time ones (independent of the machine TZ)', () => {
+    const d = new Date('2025-01-31T23:30:00Z');
+    // Simulate a machine east of UTC, where the local date is already 1 February.
+    d.getMonth = () => 1;
+    d.getFullYear = () => 2099;
+    expect(invoiceNumber(d, seq(0))).toBe('INV/2025/01/AAAAAA');
+  });
+
   test('a non-UTC offset is converted to UTC first', () => {
     // 2025-03-01 01:00 in Jakarta (+07:00) is still February in UTC
     expect(invoiceNumber(new Date('2025-03-01T01:00:00+07:00'), seq(0))).toBe('INV/2025/02/AAAAAA');

@@ -6,24 +6,33 @@ describe('percentOf (half-up, integer arithmetic)', () => {
     expect(GATEWAY_FEE_PERCENT).toBe(1);
   });
 
-  test.each([
-    [10, 5, 1], // 0.5 rounds up
-    [9, 5, 0], // 0.45 rounds down
-    [50, 1, 1], // 0.5 rounds up
-    [49, 1, 0], // 0.49 rounds down
-    [30, 5, 2], // 1.5 rounds up
-    [10_000_001, 5, 500_000], // 500000.05 rounds down
-    [10_000_010, 5, 500_001], // 500000.5 rounds up
-    [100_000_000, 5, 5_000_000],
-    [100_000_000, 1, 1_000_000],
-    [0, 5, 0],
-  ])('%p at %p%% = %p', (amount, percent, expected) => {
-    expect(percentOf(amount, percent)).toBe(expected);
+  test('rounds exact halves up and anything below a half down', () => {
+    const cases: Array<[number, number, number]> = [
+      [10, 5, 1], // 0.5 -> 1
+      [9, 5, 0], // 0.45 -> 0
+      [50, 1, 1], // 0.5 -> 1
+      [49, 1, 0], // 0.49 -> 0
+      [30, 5, 2], // 1.5 -> 2
+      [29, 5, 1], // 1.45 -> 1
+      [0, 5, 0],
+    ];
+    for (const [amount, percent, expected] of cases) {
+      expect({ amount, percent, result: percentOf(amount, percent) }).toEqual({ amount, percent, result: expected });
+    }
   });
 
-  test.each([[-1], [10.5], [NaN], [Infinity], [Number.MAX_SAFE_INTEGER + 1]])('rejects amount %p with RangeError', (amount) => {
-    expect(() => percentOf(amount, 5)).toThrow(RangeError);
-    expect(() => percentOf(amount, 5)).toThrow('amount must be a non-negative whole number of rupiah');
+  test('large amounts: 10_000_001 -> 500000 (.05 down), 10_000_010 -> 500001 (.5 up), 100_000_000 exact', () => {
+    expect(percentOf(10_000_001, 5)).toBe(500_000);
+    expect(percentOf(10_000_010, 5)).toBe(500_001);
+    expect(percentOf(100_000_000, 5)).toBe(5_000_000);
+    expect(percentOf(100_000_000, 1)).toBe(1_000_000);
+  });
+
+  test('rejects negative, fractional, NaN, infinite and unsafe amounts with RangeError', () => {
+    for (const amount of [-1, 10.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 1]) {
+      expect(() => percentOf(amount, 5)).toThrow(RangeError);
+      expect(() => percentOf(amount, 5)).toThrow('amount must be a non-negative whole number of rupiah');
+    }
   });
 });
 
@@ -44,8 +53,8 @@ describe('paymentFees', () => {
     expect(paymentFees(100_000_000)).toEqual({ jumlah: 100_000_000, biaya_platform: 5_000_000, biaya_gateway: 1_000_000, total_bayar: 106_000_000 });
   });
 
-  test.each([[-250_000], [1000.5], [NaN]])('rejects %p with RangeError', (amount) => {
-    expect(() => paymentFees(amount)).toThrow(RangeError);
+  test('rejects negative, fractional and NaN jumlah with RangeError', () => {
+    for (const amount of [-250_000, 1000.5, NaN]) expect(() => paymentFees(amount)).toThrow(RangeError);
   });
 });
 
@@ -63,7 +72,7 @@ describe('payoutAmounts', () => {
     expect(payoutAmounts(10_000_001).jumlah_bersih).toBe(9_500_001);
   });
 
-  test.each([[-1], [0.1], [NaN]])('rejects %p with RangeError', (amount) => {
-    expect(() => payoutAmounts(amount)).toThrow(RangeError);
+  test('rejects negative, fractional and NaN jumlah with RangeError', () => {
+    for (const amount of [-1, 0.1, NaN]) expect(() => payoutAmounts(amount)).toThrow(RangeError);
   });
 });

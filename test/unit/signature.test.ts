@@ -51,29 +51,36 @@ describe('verifyWebhookSignature', () => {
     expect(verifyWebhookSignature(FIELDS, reference(FIELDS, 'wrong'), SECRET)).toBe(false);
   });
 
-  test.each([
-    ['gross_amount', { gross_amount: '1' }],
-    ['transaction_status', { transaction_status: 'deny' }],
-    ['timestamp', { timestamp: 1738366201 }],
-    ['transaction_id', { transaction_id: 'PAY-1738366200123-ABC018' }],
-  ])('rejects when %s was tampered with', (_name, change) => {
-    expect(verifyWebhookSignature({ ...FIELDS, ...change }, good, SECRET)).toBe(false);
+  test('rejects a tampered amount', () => {
+    expect(verifyWebhookSignature({ ...FIELDS, gross_amount: '1' }, good, SECRET)).toBe(false);
   });
 
-  test.each([
-    ['undefined', undefined],
-    ['null', null],
-    ['a number', 12345],
-    ['a Buffer', Buffer.from(good, 'hex')],
-    ['empty string', ''],
-    ['too short (63 chars)', good.slice(0, 63)],
-    ['too short (62 chars, even)', good.slice(0, 62)],
-    ['too long (66 chars)', good + 'ab'],
-    ['non-hex characters', 'z' + good.slice(1)],
-    ['surrounding whitespace', ` ${good} `],
-    ['base64 of the same bytes', Buffer.from(good, 'hex').toString('base64')],
-  ])('rejects %s', (_name, sig) => {
-    expect(verifyWebhookSignature(FIELDS, sig, SECRET)).toBe(false);
+  test('rejects a tampered status', () => {
+    expect(verifyWebhookSignature({ ...FIELDS, transaction_status: 'deny' }, good, SECRET)).toBe(false);
+  });
+
+  test('rejects a tampered timestamp or transaction id', () => {
+    expect(verifyWebhookSignature({ ...FIELDS, timestamp: 1738366201 }, good, SECRET)).toBe(false);
+    expect(verifyWebhookSignature({ ...FIELDS, transaction_id: 'PAY-1738366200123-ABC018' }, good, SECRET)).toBe(false);
+  });
+
+  test('rejects a missing or non-string signature', () => {
+    for (const sig of [undefined, null, 12345, Buffer.from(good, 'hex'), [good], { signature: good }]) {
+      expect(verifyWebhookSignature(FIELDS, sig, SECRET)).toBe(false);
+    }
+  });
+
+  test('rejects wrong lengths', () => {
+    for (const sig of ['', good.slice(0, 63), good.slice(0, 62), good + 'ab', good + good]) {
+      expect({ sig, ok: verifyWebhookSignature(FIELDS, sig, SECRET) }).toEqual({ sig, ok: false });
+    }
+  });
+
+  test('rejects non-hex encodings of the right bytes', () => {
+    const bytes = Buffer.from(good, 'hex');
+    for (const sig of ['z' + good.slice(1), ` ${good} `, bytes.toString('base64'), `0x${good.slice(2)}`]) {
+      expect({ sig, ok: verifyWebhookSignature(FIELDS, sig, SECRET) }).toEqual({ sig, ok: false });
+    }
   });
 
   test('rejects a single flipped hex digit', () => {

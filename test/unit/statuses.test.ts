@@ -1,5 +1,6 @@
 import {
   GATEWAY_STATUSES,
+  PAYMENT_STATUSES,
   WITHDRAWABLE_ESCROW_STATUSES,
   canTransitionEscrow,
   canTransitionPayment,
@@ -10,16 +11,17 @@ import {
 } from '../../domain/statuses';
 
 describe('gateway -> payment status mapping', () => {
-  test.each([
-    ['settlement', 'berhasil'],
-    ['capture', 'berhasil'],
-    ['deny', 'gagal'],
-    ['cancel', 'gagal'],
-    ['failure', 'gagal'],
-    ['expire', 'kadaluarsa'],
-    ['pending', null],
-  ] as const)('%s -> %p', (gateway, payment) => {
-    expect(paymentStatusForGateway(gateway)).toBe(payment);
+  test('maps exactly: settlement/capture->berhasil, deny/cancel/failure->gagal, expire->kadaluarsa, pending->null', () => {
+    const mapping = Object.fromEntries(GATEWAY_STATUSES.map((s) => [s, paymentStatusForGateway(s)]));
+    expect(mapping).toEqual({
+      settlement: 'berhasil',
+      capture: 'berhasil',
+      deny: 'gagal',
+      cancel: 'gagal',
+      failure: 'gagal',
+      expire: 'kadaluarsa',
+      pending: null,
+    });
   });
 
   test('the mapping covers exactly the seven gateway statuses', () => {
@@ -87,12 +89,8 @@ describe('withdrawal transitions', () => {
 });
 
 describe('orderStatusForPayment', () => {
-  test.each([
-    ['berhasil', 'dibayar'],
-    ['menunggu', 'menunggu_pembayaran'],
-    ['gagal', 'dibatalkan'],
-    ['kadaluarsa', 'dibatalkan'],
-  ] as const)('%s -> %s', (payment, order) => {
-    expect(orderStatusForPayment(payment)).toBe(order);
+  test('berhasil->dibayar, menunggu->menunggu_pembayaran, gagal/kadaluarsa->dibatalkan', () => {
+    const mapping = Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, orderStatusForPayment(s)]));
+    expect(mapping).toEqual({ menunggu: 'menunggu_pembayaran', berhasil: 'dibayar', gagal: 'dibatalkan', kadaluarsa: 'dibatalkan' });
   });
 });

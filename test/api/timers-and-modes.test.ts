@@ -1,0 +1,173 @@
+import express from 'express';
+import http from 'node:http';
+import request from 'supertest';
+import pino from 'pino';
+import { verifyWebhookSignature } from '../../domain/signature';
+import { loadConfig } from '../../domain/config';
+import { MockGateway } from '../../gateway/mock-gateway';
+import { createLogger, startApi } from '../../scripts/compose';
+import { Stack, dbLabel, freshDb, startStack, testEnv } from '../helpers/stack';
+
+/**
+ * Short timers through PAYMENT_EXPIRY / ESCROW_AUTO_RELEASE_AFTER on the real
+ * service, the mock gateway's own behaviour (auto-success, retried webhook
+ * delivery, idempotent payouts), and production mode.
+ */
+const waitFor = async <T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe(`short timers on the running service (${dbLabel()})`, () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ PAYMENT_EXPIRY: '2s', ESCROW_AUTO_RELEASE_AFTER: '2s', MOCK_AUTO_SUCCESS: 'false' });
+  }, 180_000);
+  afterAll(async () => stack?.stop());
+
+  const api = () => request(stack.url);
+  async function order() {
+    const res = await api().post('/api/orders').send({ client_id: 'c-1', freelancer_id: 'f-1', judul: 'Short', harga: 50_000 });
+    return res.body.data.id as string;
+  }
+
+  test('an unpaid payment expires (kadaluarsa), cancels the order, and a late settlement does not revive it', async () => {
+    const id = await order();
+    const pay = await api().post('/api/payments/create').send({ pesanan_id: id, user_id: 'c-1', jumlah: 50_000, metode_pembayaran: 'qris' });
+    expect(pay.status).toBe(201);
+    const payment = await waitFor(
+      async () => (await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data,
+      (p) => p.status !== 'menunggu',
+    );
+    expect(payment.status).toBe('kadaluarsa');
+    expect((await api().get(`/api/orders/${id}`)).body.data.status).toBe('dibatalkan');
+    const late = await api().post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    expect(late.status).toBe(409);
+    expect((await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data.status).toBe('kadaluarsa');
+    expect(await stack.db('escrow').where({ pesanan_id: id })).toHaveLength(0);
+  });
+
+  test('a held escrow is released automatically when nobody acts; akan_dirilis_pada follows the setting', async () => {
+    const id = await order();
+    const pay = await api().post('/api/payments/create').send({ pesanan_id: id, user_id: 'c-1', jumlah: 50_000, metode_pembayaran: 'qris' });
+    const trig = await api().post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    const escrowId = trig.body.data.escrow_id;
+    const held = (await api().get(`/api/payments/escrow/${escrowId}`)).body.data;
+    expect(held.status).toBe('held');
+    expect(Date.parse(held.akan_dirilis_pada) - Date.parse(held.ditahan_pada)).toBe(2000);
+    const released = await waitFor(async () => (await api().get(`/api/payments/escrow/${escrowId}`)).body.data, (e) => e.status !== 'held');
+    expect(released).toMatchObject({ status: 'released', dirilis_oleh: 'auto' });
+    expect((await api().get(`/api/orders/${id}`)).body.data.status).toBe('selesai');
+    const w = await api().post('/api/payments/withdraw').send({ escrow_id: escrowId, freelancer_id: 'f-1', metode_pencairan: 'e_wallet', nomor_rekening: '081234567890', nama_pemilik: 'F One' });
+    expect(w.status).toBe(201);
+    expect(w.body.data).toMatchObject({ status: 'completed', jumlah: 50_000, biaya_platform: 2_500, jumlah_bersih: 47_500 });
+  });
+});
+
+describe(`the mock gateway on its own (${dbLabel()})`, () => {
+  const config = loadConfig(testEnv());
+  let db: Awaited<ReturnType<typeof freshDb>>;
+  let server: http.Server;
+  let url: string;
+  const received: { body: Record<string, string>; at: number }[] = [];
+  let failuresLeft = 0;
+
+  beforeAll(async () => {
+    db = await freshDb(config);
+    const app = express();
+    app.use(express.json());
+    app.post('/api/payments/webhook', (req, res) => {
+      received.push({ body: req.body, at: Date.now() });
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        return void res.status(503).json({ success: false });
+      }
+      res.json({ success: true, status: 'berhasil', escrow_id: 'e-1' });
+    });
+    server = app.listen(0);
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    server?.close();
+    await db?.destroy();
+  });
+
+  const gateway = (autoSuccess: boolean) =>
+    new MockGateway({ db, backendUrl: url, secret: 'gw-test-secret', autoSuccess, autoSuccessDelayMs: 300, logger: pino({ level: 'silent' }), deliveryBackoffMs: 50 });
+  const charge = (gw: MockGateway, id: string) =>
+    gw.createCharge({ transaction_id: id, method: 'qris', channel: 'qris', gross_amount: 106_000, expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+
+  test('MOCK_AUTO_SUCCESS settles a payment about 3 s (here 300 ms) after creation with a correctly signed webhook', async () => {
+    received.length = 0;
+    const gw = gateway(true);
+    const created = Date.now();
+    await charge(gw, 'PAY-1700000000000-AUTO01');
+    const hit = await waitFor(async () => received.find((r) => r.body.transaction_id === 'PAY-1700000000000-AUTO01'), (r) => r !== undefined, 5000);
+    expect(hit).toBeDefined();
+    expect(hit!.at - created).toBeGreaterThanOrEqual(250);
+    expect(hit!.body).toMatchObject({ transaction_status: 'settlement', gross_amount: '106000' });
+    expect(verifyWebhookSignature(hit!.body as never, hit!.body.signature, 'gw-test-secret')).toBe(true);
+    gw.close();
+  });
+
+  test('webhook delivery retries with growing backoff while the service fails, then reports the answer', async () => {
+    received.length = 0;
+    failuresLeft = 2;
+    const gw = gateway(false);
+    await charge(gw, 'PAY-1700000000000-RETRY1');
+    const delivery = await gw.notify('PAY-1700000000000-RETRY1', 'settlement');
+    expect(delivery).toMatchObject({ status: 200, attempts: 3 });
+    expect(received).toHaveLength(3);
+    const gaps = [received[1].at - received[0].at, received[2].at - received[1].at];
+    expect(gaps[0]).toBeGreaterThanOrEqual(45);
+    expect(gaps[1]).toBeGreaterThanOrEqual(95);
+  });
+
+  test('a charge and a payout are idempotent by their keys', async () => {
+    const gw = gateway(false);
+    const a = await charge(gw, 'PAY-1700000000000-IDEMP1');
+    const b = await charge(gw, 'PAY-1700000000000-IDEMP1');
+    expect(b).toEqual(a);
+    expect(await db('mock_gateway_charges').where({ transaction_id: 'PAY-1700000000000-IDEMP1' })).toHaveLength(1);
+    const req = { idempotency_key: 'wd-1', amount: 237_500, method: 'transfer_bank' as const, nomor_rekening: '1234567890', nama_pemilik: 'J' };
+    const [p1, p2] = await Promise.all([gw.payout(req), gw.payout(req)]);
+    expect(p2).toEqual(p1);
+    const rows = await db('mock_gateway_payouts').where({ idempotency_key: 'wd-1' });
+    expect(rows).toHaveLength(1);
+    expect(rows[0].account_last4).toBe('7890');
+  });
+});
+
+describe('production mode', () => {
+  test('refuses to start without MOCK_PAYMENT_SECRET', () => {
+    expect(() => loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: '' }))).toThrow(/MOCK_PAYMENT_SECRET/);
+  });
+
+  test('the trigger endpoints and the checkout page answer 404', async () => {
+    const stack = await startStack();
+    try {
+      const prodConfig = loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', TEMPORAL_ADDRESS: stack.temporal.address }));
+      const prod = await startApi(prodConfig, stack.db, stack.gateway, createLogger(prodConfig), 0);
+      try {
+        const dev = await request(stack.url).post('/api/payments/mock/trigger-success').send({});
+        expect(dev.status).toBe(400); // mounted outside production
+        for (const [method, path] of [
+          ['post', '/api/payments/mock/trigger-success'],
+          ['post', '/api/payments/mock/trigger-failure'],
+          ['get', '/mock-payment/MOCK-1700000000000-ABCDEF'],
+        ] as const) {
+          const res = await request(prod.url)[method](path).send({ transaction_id: 'PAY-1700000000000-ABCDEF' });
+          expect([path, res.status]).toEqual([path, 404]);
+        }
+      } finally {
+        await prod.close();
+      }
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
+});

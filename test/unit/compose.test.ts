@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+/**
+ * No Docker engine runs on the development machines, so docker-compose.yml is
+ * validated here: it parses, defines the production-like topology, every
+ * service it names is defined, and what the Dockerfile copies exists.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
+const services: Record<string, Record<string, unknown>> = compose.services;
+
+test('defines MySQL 8, Temporal on MySQL, the Temporal UI, and the api and worker', () => {
+  expect(Object.keys(services).sort()).toEqual(['api', 'mysql', 'temporal', 'temporal-ui', 'worker']);
+  expect(services.mysql.image).toMatch(/^mysql:8/);
+  expect((services.temporal.environment as Record<string, string>).DB).toBe('mysql8');
+  expect((services['temporal-ui'].environment as Record<string, string>).TEMPORAL_ADDRESS).toBe('temporal:7233');
+  for (const name of ['api', 'worker']) {
+    expect(services[name].build).toBe('.');
+    const env = services[name].environment as Record<string, string>;
+    expect([name, env.DB_HOST, env.TEMPORAL_ADDRESS, env.NODE_ENV]).toEqual([name, 'mysql', 'temporal:7233', 'production']);
+  }
+});
+
+test('every service named in depends_on is defined, and every named volume is declared', () => {
+  for (const [name, svc] of Object.entries(services)) {
+    const deps = svc.depends_on;
+    const names = Array.isArray(deps) ? deps : Object.keys((deps as object) ?? {});
+    for (const dep of names) expect([name, dep, dep in services]).toEqual([name, dep, true]);
+    for (const volume of (svc.volumes as string[] | undefined) ?? []) {
+      const source = volume.split(':')[0];
+      if (!source.startsWith('.') && !source.startsWith('/')) expect([name, source, source in (compose.volumes ?? {})]).toEqual([name, source, true]);
+    }
+  }
+});
+
+test('the Dockerfile copies only what exists and the commands point at real entry points', () => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const copies = [...dockerfile.matchAll(/^COPY\s+(.+?)\s+\S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+  expect(copies.length).toBeGreaterThan(5);
+  for (const source of copies) expect([source, fs.existsSync(path.join(ROOT, source))]).toEqual([source, true]);
+  for (const name of ['api', 'worker']) {
+    const command = services[name].command as string[];
+    const entry = command.find((part) => part.endsWith('.ts'))!;
+    expect([name, fs.existsSync(path.join(ROOT, entry))]).toEqual([name, true]);
+  }
+});
