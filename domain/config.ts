@@ -130,6 +130,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     escrowAutoReleaseAfter,
     escrowAutoReleaseMs,
     dataDir,
-    logLevel: str(env, 'LOG_LEVEL') ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   };
 }
