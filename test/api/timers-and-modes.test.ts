@@ -6,6 +6,8 @@ import { verifyWebhookSignature } from '../../domain/signature';
 import { loadConfig } from '../../domain/config';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { createLogger, startApi } from '../../scripts/compose';
+import { createApp } from '../../api/app';
+import type { OrderWorkflows } from '../../api/workflow-calls';
 import { Stack, dbLabel, freshDb, startStack, testEnv } from '../helpers/stack';
 
 /**
@@ -170,4 +172,30 @@ describe('production mode', () => {
       await stack.stop();
     }
   }, 120_000);
+});
+
+describe(`GET /health (${dbLabel()})`, () => {
+  test('answers 503 naming what is down when Temporal or the database does not answer', async () => {
+    const config = loadConfig(testEnv());
+    const db = await freshDb(config);
+    let temporalUp = true;
+    const app = createApp({
+      db,
+      config,
+      logger: pino({ level: 'silent' }),
+      workflows: {} as OrderWorkflows, // health never touches workflows
+      temporalHealth: async () => {
+        if (!temporalUp) throw new Error('connection refused');
+      },
+    });
+    const up = await request(app).get('/health');
+    expect([up.status, up.body.data]).toEqual([200, { database: 'ok', temporal: 'ok' }]);
+    temporalUp = false;
+    const noTemporal = await request(app).get('/health');
+    expect([noTemporal.status, noTemporal.body.success, noTemporal.body.data]).toEqual([503, false, { database: 'ok', temporal: 'unavailable' }]);
+    temporalUp = true;
+    await db.destroy();
+    const noDb = await request(app).get('/health');
+    expect([noDb.status, noDb.body.data]).toEqual([503, { database: 'unavailable', temporal: 'ok' }]);
+  });
 });
