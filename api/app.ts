@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import express, { Router } from 'express';
+import express, { Request, Router } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { ACTION_ROLES, Principal, canSeeEscrow, canSeeFullAccount, canSeeOrder, canSeePayment, canSeeWithdrawal } from '../domain/access';
 import type { Config } from '../domain/config';
-import { PAYMENT_METHODS, PAYOUT_METHODS, resolveChannel } from '../domain/methods';
-import { GATEWAY_STATUSES, GatewayStatus, paymentStatusForGateway } from '../domain/statuses';
-import { verifyWebhookSignature } from '../domain/signature';
 import { TRANSACTION_ID_PATTERN } from '../domain/ids';
+import { GatewayStatus, paymentStatusForGateway } from '../domain/statuses';
 import { pingDb } from '../db/connection';
 import * as repo from '../db/repositories';
 import { paymentNotificationUpdate, releaseEscrowUpdate, withdrawUpdate } from '../workflows/messages';
-import { HttpError, asyncHandler, badRequest, conflict, errorMiddleware, forbidden, notFound, sendError } from './errors';
-import { Body, optionalString, pathId, requireBody, requiredAmount, requiredEnum, requiredId, requiredString } from './validation';
+import { authenticate, principalOf } from './auth';
+import { HttpError, asyncHandler, conflict, errorMiddleware, forbidden, notFound, sendError } from './errors';
+import { idParam, parse, paymentIdParam, schemas } from './schemas';
+import { corsFor, limiter, securityHeaders } from './security';
 import { escrowView, orderView, paymentView, withdrawalView } from './views';
+import { WebhookRejection, claimedFields, readWebhook } from './webhook';
 import { OrderWorkflows, WorkflowGoneError } from './workflow-calls';
 
 export interface AppDeps {
@@ -22,18 +25,27 @@ export interface AppDeps {
   logger: Logger;
   /** Resolves when Temporal answers. */
   temporalHealth: () => Promise<void>;
-  /** Routers mounted before the 404 handler (the mock gateway's, outside production). */
+  /** Routers mounted without authentication (the mock gateway's, outside production). */
   extraRouters?: Router[];
 }
 
 const ok = (message: string, data: unknown) => ({ success: true, message, data });
 
+/** The role an action needs, then that every id in the body is the caller's own. */
+function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUserId: string): void {
+  if (p.role !== ACTION_ROLES[action]) throw forbidden(`only a ${ACTION_ROLES[action]} may do this`);
+  if (bodyUserId !== p.id) throw forbidden('the user id in the request is not the authenticated user');
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const { db, workflows, config, logger } = deps;
+  const v = schemas(config.amountLimits);
+  const auth = authenticate(config.auth.jwtSecret);
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
-  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.set('trust proxy', false);
+  app.use(securityHeaders());
+  app.use(corsFor(config.corsOrigins));
 
   app.get(
     '/health',
@@ -51,39 +63,111 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
+  // ---- gateway webhook: verified over the raw body, before any JSON parser ----
+  app.post(
+    '/api/payments/webhook',
+    limiter(config.rateLimits.webhooksPerMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'webhook calls'),
+    express.raw({ type: () => true, limit: '100kb' }),
+    asyncHandler(async (req, res) => {
+      let fields: { transaction_id: string; transaction_status: GatewayStatus; gross_amount: number } | undefined;
+      const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) =>
+        repo
+          .logWebhook(db, {
+            transaction_id: typeof f.transaction_id === 'string' ? f.transaction_id.slice(0, 64) : null,
+            transaction_status: typeof f.transaction_status === 'string' ? f.transaction_status.slice(0, 32) : null,
+            gross_amount: f.gross_amount === undefined ? null : String(f.gross_amount).slice(0, 32),
+            http_status,
+            result,
+          })
+          .catch((err) => logger.warn({ err: String(err) }, 'webhook audit write failed'));
+      const refuse = async (err: HttpError) => {
+        await audit(err.status, err.code, fields);
+        sendError(res, err);
+      };
+
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      try {
+        fields = readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds);
+      } catch (err) {
+        if (!(err instanceof WebhookRejection)) throw err;
+        // The audit trail keeps what the rejected call claimed to be about.
+        await audit(err.http.status, err.http.code, claimedFields(raw));
+        return sendError(res, err.http);
+      }
+      const { transaction_id, transaction_status: status, gross_amount: grossAmount } = fields;
+
+      const payment = await repo.getPaymentByTransactionId(db, transaction_id);
+      if (!payment) return refuse(notFound('transaction'));
+      if (grossAmount !== payment.total_bayar) {
+        return refuse(new HttpError(400, 'AMOUNT_MISMATCH', 'gross_amount does not match the payment\'s total_bayar'));
+      }
+
+      const target = paymentStatusForGateway(status);
+      let result: { status: string; escrow_id: string | null };
+      if (target === null) {
+        result = { status: payment.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
+      } else {
+        try {
+          result = await workflows.update(payment.pesanan_id, paymentNotificationUpdate, { transaction_id, transaction_status: status, gross_amount: grossAmount });
+        } catch (err) {
+          if (!(err instanceof WorkflowGoneError)) {
+            if (err instanceof HttpError) return refuse(err);
+            throw err;
+          }
+          // The order's workflow has closed: the database holds its final word.
+          const current = (await repo.getPaymentByTransactionId(db, transaction_id))!;
+          result = { status: current.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
+        }
+        if (result.status !== target) {
+          return refuse(conflict(`payment is ${result.status}; a ${status} notification cannot change it`, { status: result.status }));
+        }
+      }
+      await audit(200, `processed:${result.status}`, fields);
+      res.json({ success: true, transaction_id, status: result.status, message: 'Webhook processed successfully', escrow_id: result.escrow_id });
+    }),
+  );
+
+  app.use(express.json({ limit: '100kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+
+  // The mock gateway's pages and triggers act as the gateway, not as a user.
+  for (const router of deps.extraRouters ?? []) app.use(router);
+
   // ---- orders -----------------------------------------------------------
   app.post(
     '/api/orders',
+    auth,
     asyncHandler(async (req, res) => {
-      const body = requireBody(req.body);
-      const fields = {
-        client_id: requiredId(body, 'client_id'),
-        freelancer_id: requiredId(body, 'freelancer_id'),
-        judul: requiredString(body, 'judul', 255),
-        harga: requiredAmount(body, 'harga'),
-      };
-      if (fields.client_id === fields.freelancer_id) throw badRequest('freelancer_id must differ from client_id', 'freelancer_id');
-      const order = await repo.insertOrder(db, { id: randomUUID(), ...fields });
+      const p = principalOf(req);
+      const body = parse(v.createOrder, req.body);
+      mayAct(p, 'createOrder', body.client_id);
+      if (body.client_id === body.freelancer_id) throw new HttpError(400, 'VALIDATION_ERROR', 'freelancer_id must differ from client_id', { field: 'freelancer_id' });
+      const order = await repo.insertOrder(db, { id: randomUUID(), ...body });
       res.status(201).json(ok('Order created successfully', orderView(order)));
     }),
   );
 
+  const visibleOrder = async (req: Request) => {
+    const order = await repo.getOrder(db, parse(idParam, req.params.id, 'id'));
+    if (!order || !canSeeOrder(principalOf(req), order)) throw notFound('order');
+    return order;
+  };
+
   app.get(
     '/api/orders/:id',
+    auth,
     asyncHandler(async (req, res) => {
-      const order = await repo.getOrder(db, pathId(req.params.id));
-      if (!order) throw notFound('order');
-      res.json(ok('Order retrieved', orderView(order)));
+      res.json(ok('Order retrieved', orderView(await visibleOrder(req))));
     }),
   );
 
   /** The workflow's own view: state and a readable lifecycle (what the Web UI shows). */
   app.get(
     '/api/orders/:id/lifecycle',
+    auth,
     asyncHandler(async (req, res) => {
-      const order = await repo.getOrder(db, pathId(req.params.id));
-      if (!order) throw notFound('order');
-      if (!order.pembayaran_id) throw new HttpError(404, 'NOT_FOUND', 'this order has no payment yet, so no workflow');
+      const order = await visibleOrder(req);
+      if (!order.pembayaran_id) throw notFound('order workflow');
       const state = await workflows.status(order.id).catch((err) => {
         if (err instanceof WorkflowGoneError) throw notFound('order workflow');
         throw err;
@@ -95,22 +179,19 @@ export function createApp(deps: AppDeps): express.Express {
   // ---- payments ---------------------------------------------------------
   app.post(
     '/api/payments/create',
+    auth,
+    limiter(config.rateLimits.paymentsPerMinute, (req) => principalOf(req).id, 'payment requests'),
     asyncHandler(async (req, res) => {
-      const body = requireBody(req.body);
-      const pesananId = requiredId(body, 'pesanan_id');
-      const userId = requiredId(body, 'user_id');
-      const jumlah = requiredAmount(body, 'jumlah');
-      const method = requiredEnum(body, 'metode_pembayaran', PAYMENT_METHODS);
-      const resolved = resolveChannel(method, optionalString(body, 'channel', 32));
-      if ('error' in resolved) throw badRequest(resolved.error, 'channel');
-
-      const order = await repo.getOrder(db, pesananId);
-      if (!order) throw notFound('order');
-      if (order.client_id !== userId) throw forbidden('only the order\'s client may pay for it');
+      const p = principalOf(req);
+      const body = parse(v.createPayment, req.body);
+      mayAct(p, 'createPayment', body.user_id);
+      const order = await repo.getOrder(db, body.pesanan_id);
+      if (!order || order.client_id !== p.id) throw notFound('order');
       if (order.status === 'dibatalkan') throw conflict('this order is cancelled; it cannot take a new payment', { order_status: order.status });
-      if (jumlah !== order.harga) throw badRequest(`jumlah must equal the order's harga (${order.harga})`, 'jumlah');
+      if (body.jumlah !== order.harga) {
+        throw new HttpError(400, 'VALIDATION_ERROR', `jumlah must equal the order's harga (${order.harga})`, { field: 'jumlah' });
+      }
       const existed = order.pembayaran_id !== null;
-
       const payment = await workflows.createPayment(
         {
           pesanan_id: order.id,
@@ -120,7 +201,7 @@ export function createApp(deps: AppDeps): express.Express {
           payment_expiry: config.paymentExpiry,
           escrow_auto_release_after: config.escrowAutoReleaseAfter,
         },
-        { user_id: userId, jumlah, metode_pembayaran: method, channel: resolved.channel },
+        { user_id: p.id, jumlah: body.jumlah, metode_pembayaran: body.metode_pembayaran, channel: body.channel },
       );
       const fresh = await repo.getOrder(db, order.id);
       res.status(existed ? 200 : 201).json(
@@ -145,104 +226,21 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.post(
-    '/api/payments/webhook',
-    asyncHandler(async (req, res) => {
-      const body: Body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
-      const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-      const fields = {
-        transaction_id: str(body.transaction_id),
-        transaction_status: str(body.transaction_status),
-        gross_amount: str(body.gross_amount),
-        timestamp: str(body.timestamp),
-      };
-      const audit = (http_status: number, result: string) =>
-        repo
-          .logWebhook(db, {
-            transaction_id: fields.transaction_id?.slice(0, 64) ?? null,
-            transaction_status: fields.transaction_status?.slice(0, 32) ?? null,
-            gross_amount: fields.gross_amount?.slice(0, 32) ?? null,
-            http_status,
-            result,
-          })
-          .catch((err) => logger.warn({ err: String(err) }, 'webhook audit write failed'));
-      const refuse = async (err: HttpError) => {
-        await audit(err.status, err.code);
-        sendError(res, err);
-      };
-
-      for (const [field, value] of Object.entries(fields)) {
-        if (value === undefined || value === '') return refuse(badRequest(`${field} is required`, field));
-      }
-      const signed = fields as Record<keyof typeof fields, string>;
-      if (!verifyWebhookSignature(signed, body.signature, config.mock.secret)) {
-        return refuse(new HttpError(401, 'INVALID_SIGNATURE', 'webhook signature is missing or invalid'));
-      }
-      if (!(GATEWAY_STATUSES as readonly string[]).includes(signed.transaction_status)) {
-        return refuse(badRequest(`transaction_status must be one of ${GATEWAY_STATUSES.join(', ')}`, 'transaction_status'));
-      }
-      const status = signed.transaction_status as GatewayStatus;
-      const amountMatch = /^(\d{1,15})(?:\.0{1,2})?$/.exec(signed.gross_amount);
-      if (!amountMatch) return refuse(badRequest('gross_amount must be a whole rupiah amount', 'gross_amount'));
-      const grossAmount = Number(amountMatch[1]);
-
-      const payment = await repo.getPaymentByTransactionId(db, signed.transaction_id);
-      if (!payment) return refuse(notFound('transaction'));
-      if (grossAmount !== payment.total_bayar) {
-        return refuse(new HttpError(400, 'AMOUNT_MISMATCH', 'gross_amount does not match the payment\'s total_bayar'));
-      }
-
-      const target = paymentStatusForGateway(status);
-      let result: { status: string; escrow_id: string | null };
-      if (target === null) {
-        result = { status: payment.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
-      } else {
-        try {
-          const answer = await workflows.update(payment.pesanan_id, paymentNotificationUpdate, {
-            transaction_id: payment.transaction_id,
-            transaction_status: status,
-            gross_amount: grossAmount,
-          });
-          result = answer;
-        } catch (err) {
-          if (!(err instanceof WorkflowGoneError)) {
-            if (err instanceof HttpError) return refuse(err);
-            throw err;
-          }
-          // The order's workflow has closed: the database holds its final word.
-          const current = (await repo.getPaymentByTransactionId(db, payment.transaction_id))!;
-          result = { status: current.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
-        }
-        if (result.status !== target) {
-          return refuse(conflict(`payment is ${result.status}; a ${status} notification cannot change it`, { status: result.status }));
-        }
-      }
-      await audit(200, `processed:${result.status}`);
-      res.json({
-        success: true,
-        transaction_id: payment.transaction_id,
-        status: result.status,
-        message: 'Webhook processed successfully',
-        escrow_id: result.escrow_id,
-      });
-    }),
-  );
-
   // ---- escrow -----------------------------------------------------------
   app.post(
     '/api/payments/escrow/release',
+    auth,
     asyncHandler(async (req, res) => {
-      const body = requireBody(req.body);
-      const escrowId = requiredId(body, 'escrow_id');
-      const userId = requiredId(body, 'user_id');
-      const reason = optionalString(body, 'reason', 500) ?? null;
-      const escrow = await repo.getEscrow(db, escrowId);
-      if (!escrow) throw notFound('escrow');
-      if (escrow.client_id !== userId) throw forbidden('only the order\'s client may release its escrow');
+      const p = principalOf(req);
+      const body = parse(v.releaseEscrow, req.body);
+      const escrow = await repo.getEscrow(db, body.escrow_id);
+      if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+      mayAct(p, 'releaseEscrow', body.user_id);
+      if (escrow.client_id !== p.id) throw forbidden('only the order\'s client may release its escrow');
       if (escrow.status !== 'held') throw conflict(`escrow is ${escrow.status}; only a held escrow can be released`, { status: escrow.status });
-      const released = await workflows.update(escrow.pesanan_id, releaseEscrowUpdate, { user_id: userId, reason }).catch(async (err) => {
+      const released = await workflows.update(escrow.pesanan_id, releaseEscrowUpdate, { user_id: p.id, reason: body.reason ?? null }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) {
-          const now = await repo.getEscrow(db, escrowId);
+          const now = await repo.getEscrow(db, escrow.id);
           throw conflict(`escrow is ${now?.status}; only a held escrow can be released`, { status: now?.status });
         }
         throw err;
@@ -262,9 +260,10 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get(
     '/api/payments/escrow/:id',
+    auth,
     asyncHandler(async (req, res) => {
-      const escrow = await repo.getEscrow(db, pathId(req.params.id));
-      if (!escrow) throw notFound('escrow');
+      const escrow = await repo.getEscrow(db, parse(idParam, req.params.id, 'id'));
+      if (!escrow || !canSeeEscrow(principalOf(req), escrow)) throw notFound('escrow');
       const order = await repo.getOrder(db, escrow.pesanan_id);
       res.json(ok('Escrow retrieved', escrowView(escrow, order?.pencairan_id ?? null)));
     }),
@@ -273,17 +272,14 @@ export function createApp(deps: AppDeps): express.Express {
   // ---- withdrawals ------------------------------------------------------
   app.post(
     '/api/payments/withdraw',
+    auth,
     asyncHandler(async (req, res) => {
-      const body = requireBody(req.body);
-      const escrowId = requiredId(body, 'escrow_id');
-      const freelancerId = requiredId(body, 'freelancer_id');
-      const method = requiredEnum(body, 'metode_pencairan', PAYOUT_METHODS);
-      const account = requiredString(body, 'nomor_rekening', 34);
-      if (!/^\d{6,34}$/.test(account)) throw badRequest('nomor_rekening must be 6 to 34 digits', 'nomor_rekening');
-      const holder = requiredString(body, 'nama_pemilik', 100);
-      const escrow = await repo.getEscrow(db, escrowId);
-      if (!escrow) throw notFound('escrow');
-      if (escrow.freelancer_id !== freelancerId) throw forbidden('only the order\'s freelancer may withdraw its escrow');
+      const p = principalOf(req);
+      const body = parse(v.withdraw, req.body);
+      const escrow = await repo.getEscrow(db, body.escrow_id);
+      if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+      mayAct(p, 'withdraw', body.freelancer_id);
+      if (escrow.freelancer_id !== p.id) throw forbidden('only the order\'s freelancer may withdraw its escrow');
       const order = await repo.getOrder(db, escrow.pesanan_id);
       if (order?.pencairan_id) throw conflict('this escrow has already been withdrawn', { withdrawal_id: order.pencairan_id });
       if (escrow.status !== 'released' && escrow.status !== 'partial_released') {
@@ -291,10 +287,10 @@ export function createApp(deps: AppDeps): express.Express {
       }
       const w = await workflows
         .update(escrow.pesanan_id, withdrawUpdate, {
-          freelancer_id: freelancerId,
-          metode_pencairan: method,
-          nomor_rekening: account,
-          nama_pemilik: holder,
+          freelancer_id: p.id,
+          metode_pencairan: body.metode_pencairan,
+          nomor_rekening: body.nomor_rekening,
+          nama_pemilik: body.nama_pemilik,
           auto_process: config.mock.autoWithdrawal,
         })
         .catch((err) => {
@@ -319,28 +315,29 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get(
     '/api/payments/withdrawals/:id',
+    auth,
     asyncHandler(async (req, res) => {
-      const w = await repo.getWithdrawal(db, pathId(req.params.id));
-      if (!w) throw notFound('withdrawal');
-      res.json(ok('Withdrawal retrieved', withdrawalView(w)));
+      const p = principalOf(req);
+      const w = await repo.getWithdrawal(db, parse(idParam, req.params.id, 'id'));
+      if (!w || !canSeeWithdrawal(p, w)) throw notFound('withdrawal');
+      res.json(ok('Withdrawal retrieved', withdrawalView(w, canSeeFullAccount(p, w))));
     }),
   );
-
-  for (const router of deps.extraRouters ?? []) app.use(router);
 
   // Payment by id (or by transaction id): after the fixed /api/payments/* routes.
   app.get(
     '/api/payments/:id',
+    auth,
     asyncHandler(async (req, res) => {
-      const id = pathId(req.params.id);
+      const id = parse(paymentIdParam, req.params.id, 'id');
       const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
-      if (!payment) throw notFound('payment');
-      const order = await repo.getOrder(db, payment.pesanan_id);
-      res.json(ok('Payment retrieved', paymentView(payment, order?.escrow_id ?? null)));
+      const order = payment && (await repo.getOrder(db, payment.pesanan_id));
+      if (!payment || !order || !canSeePayment(principalOf(req), order)) throw notFound('payment');
+      res.json(ok('Payment retrieved', paymentView(payment, order.escrow_id)));
     }),
   );
 
-  app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));
   app.use(errorMiddleware(logger));
   return app;
 }

@@ -1,3 +1,4 @@
+import { maskAccount } from '../domain/access';
 import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../db/repositories';
 
 /**
@@ -63,7 +64,8 @@ export function escrowView(e: EscrowRecord, withdrawalId: string | null) {
   };
 }
 
-export function withdrawalView(w: WithdrawalRecord) {
+/** The account number in full only for its owner and admins; masked to the last 4 digits for anyone else. */
+export function withdrawalView(w: WithdrawalRecord, showFullAccount: boolean) {
   return {
     id: w.id,
     escrow_id: w.escrow_id,
@@ -74,7 +76,7 @@ export function withdrawalView(w: WithdrawalRecord) {
     bukti_transfer: w.bukti_transfer,
     biaya_platform: w.biaya_platform,
     metode_pencairan: w.metode_pencairan,
-    nomor_rekening: `****${w.nomor_rekening.slice(-4)}`,
+    nomor_rekening: showFullAccount ? w.nomor_rekening : maskAccount(w.nomor_rekening),
     nama_pemilik: w.nama_pemilik,
     dicairkan_pada: w.dicairkan_pada,
     created_at: w.created_at,

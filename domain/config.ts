@@ -1,4 +1,5 @@
 import { parseDuration } from './duration';
+import { AmountLimits, DEFAULT_AMOUNT_LIMITS, PAYMENT_METHODS } from './methods';
 
 /**
  * The service's configuration, read from environment variables (the seed's
@@ -37,6 +38,11 @@ export interface Config {
   escrowAutoReleaseMs: number;
   dataDir: string;
   logLevel: string;
+  auth: { jwtSecret: string };
+  amountLimits: AmountLimits;
+  rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number };
+  corsOrigins: string[];
+  webhookToleranceSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -85,6 +91,37 @@ function url(env: Env, name: string, fallback: string): string {
 }
 
 export const DEV_MOCK_SECRET = 'mock-secret';
+/** Used outside production only, so a fresh clone runs without setup; production refuses to start without its own. */
+export const DEV_JWT_SECRET = 'development-only-jwt-secret-never-use-in-production';
+export const MIN_SECRET_BYTES = 32;
+
+/** A secret: in production it must be set and at least 32 bytes; elsewhere a development default stands in. */
+function secretVar(env: Env, name: string, isProduction: boolean, devDefault: string): string {
+  const value = str(env, name);
+  if (isProduction) {
+    if (!value) throw new ConfigError(name, 'must be set when NODE_ENV=production');
+    if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
+      throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
+    }
+    if (value === devDefault) throw new ConfigError(name, 'must not be the development default when NODE_ENV=production');
+  }
+  return value ?? devDefault;
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (!raw) return [];
+  return raw.split(',').map((o) => {
+    const origin = o.trim().replace(/\/+$/, '');
+    try {
+      const u = new URL(origin);
+      if (u.origin !== origin) throw new Error('not an origin');
+    } catch {
+      throw new ConfigError(name, `must be a comma-separated list of origins such as https://app.example.com, got "${o.trim()}"`);
+    }
+    return origin;
+  });
+}
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
@@ -102,8 +139,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         password: env.DB_PASSWORD ?? '',
       }
     : { client: 'better-sqlite3', filename: str(env, 'DB_FILE') ?? `${dataDir}/payments.sqlite` };
-  const secret = str(env, 'MOCK_PAYMENT_SECRET');
-  if (isProduction && !secret) throw new ConfigError('MOCK_PAYMENT_SECRET', 'must be set when NODE_ENV=production');
+  const secret = secretVar(env, 'MOCK_PAYMENT_SECRET', isProduction, DEV_MOCK_SECRET);
+  const jwtSecret = secretVar(env, 'JWT_SECRET', isProduction, DEV_JWT_SECRET);
+  const maxAmount = 1_000_000_000_000;
+  const amountLimits: AmountLimits = {
+    min: int(env, 'AMOUNT_MIN', DEFAULT_AMOUNT_LIMITS.min, 1, maxAmount),
+    max: { ...DEFAULT_AMOUNT_LIMITS.max },
+  };
+  for (const method of PAYMENT_METHODS) {
+    const name = `AMOUNT_MAX_${method.toUpperCase()}`;
+    amountLimits.max[method] = int(env, name, DEFAULT_AMOUNT_LIMITS.max[method], amountLimits.min, maxAmount);
+  }
   const [paymentExpiry, paymentExpiryMs] = duration(env, 'PAYMENT_EXPIRY', '24h');
   const [escrowAutoReleaseAfter, escrowAutoReleaseMs] = duration(env, 'ESCROW_AUTO_RELEASE_AFTER', '7d');
   return {
@@ -122,7 +168,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mock: {
       autoSuccess: bool(env, 'MOCK_AUTO_SUCCESS', false),
       autoWithdrawal: bool(env, 'MOCK_AUTO_WITHDRAWAL', true),
-      secret: secret ?? DEV_MOCK_SECRET,
+      secret,
       autoSuccessDelayMs: int(env, 'MOCK_AUTO_SUCCESS_DELAY_MS', 3000, 0, 3_600_000),
     },
     paymentExpiry,
@@ -131,5 +177,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     escrowAutoReleaseMs,
     dataDir,
     logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    auth: { jwtSecret },
+    amountLimits,
+    rateLimits: {
+      paymentsPerMinute: int(env, 'RATE_LIMIT_PAYMENTS_PER_MINUTE', 20, 1, 1_000_000),
+      webhooksPerMinute: int(env, 'RATE_LIMIT_WEBHOOKS_PER_MINUTE', 600, 1, 1_000_000),
+    },
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    webhookToleranceSeconds: int(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, 1, 86_400),
   };
 }

@@ -47,3 +47,25 @@ export function resolveChannel(method: PaymentMethod, channel: string | undefine
   }
   return { channel: normalised };
 }
+
+/** Per-method amount limits for `jumlah` (whole rupiah); configurable (see domain/config.ts). */
+export interface AmountLimits {
+  min: number;
+  max: Record<PaymentMethod, number>;
+}
+
+export const DEFAULT_AMOUNT_LIMITS: AmountLimits = {
+  min: 10_000,
+  max: {
+    qris: 10_000_000,
+    e_wallet: 20_000_000,
+    virtual_account: 100_000_000,
+    transfer_bank: 100_000_000,
+    kartu_kredit: 100_000_000,
+  },
+};
+
+/** The largest amount any method accepts: the ceiling for an order's price. */
+export function overallMaxAmount(limits: AmountLimits): number {
+  return Math.max(...Object.values(limits.max));
+}

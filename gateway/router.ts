@@ -1,5 +1,7 @@
 import express, { Request, Response, Router } from 'express';
 import QRCode from 'qrcode';
+import { z } from 'zod';
+import { TRANSACTION_ID_PATTERN } from '../domain/ids';
 import type { GatewayStatus } from '../domain/statuses';
 import { Charge, MockGateway, UnknownChargeError, WebhookDelivery } from './mock-gateway';
 
@@ -9,6 +11,11 @@ import { Charge, MockGateway, UnknownChargeError, WebhookDelivery } from './mock
  * real gateway would: they send a signed webhook to the service and answer once
  * it has been processed. Mounted only outside production.
  */
+const triggerBody = z.strictObject({
+  transaction_id: z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }).regex(TRANSACTION_ID_PATTERN, { error: 'must look like PAY-<epoch ms>-<6 characters>' }),
+  reason: z.string({ error: 'must be a string' }).max(200, { error: 'must be at most 200 characters' }).optional(),
+});
+
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
@@ -89,15 +96,16 @@ ${instructionDetails(charge)}
   router.post('/mock-payment/:reference/fail', (req, res, next) => checkoutAction('deny')(req, res).catch(next));
 
   const trigger = (status: GatewayStatus, message: string) => async (req: Request, res: Response) => {
-    const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-    const transactionId = body.transaction_id;
-    if (typeof transactionId !== 'string' || transactionId.trim() === '') {
-      return fail(res, 400, 'VALIDATION_ERROR', 'transaction_id is required', { field: 'transaction_id' });
+    const parsed = triggerBody.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys[0] : String(issue.path[0] ?? 'body');
+      return fail(res, 400, 'VALIDATION_ERROR', `${field} ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`, { field });
     }
-    const reason = typeof body.reason === 'string' ? body.reason.slice(0, 200) : undefined;
+    const { transaction_id: transactionId, reason } = parsed.data;
     let delivery: WebhookDelivery;
     try {
-      delivery = await gateway.notify(transactionId.trim(), status);
+      delivery = await gateway.notify(transactionId, status);
     } catch (err) {
       if (err instanceof UnknownChargeError) return fail(res, 404, 'NOT_FOUND', 'transaction not found');
       throw err;
@@ -108,7 +116,7 @@ ${instructionDetails(charge)}
         success: true,
         message,
         data: {
-          transaction_id: transactionId.trim(),
+          transaction_id: transactionId,
           status: answer.status,
           ...(status === 'settlement' ? { escrow_id: answer.escrow_id ?? null } : { reason: reason ?? 'Payment declined' }),
         },

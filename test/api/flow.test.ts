@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import request from 'supertest';
 import { signWebhook } from '../../domain/signature';
 import { INVOICE_NUMBER_PATTERN, TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
+import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 
 /**
  * The seed's testing-guide flow and every error answer, over HTTP against the
@@ -11,8 +13,11 @@ import { Stack, dbLabel, startStack } from '../helpers/stack';
 let stack: Stack;
 const DAY = 24 * 3600 * 1000;
 
+let tokens: Record<UserName, string>;
+
 beforeAll(async () => {
   stack = await startStack();
+  tokens = await tokensFor(stack.config.auth.jwtSecret);
 }, 180_000);
 
 afterAll(async () => {
@@ -20,15 +25,16 @@ afterAll(async () => {
 });
 
 const api = () => request(stack.url);
-const post = (path: string, body: unknown) => api().post(path).send(body as object);
+const by = (who: UserName) => as(stack.url, tokens[who]);
+const post = (path: string, body: unknown, who: UserName = 'client') => by(who).post(path, body);
 
-async function createOrder(harga = 250_000, client = 'client-uuid', freelancer = 'freelancer-uuid') {
+async function createOrder(harga = 250_000, client: string = USERS.client, freelancer: string = USERS.freelancer) {
   const res = await post('/api/orders', { client_id: client, freelancer_id: freelancer, judul: 'Test Order', harga });
   expect(res.status).toBe(201);
   return res.body.data as { id: string; client_id: string; freelancer_id: string };
 }
 
-async function createPayment(orderId: string, extra: Record<string, unknown> = {}, user = 'client-uuid', jumlah = 250_000) {
+async function createPayment(orderId: string, extra: Record<string, unknown> = {}, user: string = USERS.client, jumlah = 250_000) {
   return post('/api/payments/create', { pesanan_id: orderId, user_id: user, jumlah, metode_pembayaran: 'qris', ...extra });
 }
 
@@ -39,7 +45,7 @@ function signedWebhook(fields: { transaction_id: string; transaction_status: str
 
 async function paidOrder(harga = 250_000) {
   const order = await createOrder(harga);
-  const pay = await createPayment(order.id, {}, 'client-uuid', harga);
+  const pay = await createPayment(order.id, {}, USERS.client, harga);
   expect(pay.status).toBe(201);
   const trig = await post('/api/payments/mock/trigger-success', { transaction_id: pay.body.data.transaction_id });
   expect(trig.status).toBe(200);
@@ -57,7 +63,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(health.body.data).toEqual({ database: 'ok', temporal: 'ok' });
 
     const order = await createOrder();
-    expect(order).toMatchObject({ client_id: 'client-uuid', freelancer_id: 'freelancer-uuid' });
+    expect(order).toMatchObject({ client_id: USERS.client, freelancer_id: USERS.freelancer });
 
     // 1. Create payment
     const before = Date.now();
@@ -83,20 +89,20 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(escrowId).toEqual(expect.any(String));
 
     // 3. Check escrow created
-    const escrow = await api().get(`/api/payments/escrow/${escrowId}`);
+    const escrow = await by('client').get(`/api/payments/escrow/${escrowId}`);
     expect(escrow.status).toBe(200);
     expect(escrow.body.data).toMatchObject({ id: escrowId, pembayaran_id: p.payment_id, pesanan_id: order.id, jumlah_ditahan: 250_000, status: 'held' });
     expect(Date.parse(escrow.body.data.akan_dirilis_pada) - Date.parse(escrow.body.data.ditahan_pada)).toBe(7 * DAY);
 
-    const payment = await api().get(`/api/payments/${p.payment_id}`);
+    const payment = await by('client').get(`/api/payments/${p.payment_id}`);
     expect(payment.status).toBe(200);
     expect(payment.body.data).toMatchObject({ id: p.payment_id, transaction_id: p.transaction_id, jumlah: 250_000, total_bayar: 265_000, status: 'berhasil', metode_pembayaran: 'qris', payment_gateway: 'mock', escrow_id: escrowId });
     expect(payment.body.data.nomor_invoice).toMatch(INVOICE_NUMBER_PATTERN);
     expect(payment.body.data.dibayar_pada).toEqual(expect.any(String));
-    expect((await api().get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
 
     // 4. Release escrow
-    const released = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: 'client-uuid', reason: 'Work approved' });
+    const released = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client, reason: 'Work approved' });
     expect(released.status).toBe(200);
     expect(released.body).toMatchObject({
       success: true,
@@ -106,9 +112,9 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(released.body.data.dirilis_pada).toEqual(expect.any(String));
 
     // 5. Withdrawal
-    const w = await post('/api/payments/withdraw', {
+    const w = await by('freelancer').post('/api/payments/withdraw', {
       escrow_id: escrowId,
-      freelancer_id: 'freelancer-uuid',
+      freelancer_id: USERS.freelancer,
       metode_pencairan: 'transfer_bank',
       nomor_rekening: '1234567890',
       nama_pemilik: 'John Doe',
@@ -123,13 +129,13 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(w.body.data.dicairkan_pada).toEqual(expect.any(String));
     const wid = w.body.data.withdrawal_id;
 
-    const wGet = await api().get(`/api/payments/withdrawals/${wid}`);
+    const wGet = await by('freelancer').get(`/api/payments/withdrawals/${wid}`);
     expect(wGet.status).toBe(200);
-    expect(wGet.body.data).toMatchObject({ id: wid, escrow_id: escrowId, freelancer_id: 'freelancer-uuid', jumlah: 250_000, jumlah_bersih: 237_500, status: 'completed', bukti_transfer: w.body.data.bukti_transfer });
+    expect(wGet.body.data).toMatchObject({ id: wid, escrow_id: escrowId, freelancer_id: USERS.freelancer, jumlah: 250_000, jumlah_bersih: 237_500, status: 'completed', bukti_transfer: w.body.data.bukti_transfer });
 
-    const finalOrder = await api().get(`/api/orders/${order.id}`);
+    const finalOrder = await by('client').get(`/api/orders/${order.id}`);
     expect(finalOrder.body.data).toMatchObject({ status: 'selesai', payment_id: p.payment_id, escrow_id: escrowId, withdrawal_id: wid });
-    expect((await api().get(`/api/payments/escrow/${escrowId}`)).body.data.status).toBe('completed');
+    expect((await by('client').get(`/api/payments/escrow/${escrowId}`)).body.data.status).toBe('completed');
 
     // What the database holds
     const [payRow] = await rows('pembayaran', { id: p.payment_id });
@@ -145,14 +151,14 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     const described = await client.workflow.getHandle(`order-${order.id}`).describe();
     expect(described.status.name).toBe('COMPLETED');
     expect(described.searchAttributes).toMatchObject({ OrderId: [order.id], TransactionId: [p.transaction_id], PaymentStatus: ['berhasil'], EscrowStatus: ['completed'], OrderStatus: ['selesai'], WithdrawalStatus: ['completed'] });
-    const lifecycle = await api().get(`/api/orders/${order.id}/lifecycle`);
+    const lifecycle = await by('client').get(`/api/orders/${order.id}/lifecycle`);
     expect(lifecycle.status).toBe(200);
     expect(lifecycle.body.data.history.map((h: { event: string }) => h.event).join('\n')).toMatch(/escrow released by the client[\s\S]*payout .* completed/);
   });
 
   test('a payment can be looked up by its transaction id too', async () => {
     const { payment } = await paidOrder();
-    const res = await api().get(`/api/payments/${payment.transaction_id}`);
+    const res = await by('client').get(`/api/payments/${payment.transaction_id}`);
     expect(res.status).toBe(200);
     expect(res.body.data.id).toBe(payment.payment_id);
   });
@@ -165,7 +171,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     ['kartu_kredit', undefined, 'checkout_url', /\/mock-payment\/MOCK-/],
   ])('%s %s returns realistic instructions (%s)', async (method, channel, field, pattern) => {
     const order = await createOrder(100_000);
-    const res = await createPayment(order.id, { metode_pembayaran: method, ...(channel ? { channel } : {}) }, 'client-uuid', 100_000);
+    const res = await createPayment(order.id, { metode_pembayaran: method, ...(channel ? { channel } : {}) }, USERS.client, 100_000);
     expect(res.status).toBe(201);
     expect(res.body.data.total_bayar).toBe(106_000);
     expect(String(res.body.data.payment_instructions[field])).toMatch(pattern);
@@ -197,7 +203,7 @@ describe(`payment creation errors (${dbLabel()})`, () => {
     ['VA with a wallet', { metode_pembayaran: 'virtual_account', channel: 'gopay' }, 'channel'],
   ])('%s → 400 naming the field, and nothing is created', async (_label, patch, field) => {
     const order = await createOrder();
-    const body: Record<string, unknown> = { pesanan_id: order.id, user_id: 'client-uuid', jumlah: 250_000, metode_pembayaran: 'qris', ...patch };
+    const body: Record<string, unknown> = { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris', ...patch };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     const res = await post('/api/payments/create', body);
     expect(res.status).toBe(400);
@@ -207,25 +213,25 @@ describe(`payment creation errors (${dbLabel()})`, () => {
 
   test('jumlah other than the order price → 400; unknown order → 404; another user → 403', async () => {
     const order = await createOrder();
-    const wrongAmount = await createPayment(order.id, {}, 'client-uuid', 100_000);
+    const wrongAmount = await createPayment(order.id, {}, USERS.client, 100_000);
     expect(wrongAmount.status).toBe(400);
     expect(wrongAmount.body.error.details.field).toBe('jumlah');
-    expect((await createPayment('no-such-order')).status).toBe(404);
-    const other = await createPayment(order.id, {}, 'someone-else');
+    expect((await createPayment(randomUUID())).status).toBe(404);
+    const other = await createPayment(order.id, {}, USERS.otherClient);
     expect(other.status).toBe(403);
     expect(other.body.error.code).toBe('FORBIDDEN');
     expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(0);
   });
 
   test('malformed JSON → 400, unknown route → 404, both in the envelope', async () => {
-    const bad = await api().post('/api/payments/create').set('content-type', 'application/json').send('{"pesanan_id": ');
+    const bad = await api().post('/api/payments/create').set('Authorization', `Bearer ${tokens.client}`).set('content-type', 'application/json').send('{"pesanan_id": ');
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ success: false, error: { code: 'INVALID_JSON', message: expect.any(String) } });
-    const missing = await api().get('/api/nothing-here');
+    const missing = await by('client').get('/api/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.body.success).toBe(false);
-    for (const path of ['/api/payments/no-such-id', '/api/payments/escrow/no-such-id', '/api/payments/withdrawals/no-such-id', '/api/orders/no-such-id']) {
-      const res = await api().get(path);
+    for (const path of [`/api/payments/${randomUUID()}`, `/api/payments/escrow/${randomUUID()}`, `/api/payments/withdrawals/${randomUUID()}`, `/api/orders/${randomUUID()}`]) {
+      const res = await by('admin').get(path);
       expect([path, res.status, res.body.error?.code]).toEqual([path, 404, 'NOT_FOUND']);
     }
   });
@@ -247,7 +253,7 @@ describe(`webhook (${dbLabel()})`, () => {
     const forged = signedWebhook(fields, 'not-the-secret');
     const res = await post('/api/payments/webhook', forged);
     expect(res.status).toBe(401);
-    expect(res.body.error.code).toBe('INVALID_SIGNATURE');
+    expect(res.body.error).toEqual({ code: 'WEBHOOK_REJECTED', message: 'webhook verification failed' });
     const tampered = { ...signedWebhook(fields), gross_amount: '1000' };
     expect((await post('/api/payments/webhook', tampered)).status).toBe(401);
     expect(await status(p.payment_id)).toBe('menunggu');
@@ -288,7 +294,7 @@ describe(`webhook (${dbLabel()})`, () => {
     const fail = await post('/api/payments/mock/trigger-failure', { transaction_id: p.transaction_id, reason: 'Insufficient balance' });
     expect(fail.status).toBe(200);
     expect(fail.body).toMatchObject({ success: true, message: 'Payment failure triggered', data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' } });
-    expect((await api().get(`/api/orders/${order.id}`)).body.data.status).toBe('dibatalkan');
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibatalkan');
     const revive = await post('/api/payments/mock/trigger-success', { transaction_id: p.transaction_id });
     expect(revive.status).toBe(409);
     expect(await status(p.payment_id)).toBe('gagal');
@@ -300,31 +306,31 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('trigger endpoints: missing transaction_id → 400, unknown → 404', async () => {
     expect((await post('/api/payments/mock/trigger-success', {})).status).toBe(400);
-    expect((await post('/api/payments/mock/trigger-success', { transaction_id: 'PAY-1-NOPE' })).status).toBe(404);
+    expect((await post('/api/payments/mock/trigger-success', { transaction_id: 'PAY-1000000000000-NOPE00' })).status).toBe(404);
   });
 
   test('the checkout page shows the amount and its Pay button settles the payment through the webhook', async () => {
     const { order, p } = await pendingPayment();
     const url = new URL((await rows('pembayaran', { id: p.payment_id }))[0].payment_url);
-    const page = await api().get(url.pathname);
+    const page = await by('client').get(url.pathname);
     expect(page.status).toBe(200);
     expect(page.text).toContain('265.000');
     expect(page.text).toMatch(/>Pay<\/button>[\s\S]*>Fail<\/button>/);
-    const qr = await api().get(`${url.pathname}/qr.svg`);
+    const qr = await by('client').get(`${url.pathname}/qr.svg`);
     expect(qr.status).toBe(200);
     expect(qr.headers['content-type']).toMatch(/svg/);
     const paid = await api().post(`${url.pathname}/pay`).type('form').send({});
     expect(paid.status).toBe(200);
     expect(paid.text).toContain('Payment successful');
     expect(await status(p.payment_id)).toBe('berhasil');
-    expect((await api().get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
   });
 });
 
 describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
   const withdrawBody = (escrowId: string, extra: Record<string, unknown> = {}) => ({
     escrow_id: escrowId,
-    freelancer_id: 'freelancer-uuid',
+    freelancer_id: USERS.freelancer,
     metode_pencairan: 'transfer_bank',
     nomor_rekening: '1234567890',
     nama_pemilik: 'John Doe',
@@ -333,37 +339,37 @@ describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
 
   test('release: 400 without escrow_id, 404 unknown, 403 for another user, 409 twice', async () => {
     const { escrowId } = await paidOrder();
-    expect((await post('/api/payments/escrow/release', { user_id: 'client-uuid' })).body.error.details.field).toBe('escrow_id');
-    expect((await post('/api/payments/escrow/release', { escrow_id: 'nope', user_id: 'client-uuid' })).status).toBe(404);
-    const other = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: 'freelancer-uuid' });
+    expect((await post('/api/payments/escrow/release', { user_id: USERS.client })).body.error.details.field).toBe('escrow_id');
+    expect((await post('/api/payments/escrow/release', { escrow_id: randomUUID(), user_id: USERS.client })).status).toBe(404);
+    const other = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.freelancer });
     expect(other.status).toBe(403);
     expect((await rows('escrow', { id: escrowId }))[0].status).toBe('held');
-    expect((await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: 'client-uuid' })).status).toBe(200);
-    const twice = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: 'client-uuid' });
+    expect((await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(200);
+    const twice = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('INVALID_TRANSITION');
   });
 
   test('withdraw: 409 before release, 403 for another freelancer, 400 for bad fields, 409 twice; one payout', async () => {
     const { escrowId } = await paidOrder();
-    const early = await post('/api/payments/withdraw', withdrawBody(escrowId));
+    const early = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId));
     expect(early.status).toBe(409);
     expect(early.body.error.message).toMatch(/released/);
-    await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: 'client-uuid' });
-    expect((await post('/api/payments/withdraw', withdrawBody(escrowId, { freelancer_id: 'intruder' }))).status).toBe(403);
+    await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client });
+    expect((await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, { freelancer_id: USERS.otherFreelancer }))).status).toBe(403);
     for (const [patch, field] of [
       [{ metode_pencairan: 'qris' }, 'metode_pencairan'],
       [{ nomor_rekening: '12-34' }, 'nomor_rekening'],
       [{ nomor_rekening: 1234567890 }, 'nomor_rekening'],
       [{ nama_pemilik: '' }, 'nama_pemilik'],
     ] as const) {
-      const res = await post('/api/payments/withdraw', withdrawBody(escrowId, patch));
+      const res = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, patch));
       expect([field, res.status, res.body.error?.details?.field]).toEqual([field, 400, field]);
     }
     expect(await rows('pencairan_dana', { escrow_id: escrowId })).toHaveLength(0);
-    const ok = await post('/api/payments/withdraw', withdrawBody(escrowId, { metode_pencairan: 'e_wallet', nomor_rekening: '081234567890' }));
+    const ok = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, { metode_pencairan: 'e_wallet', nomor_rekening: '081234567890' }));
     expect(ok.status).toBe(201);
-    const twice = await post('/api/payments/withdraw', withdrawBody(escrowId));
+    const twice = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId));
     expect(twice.status).toBe(409);
     expect(await rows('pencairan_dana', { escrow_id: escrowId })).toHaveLength(1);
     expect(await rows('mock_gateway_payouts', { idempotency_key: ok.body.data.withdrawal_id })).toHaveLength(1);

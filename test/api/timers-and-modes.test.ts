@@ -9,6 +9,7 @@ import { createLogger, startApi } from '../../scripts/compose';
 import { createApp } from '../../api/app';
 import type { OrderWorkflows } from '../../api/workflow-calls';
 import { Stack, dbLabel, freshDb, startStack, testEnv } from '../helpers/stack';
+import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 
 /**
  * Short timers through PAYMENT_EXPIRY / ESCROW_AUTO_RELEASE_AFTER on the real
@@ -26,20 +27,23 @@ const waitFor = async <T>(fn: () => Promise<T>, done: (v: T) => boolean, timeout
 
 describe(`short timers on the running service (${dbLabel()})`, () => {
   let stack: Stack;
+  let tokens: Record<UserName, string>;
   beforeAll(async () => {
     stack = await startStack({ PAYMENT_EXPIRY: '2s', ESCROW_AUTO_RELEASE_AFTER: '2s', MOCK_AUTO_SUCCESS: 'false' });
+    tokens = await tokensFor(stack.config.auth.jwtSecret);
   }, 180_000);
   afterAll(async () => stack?.stop());
 
-  const api = () => request(stack.url);
+  const api = () => as(stack.url, tokens.client);
+  const gatewayCall = (path: string, body: object) => request(stack.url).post(path).send(body);
   async function order() {
-    const res = await api().post('/api/orders').send({ client_id: 'c-1', freelancer_id: 'f-1', judul: 'Short', harga: 50_000 });
+    const res = await api().post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Short', harga: 50_000 });
     return res.body.data.id as string;
   }
 
   test('an unpaid payment expires (kadaluarsa), cancels the order, and a late settlement does not revive it', async () => {
     const id = await order();
-    const pay = await api().post('/api/payments/create').send({ pesanan_id: id, user_id: 'c-1', jumlah: 50_000, metode_pembayaran: 'qris' });
+    const pay = await api().post('/api/payments/create', { pesanan_id: id, user_id: USERS.client, jumlah: 50_000, metode_pembayaran: 'qris' });
     expect(pay.status).toBe(201);
     const payment = await waitFor(
       async () => (await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data,
@@ -47,7 +51,7 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
     );
     expect(payment.status).toBe('kadaluarsa');
     expect((await api().get(`/api/orders/${id}`)).body.data.status).toBe('dibatalkan');
-    const late = await api().post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    const late = await gatewayCall('/api/payments/mock/trigger-success', { transaction_id: pay.body.data.transaction_id });
     expect(late.status).toBe(409);
     expect((await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data.status).toBe('kadaluarsa');
     expect(await stack.db('escrow').where({ pesanan_id: id })).toHaveLength(0);
@@ -55,8 +59,8 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
 
   test('a held escrow is released automatically when nobody acts; akan_dirilis_pada follows the setting', async () => {
     const id = await order();
-    const pay = await api().post('/api/payments/create').send({ pesanan_id: id, user_id: 'c-1', jumlah: 50_000, metode_pembayaran: 'qris' });
-    const trig = await api().post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    const pay = await api().post('/api/payments/create', { pesanan_id: id, user_id: USERS.client, jumlah: 50_000, metode_pembayaran: 'qris' });
+    const trig = await gatewayCall('/api/payments/mock/trigger-success', { transaction_id: pay.body.data.transaction_id });
     const escrowId = trig.body.data.escrow_id;
     const held = (await api().get(`/api/payments/escrow/${escrowId}`)).body.data;
     expect(held.status).toBe('held');
@@ -64,7 +68,7 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
     const released = await waitFor(async () => (await api().get(`/api/payments/escrow/${escrowId}`)).body.data, (e) => e.status !== 'held');
     expect(released).toMatchObject({ status: 'released', dirilis_oleh: 'auto' });
     expect((await api().get(`/api/orders/${id}`)).body.data.status).toBe('selesai');
-    const w = await api().post('/api/payments/withdraw').send({ escrow_id: escrowId, freelancer_id: 'f-1', metode_pencairan: 'e_wallet', nomor_rekening: '081234567890', nama_pemilik: 'F One' });
+    const w = await as(stack.url, tokens.freelancer).post('/api/payments/withdraw', { escrow_id: escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'e_wallet', nomor_rekening: '081234567890', nama_pemilik: 'F One' });
     expect(w.status).toBe(201);
     expect(w.body.data).toMatchObject({ status: 'completed', jumlah: 50_000, biaya_platform: 2_500, jumlah_bersih: 47_500 });
   });
@@ -152,7 +156,7 @@ describe('production mode', () => {
   test('the trigger endpoints and the checkout page answer 404', async () => {
     const stack = await startStack();
     try {
-      const prodConfig = loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', TEMPORAL_ADDRESS: stack.temporal.address }));
+      const prodConfig = loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', TEMPORAL_ADDRESS: stack.temporal.address }));
       const prod = await startApi(prodConfig, stack.db, stack.gateway, createLogger(prodConfig), 0);
       try {
         const dev = await request(stack.url).post('/api/payments/mock/trigger-success').send({});

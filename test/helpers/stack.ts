@@ -36,6 +36,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     DB_FILE: path.join(tmp, 'payments.sqlite'),
     DATA_DIR: tmp,
     TEMPORAL_TASK_QUEUE: `api-test-${process.pid}-${Date.now()}`,
+    // suites send many requests from few users; the rate-limit test sets its own limits
+    RATE_LIMIT_PAYMENTS_PER_MINUTE: '100000',
+    RATE_LIMIT_WEBHOOKS_PER_MINUTE: '100000',
     ...overrides,
   };
 }

@@ -80,10 +80,28 @@ describe('loadConfig overrides', () => {
     expect(cfg.mock.autoWithdrawal).toBe(false);
   });
 
-  test('production with a secret', () => {
-    const cfg = loadConfig({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'prod-secret' }, CWD);
+  test('production with both secrets of at least 32 bytes', () => {
+    const cfg = loadConfig({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'p'.repeat(32), JWT_SECRET: 'j'.repeat(40) }, CWD);
     expect(cfg.isProduction).toBe(true);
-    expect(cfg.mock.secret).toBe('prod-secret');
+    expect(cfg.mock.secret).toBe('p'.repeat(32));
+    expect(cfg.auth.jwtSecret).toBe('j'.repeat(40));
+  });
+
+  test('production refuses missing, short or development-default secrets, naming the variable', () => {
+    const good = { NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'p'.repeat(32), JWT_SECRET: 'j'.repeat(32) };
+    expectConfigError({ ...good, JWT_SECRET: undefined as unknown as string }, 'JWT_SECRET');
+    expectConfigError({ ...good, JWT_SECRET: 'j'.repeat(31) }, 'JWT_SECRET');
+    expectConfigError({ ...good, MOCK_PAYMENT_SECRET: 'short' }, 'MOCK_PAYMENT_SECRET');
+    expectConfigError({ ...good, JWT_SECRET: 'development-only-jwt-secret-never-use-in-production' }, 'JWT_SECRET');
+  });
+
+  test('outside production a development JWT secret stands in; limits and CORS origins are configurable', () => {
+    const cfg = loadConfig({ AMOUNT_MAX_QRIS: '5000000', CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }, CWD);
+    expect(cfg.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(cfg.amountLimits).toEqual({ min: 10_000, max: { qris: 5_000_000, e_wallet: 20_000_000, virtual_account: 100_000_000, transfer_bank: 100_000_000, kartu_kredit: 100_000_000 } });
+    expect(cfg.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expectConfigError({ CORS_ORIGINS: 'not a url' }, 'CORS_ORIGINS');
+    expectConfigError({ AMOUNT_MAX_E_WALLET: 'lots' }, 'AMOUNT_MAX_E_WALLET');
   });
 });
 

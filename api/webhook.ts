@@ -1,0 +1,65 @@
+import { GATEWAY_STATUSES, GatewayStatus } from '../domain/statuses';
+import { verifyWebhookSignature } from '../domain/signature';
+import { HttpError, badRequest } from './errors';
+
+/**
+ * Reads and verifies a gateway webhook from the raw request body. The body
+ * must be a JSON object with exactly the signed fields as the gateway sent
+ * them (strings; the timestamp may be an integer), a valid HMAC signature,
+ * and a timestamp within the tolerance of this server's clock. Every failed
+ * check answers the same 401, so the answer never says which check failed.
+ */
+export class WebhookRejection extends Error {
+  constructor(readonly http: HttpError) {
+    super(http.message);
+  }
+}
+
+const FIELDS = ['transaction_id', 'transaction_status', 'gross_amount', 'timestamp', 'signature'] as const;
+
+const unverified = () => new WebhookRejection(new HttpError(401, 'WEBHOOK_REJECTED', 'webhook verification failed'));
+
+export interface VerifiedWebhook {
+  transaction_id: string;
+  transaction_status: GatewayStatus;
+  gross_amount: number;
+}
+
+export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedWebhook {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new WebhookRejection(new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON'));
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw unverified();
+  const b = body as Record<string, unknown>;
+  const keys = Object.keys(b);
+  if (keys.length !== FIELDS.length || !FIELDS.every((f) => keys.includes(f))) throw unverified();
+  const { transaction_id, transaction_status, gross_amount, signature } = b;
+  const timestamp = typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp;
+  if (![transaction_id, transaction_status, gross_amount, timestamp, signature].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 128)) {
+    throw unverified();
+  }
+  const fields = { transaction_id, transaction_status, gross_amount, timestamp } as Record<'transaction_id' | 'transaction_status' | 'gross_amount' | 'timestamp', string>;
+  if (!verifyWebhookSignature(fields, signature, secret)) throw unverified();
+  if (!/^\d{1,12}$/.test(fields.timestamp) || Math.abs(nowMs / 1000 - Number(fields.timestamp)) > toleranceSeconds) throw unverified();
+
+  // Authenticated from here on: the gateway may be told what is wrong.
+  if (!(GATEWAY_STATUSES as readonly string[]).includes(fields.transaction_status)) {
+    throw new WebhookRejection(badRequest(`transaction_status must be one of ${GATEWAY_STATUSES.join(', ')}`, 'transaction_status'));
+  }
+  const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(fields.gross_amount);
+  if (!amount) throw new WebhookRejection(badRequest('gross_amount must be a whole rupiah amount', 'gross_amount'));
+  return { transaction_id: fields.transaction_id, transaction_status: fields.transaction_status as GatewayStatus, gross_amount: Number(amount[1]) };
+}
+
+/** What an unverified body claims (for the audit trail only; never trusted). */
+export function claimedFields(raw: Buffer): Record<string, unknown> {
+  try {
+    const body = JSON.parse(raw.toString('utf8'));
+    return body && typeof body === 'object' && !Array.isArray(body) ? body : {};
+  } catch {
+    return {};
+  }
+}
