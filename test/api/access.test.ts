@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { Stack, dbLabel, startStack } from '../helpers/stack';
+import { USERS, UserName, as, tokensFor } from '../helpers/auth';
+
+/**
+ * Object-level authorization, table-driven: every endpoint × every role ×
+ * owner / non-owner. Objects a caller may not see answer 404 (ids reveal
+ * nothing); actions on visible objects that are not the caller's, or bodies
+ * naming someone else, answer 403; and nothing changes when refused.
+ */
+let stack: Stack;
+let tokens: Record<UserName, string>;
+const WHO: UserName[] = ['client', 'otherClient', 'freelancer', 'otherFreelancer', 'admin'];
+
+beforeAll(async () => {
+  stack = await startStack();
+  tokens = await tokensFor(stack.config.auth.jwtSecret);
+}, 180_000);
+afterAll(async () => stack?.stop());
+
+const by = (who: UserName) => as(stack.url, tokens[who]);
+
+/** An order of `client` assigned to `freelancer`, taken to the given stage. */
+async function fixture(stage: 'created' | 'pending' | 'held' | 'released' | 'withdrawn') {
+  const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Access test', harga: 100_000 })).body.data;
+  const out: { orderId: string; paymentId?: string; transactionId?: string; escrowId?: string; withdrawalId?: string } = { orderId: order.id };
+  if (stage === 'created') return out;
+  const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 100_000, metode_pembayaran: 'qris' })).body.data;
+  Object.assign(out, { paymentId: pay.payment_id, transactionId: pay.transaction_id });
+  if (stage === 'pending') return out;
+  out.escrowId = (await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.transaction_id })).body.data.escrow_id;
+  if (stage === 'held') return out;
+  await by('client').post('/api/payments/escrow/release', { escrow_id: out.escrowId, user_id: USERS.client });
+  if (stage === 'released') return out;
+  out.withdrawalId = (
+    await by('freelancer').post('/api/payments/withdraw', { escrow_id: out.escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Free Lancer' })
+  ).body.data.withdrawal_id;
+  return out;
+}
+
+async function snapshot(f: { orderId: string }) {
+  const order = await stack.db('pesanan').where({ id: f.orderId }).first();
+  const counts = await Promise.all(['pembayaran', 'escrow', 'pencairan_dana'].map((t) => stack.db(t).where({ pesanan_id: f.orderId }).count({ n: '*' })));
+  const escrow = await stack.db('escrow').where({ pesanan_id: f.orderId }).first();
+  return { order: order.status, payments: Number(counts[0][0].n), escrows: Number(counts[1][0].n), withdrawals: Number(counts[2][0].n), escrow: escrow?.status ?? null };
+}
+
+describe(`reads (${dbLabel()})`, () => {
+  let f: Awaited<ReturnType<typeof fixture>>;
+  beforeAll(async () => {
+    f = await fixture('withdrawn');
+  });
+
+  const READS: [string, (x: typeof f) => string, Record<UserName, number>][] = [
+    ['GET order', (x) => `/api/orders/${x.orderId}`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+    ['GET order lifecycle', (x) => `/api/orders/${x.orderId}/lifecycle`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+    ['GET payment', (x) => `/api/payments/${x.paymentId}`, { client: 200, otherClient: 404, freelancer: 404, otherFreelancer: 404, admin: 200 }],
+    ['GET payment by transaction id', (x) => `/api/payments/${x.transactionId}`, { client: 200, otherClient: 404, freelancer: 404, otherFreelancer: 404, admin: 200 }],
+    ['GET escrow', (x) => `/api/payments/escrow/${x.escrowId}`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+    ['GET withdrawal', (x) => `/api/payments/withdrawals/${x.withdrawalId}`, { client: 404, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+  ];
+
+  test.each(READS.flatMap(([name, path, expected]) => WHO.map((who) => [name, who, path, expected[who]] as const)))(
+    '%s as %s',
+    async (_name, who, path, status) => {
+      const res = await by(who).get(path(f));
+      expect(res.status).toBe(status);
+      if (status === 404) {
+        // indistinguishable from an id that does not exist
+        expect(res.body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: expect.stringMatching(/not found$/) } });
+      }
+    },
+  );
+
+  test.each(READS.map(([name, path]) => [name, path] as const))('%s without a token → 401', async (_name, path) => {
+    const res = await request(stack.url).get(path(f));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  test('the withdrawal shows the full account number to its owner and admins', async () => {
+    for (const who of ['freelancer', 'admin'] as const) {
+      expect((await by(who).get(`/api/payments/withdrawals/${f.withdrawalId}`)).body.data.nomor_rekening).toBe('1234567890');
+    }
+  });
+});
+
+describe(`actions (${dbLabel()})`, () => {
+  type Action = {
+    name: string;
+    stage: Parameters<typeof fixture>[0];
+    call: (who: UserName, x: Awaited<ReturnType<typeof fixture>>, bodyUser: string) => Promise<request.Response>;
+    expected: Record<UserName, number>;
+    success: number;
+  };
+  const ACTIONS: Action[] = [
+    {
+      name: 'create payment',
+      stage: 'created',
+      call: (who, x, user) => by(who).post('/api/payments/create', { pesanan_id: x.orderId, user_id: user, jumlah: 100_000, metode_pembayaran: 'qris' }),
+      expected: { client: 201, otherClient: 404, freelancer: 403, otherFreelancer: 403, admin: 403 },
+      success: 201,
+    },
+    {
+      name: 'release escrow',
+      stage: 'held',
+      call: (who, x, user) => by(who).post('/api/payments/escrow/release', { escrow_id: x.escrowId, user_id: user }),
+      expected: { client: 200, otherClient: 404, freelancer: 403, otherFreelancer: 404, admin: 403 },
+      success: 200,
+    },
+    {
+      name: 'withdraw',
+      stage: 'released',
+      call: (who, x, user) =>
+        by(who).post('/api/payments/withdraw', { escrow_id: x.escrowId, freelancer_id: user, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Free Lancer' }),
+      expected: { client: 403, otherClient: 404, freelancer: 201, otherFreelancer: 404, admin: 403 },
+      success: 201,
+    },
+  ];
+
+  test.each(ACTIONS.flatMap((a) => WHO.map((who) => [a.name, who, a] as const)))('%s as %s, with its own id in the body', async (_name, who, action) => {
+    const f = await fixture(action.stage);
+    const before = await snapshot(f);
+    const res = await action.call(who, f, USERS[who]);
+    expect(res.status).toBe(action.expected[who]);
+    if (res.status !== action.success) expect(await snapshot(f)).toEqual(before);
+  });
+
+  test.each(ACTIONS.map((a) => [a.name, a] as const))('%s by its rightful actor naming someone else in the body → 403', async (_name, action) => {
+    const f = await fixture(action.stage);
+    const actor = (Object.keys(action.expected) as UserName[]).find((w) => action.expected[w] === action.success)!;
+    const before = await snapshot(f);
+    const res = await action.call(actor, f, USERS[actor === 'client' ? 'otherClient' : 'otherFreelancer']);
+    expect(res.status).toBe(403);
+    expect(await snapshot(f)).toEqual(before);
+  });
+
+  test.each([
+    ['client', USERS.client, 201],
+    ['otherClient', USERS.client, 403],
+    ['freelancer', USERS.freelancer, 403],
+    ['admin', USERS.admin, 403],
+  ] as const)('create order as %s → %i', async (who, clientId, status) => {
+    const res = await by(who).post('/api/orders', { client_id: clientId, freelancer_id: USERS.otherFreelancer, judul: 'x', harga: 10_000 });
+    expect(res.status).toBe(status);
+  });
+
+  test('unknown ids answer 404 exactly like other users\' ids', async () => {
+    const res = await by('client').post('/api/payments/escrow/release', { escrow_id: randomUUID(), user_id: USERS.client });
+    expect(res.status).toBe(404);
+  });
+});

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import pino from 'pino';
+import request from 'supertest';
+import type { Knex } from 'knex';
+import { createApp } from '../../api/app';
+import { issueToken } from '../../api/auth';
+import type { OrderWorkflows } from '../../api/workflow-calls';
+import { Config, loadConfig } from '../../domain/config';
+import { dbLabel, freshDb, testEnv } from '../helpers/stack';
+import { USERS } from '../helpers/auth';
+
+/**
+ * Authentication, rate limits, body limits, CORS and security headers, on the
+ * real Express app and database (these answers come before any workflow call).
+ */
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+let db: Knex;
+let config: Config;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  config = loadConfig(
+    testEnv({ RATE_LIMIT_PAYMENTS_PER_MINUTE: '3', RATE_LIMIT_WEBHOOKS_PER_MINUTE: '4', CORS_ORIGINS: 'https://app.skillconnect.example', JWT_SECRET: 'a-test-jwt-secret-that-is-long-enough' }),
+  );
+  db = await freshDb(config);
+  app = createApp({ db, config, logger: pino({ level: 'silent' }), workflows: {} as OrderWorkflows, temporalHealth: async () => undefined });
+});
+afterAll(async () => db?.destroy());
+
+const key = (s: string) => new TextEncoder().encode(s);
+const now = () => Math.floor(Date.now() / 1000);
+const probe = (authorization?: string) => {
+  const r = request(app).get(`/api/orders/${USERS.client}`);
+  return authorization === undefined ? r : r.set('Authorization', authorization);
+};
+
+describe(`authentication (${dbLabel()})`, () => {
+  test('a valid token passes (the order simply does not exist: 404)', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' });
+    expect((await probe(`Bearer ${token}`)).status).toBe(404);
+  });
+
+  const cases: [string, () => Promise<string | undefined>][] = [
+    ['no Authorization header', async () => undefined],
+    ['an empty bearer', async () => 'Bearer '],
+    ['a Basic credential', async () => 'Basic dXNlcjpwYXNz'],
+    ['a malformed token', async () => 'Bearer not.a.jwt'],
+    ['a forged token (other secret)', async () => `Bearer ${await issueToken('someone-elses-secret-that-is-long-enough', { sub: USERS.client, role: 'client' })}`],
+    ['an expired token', async () => `Bearer ${await new SignJWT({ role: 'client' }).setProtectedHeader({ alg: 'HS256' }).setSubject(USERS.client).setExpirationTime(now() - 10).sign(key(config.auth.jwtSecret))}`],
+    ['a token without exp', async () => `Bearer ${await new SignJWT({ role: 'client' }).setProtectedHeader({ alg: 'HS256' }).setSubject(USERS.client).sign(key(config.auth.jwtSecret))}`],
+    ['a token without sub', async () => `Bearer ${await new SignJWT({ role: 'client' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now() + 60).sign(key(config.auth.jwtSecret))}`],
+    ['alg none', async () => `Bearer ${new UnsecuredJWT({ role: 'admin' }).setSubject(USERS.admin).setExpirationTime(now() + 60).encode()}`],
+    ['HS512 with the right secret', async () => `Bearer ${await new SignJWT({ role: 'client' }).setProtectedHeader({ alg: 'HS512' }).setSubject(USERS.client).setExpirationTime(now() + 60).sign(key(config.auth.jwtSecret))}`],
+    ['an unknown role', async () => `Bearer ${await new SignJWT({ role: 'superuser' }).setProtectedHeader({ alg: 'HS256' }).setSubject(USERS.client).setExpirationTime(now() + 60).sign(key(config.auth.jwtSecret))}`],
+    ['a sub that is not a uuid', async () => `Bearer ${await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('admin').setExpirationTime(now() + 60).sign(key(config.auth.jwtSecret))}`],
+  ];
+  test.each(cases)('%s → 401 with one generic answer', async (_name, header) => {
+    const res = await probe(await header());
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ success: false, error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } });
+  });
+
+  test('/health needs no token', async () => {
+    expect((await request(app).get('/health')).status).toBe(200);
+  });
+
+  test('npm run token prints a token signed with JWT_SECRET on its last line', async () => {
+    const { stdout } = await run(TSX, ['scripts/token.ts', '--sub', USERS.admin, '--role', 'admin', '--ttl', '10m'], {
+      cwd: ROOT,
+      env: { ...process.env, JWT_SECRET: config.auth.jwtSecret, NODE_ENV: 'development' },
+    });
+    const token = stdout.trim().split('\n').pop()!;
+    expect((await probe(`Bearer ${token}`)).status).toBe(404);
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect(payload).toMatchObject({ sub: USERS.admin, role: 'admin' });
+    expect(payload.exp - payload.iat).toBe(600);
+  }, 60_000);
+});
+
+describe(`abuse limits and headers (${dbLabel()})`, () => {
+  test('payment creation is rate-limited per user: 429 with Retry-After, other users unaffected', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await request(app).post('/api/payments/create').set('Authorization', `Bearer ${token}`).send({});
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.body.error.code).toBe('RATE_LIMITED');
+      }
+    }
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    const other = await issueToken(config.auth.jwtSecret, { sub: USERS.otherClient, role: 'client' });
+    expect((await request(app).post('/api/payments/create').set('Authorization', `Bearer ${other}`).send({})).status).toBe(400);
+  });
+
+  test('the webhook is rate-limited per IP: 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await request(app).post('/api/payments/webhook').send({ transaction_id: 'x' })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+  });
+
+  test('a body over 100 kB → 413 in the envelope', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' });
+    const res = await request(app).post('/api/orders').set('Authorization', `Bearer ${token}`).set('content-type', 'application/json').send(JSON.stringify({ judul: 'x'.repeat(110_000) }));
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ success: false, error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } });
+  });
+
+  test('CORS answers only the listed origins; security headers are set', async () => {
+    const allowed = await request(app).options('/api/orders').set('Origin', 'https://app.skillconnect.example').set('Access-Control-Request-Method', 'POST');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.skillconnect.example');
+    const denied = await request(app).get('/health').set('Origin', 'https://evil.example');
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+    expect(denied.headers['x-content-type-options']).toBe('nosniff');
+    expect(denied.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(denied.headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('production start-up', () => {
+  const start = (env: Record<string, string>) =>
+    run(TSX, ['scripts/api.ts'], { cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', ...env }, timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    );
+
+  test.each([
+    ['JWT_SECRET missing', { MOCK_PAYMENT_SECRET: 'm'.repeat(32) }, 'JWT_SECRET'],
+    ['JWT_SECRET too short', { MOCK_PAYMENT_SECRET: 'm'.repeat(32), JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    ['MOCK_PAYMENT_SECRET too short', { MOCK_PAYMENT_SECRET: 'mock-secret', JWT_SECRET: 'j'.repeat(32) }, 'MOCK_PAYMENT_SECRET'],
+  ])('refuses to start with %s, naming the variable', async (_name, env, variable) => {
+    const { code, stderr } = await start(env as Record<string, string>);
+    expect(code).toBe(2);
+    expect(stderr).toContain(variable);
+    expect(stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  }, 60_000);
+});
