@@ -20,7 +20,11 @@ export function createLogger(config: Config): Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'skillconnect-payments' },
-    redact: { paths: ['*.signature', '*.nomor_rekening', '*.authorization', '*.secret', '*.password'], censor: '[redacted]' },
+    // Never in logs: secrets, tokens, signatures, account numbers (nothing logs them on purpose; this is the net).
+    redact: {
+      paths: ['signature', 'nomor_rekening', 'authorization', 'token', 'secret', 'password', 'jwtSecret', '*.signature', '*.nomor_rekening', '*.authorization', '*.token', '*.secret', '*.password', '*.jwtSecret', 'req.headers.authorization'],
+      censor: '[redacted]',
+    },
   });
 }
 
