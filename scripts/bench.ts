@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { issueToken } from '../api/auth';
+import { loadConfig } from '../domain/config';
 import { signWebhook } from '../domain/signature';
 
 /**
@@ -15,9 +18,11 @@ const BASE = arg('url', process.env.BENCH_URL ?? 'http://localhost:5001');
 const N = Number(arg('n', '100'));
 const SECRET = arg('secret', process.env.MOCK_PAYMENT_SECRET ?? 'mock-secret');
 
-async function postJson(path: string, body: unknown): Promise<{ status: number; json: any; ms: number }> {
+async function postJson(path: string, body: unknown, token?: string): Promise<{ status: number; json: any; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${BASE}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
   const json = await res.json();
   return { status: res.status, json, ms: performance.now() - t0 };
 }
@@ -36,14 +41,22 @@ function report(label: string, samples: number[], wallMs: number, failures: numb
 
 async function main() {
   console.log(`benchmark against ${BASE}: ${N} concurrent payments`);
+  // One client per payment (payment creation is rate-limited per user), tokens signed with JWT_SECRET.
+  const secret = loadConfig().auth.jwtSecret;
+  const users = await Promise.all(
+    Array.from({ length: N }, async () => {
+      const client = randomUUID();
+      return { client, freelancer: randomUUID(), token: await issueToken(secret, { sub: client, role: 'client' }) };
+    }),
+  );
   const orders = await Promise.all(
-    Array.from({ length: N }, (_, i) => postJson('/api/orders', { client_id: `bench-client-${i}`, freelancer_id: `bench-freelancer-${i}`, judul: `bench ${i}`, harga: 250_000 })),
+    users.map((u, i) => postJson('/api/orders', { client_id: u.client, freelancer_id: u.freelancer, judul: `bench ${i}`, harga: 250_000 }, u.token)),
   );
   const ids = orders.map((o) => o.json.data.id as string);
 
   let t0 = performance.now();
   const created = await Promise.all(
-    ids.map((id, i) => postJson('/api/payments/create', { pesanan_id: id, user_id: `bench-client-${i}`, jumlah: 250_000, metode_pembayaran: 'qris' })),
+    ids.map((id, i) => postJson('/api/payments/create', { pesanan_id: id, user_id: users[i].client, jumlah: 250_000, metode_pembayaran: 'qris' }, users[i].token)),
   );
   report('create payment', created.map((r) => r.ms), performance.now() - t0, created.filter((r) => r.status !== 201).length);
 
