@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ACTION_ROLES, Principal, canSeeEscrow, canSeeFullAccount, canSeeOrder, canSeePayment, canSeeWithdrawal } from '../domain/access';
 import type { Config } from '../domain/config';
 import { TRANSACTION_ID_PATTERN } from '../domain/ids';
-import { GatewayStatus, paymentStatusForGateway } from '../domain/statuses';
+import { GatewayStatus, WITHDRAWABLE_ESCROW_STATUSES, paymentStatusForGateway } from '../domain/statuses';
 import { pingDb } from '../db/connection';
 import * as repo from '../db/repositories';
 import { paymentNotificationUpdate, releaseEscrowUpdate, withdrawUpdate } from '../workflows/messages';
@@ -227,14 +227,19 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   // ---- escrow -----------------------------------------------------------
+  const visibleEscrow = async (p: Principal, id: string) => {
+    const escrow = await repo.getEscrow(db, id);
+    if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+    return escrow;
+  };
+
   app.post(
     '/api/payments/escrow/release',
     auth,
     asyncHandler(async (req, res) => {
       const p = principalOf(req);
       const body = parse(v.releaseEscrow, req.body);
-      const escrow = await repo.getEscrow(db, body.escrow_id);
-      if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+      const escrow = await visibleEscrow(p, body.escrow_id);
       mayAct(p, 'releaseEscrow', body.user_id);
       if (escrow.client_id !== p.id) throw forbidden('only the order\'s client may release its escrow');
       if (escrow.status !== 'held') throw conflict(`escrow is ${escrow.status}; only a held escrow can be released`, { status: escrow.status });
@@ -262,8 +267,7 @@ export function createApp(deps: AppDeps): express.Express {
     '/api/payments/escrow/:id',
     auth,
     asyncHandler(async (req, res) => {
-      const escrow = await repo.getEscrow(db, parse(idParam, req.params.id, 'id'));
-      if (!escrow || !canSeeEscrow(principalOf(req), escrow)) throw notFound('escrow');
+      const escrow = await visibleEscrow(principalOf(req), parse(idParam, req.params.id, 'id'));
       const order = await repo.getOrder(db, escrow.pesanan_id);
       res.json(ok('Escrow retrieved', escrowView(escrow, order?.pencairan_id ?? null)));
     }),
@@ -276,13 +280,12 @@ export function createApp(deps: AppDeps): express.Express {
     asyncHandler(async (req, res) => {
       const p = principalOf(req);
       const body = parse(v.withdraw, req.body);
-      const escrow = await repo.getEscrow(db, body.escrow_id);
-      if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+      const escrow = await visibleEscrow(p, body.escrow_id);
       mayAct(p, 'withdraw', body.freelancer_id);
       if (escrow.freelancer_id !== p.id) throw forbidden('only the order\'s freelancer may withdraw its escrow');
       const order = await repo.getOrder(db, escrow.pesanan_id);
       if (order?.pencairan_id) throw conflict('this escrow has already been withdrawn', { withdrawal_id: order.pencairan_id });
-      if (escrow.status !== 'released' && escrow.status !== 'partial_released') {
+      if (!WITHDRAWABLE_ESCROW_STATUSES.includes(escrow.status)) {
         throw conflict(`escrow is ${escrow.status}; it can be withdrawn only after it is released`, { status: escrow.status });
       }
       const w = await workflows
