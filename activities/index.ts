@@ -72,6 +72,12 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       logger.info({ payment_id: c.payment_id, status: c.status }, 'payment closed');
     },
 
+    /** No payment was created before the payment window closed: the order is cancelled. */
+    async cancelOrder(c: { pesanan_id: string }): Promise<void> {
+      await repo.cancelUnpaidOrder(db, c.pesanan_id);
+      logger.info({ pesanan_id: c.pesanan_id }, 'order cancelled: no payment was created in time');
+    },
+
     async releaseEscrow(r: Parameters<typeof repo.releaseEscrow>[1]): Promise<void> {
       await repo.releaseEscrow(db, r);
       logger.info({ escrow_id: r.escrow_id, by: r.dirilis_oleh }, 'escrow released');

@@ -40,14 +40,16 @@ export const asyncHandler =
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof HttpError) return sendError(res, err);
-    // body-parser: malformed JSON, oversize body, wrong charset
-    if (err && typeof err === 'object' && 'type' in err) {
-      const type = (err as { type: string }).type;
+    // body-parser (malformed JSON, oversize body, wrong charset) and Express (undecodable path): the client's fault
+    if (err && typeof err === 'object') {
+      const type = (err as { type?: string }).type;
       if (type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON'));
       if (type === 'entity.too.large') return sendError(res, new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
-      if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status < 500) {
-        return sendError(res, new HttpError((err as { status: number }).status, 'BAD_REQUEST', 'request could not be read'));
+      const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        return sendError(res, new HttpError(status, 'BAD_REQUEST', 'request could not be read'));
       }
+      if (err instanceof URIError) return sendError(res, new HttpError(400, 'BAD_REQUEST', 'request path could not be decoded'));
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
     return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));

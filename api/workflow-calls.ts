@@ -9,7 +9,7 @@ import {
   isGrpcDeadlineError,
   isGrpcServiceError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { orderWorkflowId } from '../domain/ids';
 import {
   CreatePaymentRequest,
@@ -48,8 +48,12 @@ export function toHttpError(err: unknown): never {
     const mapped = STATUS_FOR_TYPE[err.cause.type ?? ''];
     if (mapped) throw new HttpError(mapped[0], mapped[1], err.cause.message);
   }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) {
+    // the gateway (or the database behind an activity) failed after its retries; nothing was recorded
+    throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
+  }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-    throw new HttpError(504, 'WORKFLOW_TIMEOUT', 'the order workflow did not answer in time; the request is safe to retry');
+    throw new HttpError(504, 'WORKFLOW_TIMEOUT', 'the order workflow did not answer in time; it may still complete: check the order before retrying');
   }
   if (isWorkflowGone(err)) throw new WorkflowGoneError('the order workflow has closed');
   throw err;

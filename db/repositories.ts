@@ -197,6 +197,11 @@ export async function closePayment(
   });
 }
 
+/** No payment was ever created for the order in time: the order is cancelled. Idempotent. */
+export async function cancelUnpaidOrder(db: Knex, pesananId: string): Promise<void> {
+  await db('pesanan').where({ id: pesananId, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: nowDb() });
+}
+
 // ---- escrow -------------------------------------------------------------
 
 export async function getEscrow(db: Knex, id: string): Promise<EscrowRecord | undefined> {
@@ -220,6 +225,7 @@ export async function releaseEscrow(
 // ---- withdrawals --------------------------------------------------------
 
 export type NewWithdrawal = Omit<WithdrawalRecord, 'status' | 'bukti_transfer' | 'referensi_payout' | 'dicairkan_pada' | 'created_at' | 'updated_at'> & {
+  status: 'pending' | 'processing';
   created_at: string;
 };
 
@@ -227,7 +233,7 @@ export async function insertWithdrawalIfAbsent(db: Knex, w: NewWithdrawal): Prom
   await db.transaction(async (trx) => {
     const now = nowDb();
     await trx('pencairan_dana')
-      .insert({ ...w, status: 'pending', created_at: toDbTime(w.created_at), updated_at: now })
+      .insert({ ...w, created_at: toDbTime(w.created_at), updated_at: now })
       .onConflict('id')
       .ignore();
     await trx('pesanan').where({ id: w.pesanan_id }).update({ pencairan_id: w.id, updated_at: now });

@@ -73,6 +73,15 @@ const VA_PREFIX: Record<string, { prefix: string; length: number; name: string }
   permata: { prefix: '8528', length: 16, name: 'Permata' },
 };
 
+/** The platform's own collection account at each bank, for manual transfers. */
+const TRANSFER_ACCOUNTS: Record<string, { bank: string; account: string }> = {
+  bca: { bank: 'BCA', account: '8830123456' },
+  bni: { bank: 'BNI', account: '0123456789' },
+  mandiri: { bank: 'MANDIRI', account: '1230009876543' },
+  bri: { bank: 'BRI', account: '034101000123456' },
+  permata: { bank: 'PERMATA', account: '4102345678' },
+};
+
 const WALLETS: Record<string, { name: string; deeplink: (ref: string) => string }> = {
   gopay: { name: 'GoPay', deeplink: (ref) => `gojek://gopay/merchanttransfer?tref=${ref}&amount_editable=false` },
   ovo: { name: 'OVO', deeplink: (ref) => `ovo://payment?ref=${ref}` },
@@ -129,17 +138,18 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
     }
     case 'transfer_bank': {
       const uniqueCode = 1 + (Number(digitsFrom(id, 3)) % 999);
+      const dest = TRANSFER_ACCOUNTS[req.channel] ?? TRANSFER_ACCOUNTS.bca;
       return {
         type: 'TRANSFER_BANK',
         title: 'Transfer Bank Manual',
-        bank: 'BCA',
-        account_number: '8830123456',
+        bank: dest.bank,
+        account_number: dest.account,
         account_name: 'PT SkillConnect Indonesia',
         unique_code: uniqueCode,
         transfer_amount: amount + uniqueCode,
         amount,
         steps: [
-          'Transfer ke rekening BCA 8830123456 a.n. PT SkillConnect Indonesia',
+          `Transfer ke rekening ${dest.bank} ${dest.account} a.n. PT SkillConnect Indonesia`,
           `Transfer tepat Rp ${(amount + uniqueCode).toLocaleString('id-ID')} (termasuk kode unik ${uniqueCode})`,
           'Pembayaran diverifikasi otomatis dari nominal unik; kode unik dikembalikan sebagai saldo',
         ],

@@ -55,6 +55,8 @@ export interface RunningApi {
 
 export async function startApi(config: Config, db: Knex, gateway: MockGateway | null, logger: Logger, port = config.port): Promise<RunningApi> {
   const connection = await Connection.connect({ address: temporalAddress(config) });
+  // The API starts workflows with search attributes: make sure they exist even before a worker has run.
+  await ensureSearchAttributes(connection, config.temporal.namespace);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({
     db,

@@ -46,6 +46,9 @@ import {
 
 const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '30s' });
 
+/** How long a withdraw request waits for the payout before answering `processing`. */
+const PAYOUT_ANSWER_WITHIN = '10s';
+
 // Database writes are idempotent, so they retry until they succeed: the money is already decided.
 const DB_WRITE: ActivityOptions = {
   startToCloseTimeout: '30s',
@@ -92,6 +95,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   let paymentOutcome: { status: PaymentStatus; gateway_status: GatewayStatus | null } | undefined;
   let releaseRequest: ReleaseEscrowRequest | undefined;
   let withdrawRequest: WithdrawRequest | undefined;
+  // Set once the auto-release timer has won, so a late client release is refused rather than silently merged.
+  let autoReleasing = false;
 
   const record = (event: string) => {
     state.history.push({ at: new Date().toISOString(), event });
@@ -211,6 +216,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         if (state.escrow.status !== 'held') {
           reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be released`);
         }
+        if (autoReleasing) reject(ERROR_TYPES.invalidTransition, 'escrow is being released automatically (the review period is over)');
         if (releaseRequest) reject(ERROR_TYPES.invalidTransition, 'escrow is already being released');
       },
     },
@@ -221,7 +227,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     withdrawUpdate,
     async (req) => {
       withdrawRequest ??= req;
-      await condition(() => state.withdrawal !== null && (state.withdrawal.status === 'completed' || !withdrawRequest!.auto_process));
+      await condition(() => state.withdrawal !== null);
+      if (withdrawRequest.auto_process) {
+        // Answer with the payout's outcome if it comes quickly; otherwise say it is processing (it keeps retrying).
+        await condition(() => state.withdrawal!.status === 'completed', PAYOUT_ANSWER_WITHIN, { summary: 'wait briefly for the payout' });
+      }
       return state.withdrawal!;
     },
     {
@@ -241,6 +251,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // 1. The payment is created by the first createPayment update.
   const created = await condition(() => state.payment !== null, paymentExpiryMs, { summary: 'wait for the payment to be created' });
   if (!created) {
+    await acts.cancelOrder.executeWithOptions({ ...DB_WRITE, summary: 'no payment was created in time; cancel the order' }, [{ pesanan_id: input.pesanan_id }]);
     state.order_status = 'dibatalkan';
     record('no payment was created in time; order cancelled');
     return finish();
@@ -249,10 +260,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
   // 2. Wait for the gateway's verdict, or expire.
   const expiresInMs = Math.max(0, Date.parse(payment.expires_at) - Date.now());
-  const notified = await condition(() => paymentOutcome !== undefined, expiresInMs, {
+  await condition(() => paymentOutcome !== undefined, expiresInMs, {
     summary: `payment expiry (${input.payment_expiry}) at ${payment.expires_at}`,
   });
-  const outcome = notified ? paymentOutcome! : { status: 'kadaluarsa' as const, gateway_status: null };
+  // The stored outcome decides, not which of the two woke us: a settlement that arrived with the timer still counts.
+  const outcome = paymentOutcome ?? { status: 'kadaluarsa' as const, gateway_status: null };
   paymentOutcome = outcome;
 
   if (outcome.status !== 'berhasil') {
@@ -307,9 +319,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   record(`payment settled (${outcome.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`);
 
   // 4. The client releases the escrow, or it is released automatically.
-  const releasedByClient = await condition(() => releaseRequest !== undefined, autoReleaseMs, {
+  await condition(() => releaseRequest !== undefined, autoReleaseMs, {
     summary: `escrow auto-release (${input.escrow_auto_release_after}) at ${escrow.akan_dirilis_pada}`,
   });
+  const releasedByClient = releaseRequest !== undefined;
+  autoReleasing = !releasedByClient;
   const releasedAt = new Date().toISOString();
   const alasan = releasedByClient ? releaseRequest!.reason : 'auto-release: no action within the review period';
   await acts.releaseEscrow.executeWithOptions(
@@ -335,6 +349,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     metode_pencairan: req.metode_pencairan,
     nomor_rekening: req.nomor_rekening,
     nama_pemilik: req.nama_pemilik,
+    // paid out at once (processing), or waiting for approval (pending)
+    status: req.auto_process ? ('processing' as const) : ('pending' as const),
     created_at: requestedAt,
   };
   await acts.createWithdrawal.executeWithOptions(
@@ -347,7 +363,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     biaya_platform: withdrawal.biaya_platform,
     jumlah_bersih: withdrawal.jumlah_bersih,
     metode_pencairan: req.metode_pencairan,
-    status: 'pending',
+    status: withdrawal.status,
     bukti_transfer: null,
     dicairkan_pada: null,
     created_at: requestedAt,

@@ -211,6 +211,24 @@ describe(`payment creation errors (${dbLabel()})`, () => {
     expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(0);
   });
 
+  test('a gateway that cannot open the charge → 502, nothing is recorded, and a retry once it is back creates the payment', async () => {
+    const order = await createOrder();
+    await stack.db.schema.renameTable('mock_gateway_charges', 'mock_gateway_charges_away');
+    let down;
+    try {
+      down = await createPayment(order.id);
+    } finally {
+      await stack.db.schema.renameTable('mock_gateway_charges_away', 'mock_gateway_charges');
+    }
+    expect(down.status).toBe(502);
+    expect(down.body.error.code).toBe('GATEWAY_UNAVAILABLE');
+    expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(0);
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data).toMatchObject({ status: 'menunggu_pembayaran', payment_id: null });
+    const retry = await createPayment(order.id);
+    expect(retry.status).toBe(201);
+    expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(1);
+  }, 60_000);
+
   test('jumlah other than the order price → 400; unknown order → 404; another user → 403', async () => {
     const order = await createOrder();
     const wrongAmount = await createPayment(order.id, {}, USERS.client, 100_000);

@@ -183,6 +183,9 @@ const CASES: Case[] = [
   ['read: SQL injection as payment id', () => getAs('client', `/api/payments/${encodeURIComponent(SQLI)}`), 400],
   ['read: script as order id', () => getAs('client', `/api/orders/${encodeURIComponent(XSS)}`), 400],
   ['read: another client\'s payment', () => getAs('otherClient', `/api/payments/${fx.paymentPending}`), 404],
+  ['read: undecodable path', () => getAs('client', '/api/orders/%ZZ'), 400],
+  ['read: undecodable payment path', () => getAs('client', '/api/payments/%E0%A4%A'), 400],
+  ['checkout page: undecodable reference', () => request(stack.url).get('/mock-payment/%ZZ'), 400],
   ['trigger: SQL injection as transaction id', () => request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: SQLI }), 400],
   ['trigger: extra field', () => request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: fx.txPending, amount: 1 }), 400],
 ];

@@ -194,3 +194,12 @@ describe('determinism', () => {
     expect(build('qris', 'qris', OTHER_ID).qr_string).not.toBe(build('qris', 'qris', ID).qr_string);
   });
 });
+
+test('manual transfer goes to the platform account at the chosen bank', () => {
+  const req = { transaction_id: 'PAY-1738366200000-BANK01', method: 'transfer_bank' as const, gross_amount: 106_000, expires_at: '2026-01-01T00:00:00.000Z' };
+  const mandiri = buildInstructions({ ...req, channel: 'mandiri' }, 'http://gw/x', 'MOCK-1');
+  const bca = buildInstructions({ ...req, channel: 'transfer_bank' }, 'http://gw/x', 'MOCK-1');
+  expect(mandiri).toMatchObject({ bank: 'MANDIRI', account_number: '1230009876543' });
+  expect(mandiri.steps[0]).toContain('MANDIRI 1230009876543');
+  expect(bca).toMatchObject({ bank: 'BCA', account_number: '8830123456' });
+});

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { OrderActivities } from '../../activities';
@@ -26,6 +29,9 @@ const DAY = 24 * 3600 * 1000;
 
 type Call = { name: keyof OrderActivities; args: any };
 const calls: Call[] = [];
+/** Tests hold an activity for a given order or withdrawal holder by putting a gate here. */
+const gates = new Map<string, Promise<void>>();
+const failingPayouts = new Set<string>();
 const callsFor = (pesananId: string, name?: keyof OrderActivities) =>
   calls.filter((c) => JSON.stringify(c.args).includes(pesananId) && (!name || c.name === name));
 
@@ -43,12 +49,17 @@ const fakeActivities: OrderActivities = {
   },
   async releaseEscrow(r) {
     calls.push({ name: 'releaseEscrow', args: r });
+    await gates.get(r.pesanan_id);
+  },
+  async cancelOrder(c) {
+    calls.push({ name: 'cancelOrder', args: c });
   },
   async createWithdrawal(w) {
     calls.push({ name: 'createWithdrawal', args: w });
   },
   async payout(p) {
     calls.push({ name: 'payout', args: p });
+    if (failingPayouts.has(p.nama_pemilik)) throw new Error('bank unavailable');
     return { reference: `TRF-${p.withdrawal_id.slice(0, 8)}`, bukti_transfer: `https://mock-bank.com/transfer/${p.withdrawal_id}.pdf`, completed_at: new Date().toISOString() };
   },
   async completeWithdrawal(c) {
@@ -236,9 +247,14 @@ test('a release before 7 days cancels the auto-release', async () => {
   await expectRejected(handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] }), ERROR_TYPES.invalidTransition, /escrow is released/);
   await env.sleep('8d');
   expect(callsFor(input.pesanan_id, 'releaseEscrow').map((c) => c.args.dirilis_oleh)).toEqual(['client']);
+  // The auto-release timer itself (found by its summary) was started and then cancelled.
   const history = await handle.fetchHistory();
-  const timerCancelled = history.events!.some((e) => e.timerCanceledEventAttributes);
-  expect(timerCancelled).toBe(true);
+  const summaryOf = (e: temporal.api.history.v1.IHistoryEvent) => (e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : '');
+  const autoRelease = history.events!.find((e) => e.timerStartedEventAttributes && summaryOf(e).includes('escrow auto-release'));
+  expect(autoRelease).toBeDefined();
+  const cancelled = history.events!.filter((e) => e.timerCanceledEventAttributes).map((e) => Number(e.timerCanceledEventAttributes!.startedEventId));
+  expect(cancelled).toContain(Number(autoRelease!.eventId));
+  expect(history.events!.some((e) => e.timerFiredEventAttributes && Number(e.timerFiredEventAttributes.startedEventId) === Number(autoRelease!.eventId))).toBe(false);
 });
 
 test('withdrawal: only after release, once, paid out with the withdrawal id as idempotency key', async () => {
@@ -290,14 +306,92 @@ test('creating a payment with the wrong amount or by someone else is rejected be
   await handle.terminate('test done');
 });
 
-test('recorded histories replay deterministically against the current workflow code', async () => {
+const HISTORIES = path.join(__dirname, 'histories');
+
+/** Runs one lifecycle of each kind; with RECORD_HISTORIES=1 their histories become the replay fixtures. */
+test('today\'s histories, and the recorded ones in test/workflow/histories, replay against the current workflow code', async () => {
+  const recorded: { name: string; handle: WorkflowHandle }[] = [];
+  {
+    const { handle, payment } = await startWithPayment();
+    await settle(handle, payment.transaction_id);
+    await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: 'Work approved' }] });
+    await handle.executeUpdate(withdrawUpdate, {
+      args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John', auto_process: true }],
+    });
+    await handle.result();
+    recorded.push({ name: 'released-withdrawn', handle });
+  }
+  {
+    const { handle, payment } = await startWithPayment(newOrder({ escrow_auto_release_after: '5s' }));
+    await settle(handle, payment.transaction_id);
+    await env.sleep('5s');
+    await eventually(handle, (s) => s.escrow?.status === 'released');
+    recorded.push({ name: 'auto-released-held', handle });
+  }
+  {
+    const { handle } = await startWithPayment(newOrder({ payment_expiry: '5s' }));
+    await env.sleep('5s');
+    await handle.result();
+    recorded.push({ name: 'expired', handle });
+  }
+  const fresh = await Promise.all(recorded.map(async (r) => ({ name: r.name, history: await r.handle.fetchHistory() })));
+  if (process.env.RECORD_HISTORIES === '1') {
+    fs.mkdirSync(HISTORIES, { recursive: true });
+    for (const f of fresh) fs.writeFileSync(path.join(HISTORIES, `${f.name}.binpb`), temporal.api.history.v1.History.encode(f.history).finish());
+  }
+  const fixtures = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.binpb')) : [];
+  expect(fixtures.length).toBeGreaterThanOrEqual(3);
+  const all = [
+    ...fresh.map((f) => ({ workflowId: `fresh-${f.name}`, history: f.history })),
+    ...fixtures.map((f) => ({ workflowId: `fixture-${f}`, history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(HISTORIES, f))) })),
+  ];
+  for (const h of all) {
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, h.history, h.workflowId)).resolves.toBeUndefined();
+  }
+});
+
+test('a payment never created within the window cancels the order in the database too', async () => {
+  const input = newOrder({ payment_expiry: '5s' });
+  const handle = await env.client.workflow.start('orderWorkflow', { taskQueue: TASK_QUEUE, workflowId: `order-${input.pesanan_id}`, args: [input] });
+  await env.sleep('5s');
+  const result = await handle.result();
+  expect(result.order_status).toBe('dibatalkan');
+  expect(callsFor(input.pesanan_id, 'cancelOrder').map((c) => c.args)).toEqual([{ pesanan_id: input.pesanan_id }]);
+});
+
+test('a client release that arrives while the auto-release is being recorded is refused, not merged', async () => {
+  const { input, handle, payment } = await startWithPayment(newOrder({ escrow_auto_release_after: '5s' }));
+  await settle(handle, payment.transaction_id);
+  let open!: () => void;
+  gates.set(input.pesanan_id, new Promise<void>((r) => (open = r)));
+  await env.sleep('5s');
+  // the auto-release activity is now held at its gate
+  const deadline = Date.now() + 5000;
+  while (callsFor(input.pesanan_id, 'releaseEscrow').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await expectRejected(handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: 'late approval' }] }), ERROR_TYPES.invalidTransition, /automatically/);
+  open();
+  const state = await eventually(handle, (s) => s.escrow?.status === 'released');
+  expect(state.escrow).toMatchObject({ status: 'released', dirilis_oleh: 'auto' });
+  expect(callsFor(input.pesanan_id, 'releaseEscrow')).toHaveLength(1);
+});
+
+test('a slow payout answers processing, keeps retrying with the same idempotency key, and completes', async () => {
   const { handle, payment } = await startWithPayment();
   await settle(handle, payment.transaction_id);
   await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] });
-  await handle.executeUpdate(withdrawUpdate, {
-    args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John', auto_process: true }],
+  failingPayouts.add('Slow Bank');
+  const answer = handle.executeUpdate(withdrawUpdate, {
+    args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Slow Bank', auto_process: true }],
   });
-  await handle.result();
-  const history = await handle.fetchHistory();
-  await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId)).resolves.toBeUndefined();
+  await env.sleep('15s');
+  const w = await answer;
+  expect(w.status).toBe('processing');
+  const attempts = () => calls.filter((c) => c.name === 'payout' && c.args.withdrawal_id === w.withdrawal_id);
+  expect(attempts().length).toBeGreaterThanOrEqual(2);
+  failingPayouts.delete('Slow Bank');
+  await env.sleep('10m');
+  const result = await handle.result();
+  expect(result.withdrawal).toMatchObject({ withdrawal_id: w.withdrawal_id, status: 'completed' });
+  expect(new Set(attempts().map((c) => c.args.withdrawal_id))).toEqual(new Set([w.withdrawal_id]));
+  expect(calls.filter((c) => c.name === 'completeWithdrawal' && c.args.withdrawal_id === w.withdrawal_id)).toHaveLength(1);
 });
