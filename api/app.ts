@@ -14,7 +14,7 @@ import { authenticate, principalOf } from './auth';
 import { HttpError, asyncHandler, conflict, errorMiddleware, forbidden, notFound, sendError } from './errors';
 import { idParam, parse, paymentIdParam, schemas } from './schemas';
 import { corsFor, limiter, securityHeaders } from './security';
-import { escrowView, orderView, paymentView, withdrawalView } from './views';
+import { escrowView, lifecycleView, orderView, paymentView, withdrawalView } from './views';
 import { WebhookRejection, claimedFields, readWebhook } from './webhook';
 import { OrderWorkflows, WorkflowGoneError } from './workflow-calls';
 
@@ -172,7 +172,7 @@ export function createApp(deps: AppDeps): express.Express {
         if (err instanceof WorkflowGoneError) throw notFound('order workflow');
         throw err;
       });
-      res.json(ok('Order lifecycle retrieved', state));
+      res.json(ok('Order lifecycle retrieved', lifecycleView(state, principalOf(req))));
     }),
   );
 

@@ -1,4 +1,5 @@
-import { maskAccount } from '../domain/access';
+import { Principal, canSeePayment, canSeeWithdrawal, maskAccount } from '../domain/access';
+import type { OrderState } from '../workflows/messages';
 import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../db/repositories';
 
 /**
@@ -80,5 +81,17 @@ export function withdrawalView(w: WithdrawalRecord, showFullAccount: boolean) {
     nama_pemilik: w.nama_pemilik,
     dicairkan_pada: w.dicairkan_pada,
     created_at: w.created_at,
+  };
+}
+
+/**
+ * The workflow's state for someone who may see the order: the payment's and the
+ * withdrawal's details only for those who may read them; others see their status.
+ */
+export function lifecycleView(state: OrderState, p: Principal) {
+  return {
+    ...state,
+    payment: state.payment && (canSeePayment(p, state) ? state.payment : { status: state.payment.status }),
+    withdrawal: state.withdrawal && (canSeeWithdrawal(p, state.withdrawal) ? state.withdrawal : { status: state.withdrawal.status }),
   };
 }

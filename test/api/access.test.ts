@@ -79,6 +79,19 @@ describe(`reads (${dbLabel()})`, () => {
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
   });
 
+  test('the lifecycle shows payment and withdrawal details only to those who may read them', async () => {
+    const path = `/api/orders/${f.orderId}/lifecycle`;
+    const forClient = (await by('client').get(path)).body.data;
+    const forFreelancer = (await by('freelancer').get(path)).body.data;
+    const forAdmin = (await by('admin').get(path)).body.data;
+    expect(forClient.payment.transaction_id).toBe(f.transactionId);
+    expect(forClient.withdrawal).toEqual({ status: 'completed' });
+    expect(forFreelancer.payment).toEqual({ status: 'berhasil' });
+    expect(forFreelancer.withdrawal.withdrawal_id).toBe(f.withdrawalId);
+    expect(forAdmin.payment.transaction_id).toBe(f.transactionId);
+    expect(forAdmin.withdrawal.withdrawal_id).toBe(f.withdrawalId);
+  });
+
   test('the withdrawal shows the full account number to its owner and admins', async () => {
     for (const who of ['freelancer', 'admin'] as const) {
       expect((await by(who).get(`/api/payments/withdrawals/${f.withdrawalId}`)).body.data.nomor_rekening).toBe('1234567890');
