@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
           .logWebhook(db, {
             transaction_id: typeof f.transaction_id === 'string' ? f.transaction_id.slice(0, 64) : null,
             transaction_status: typeof f.transaction_status === 'string' ? f.transaction_status.slice(0, 32) : null,
-            gross_amount: f.gross_amount === undefined ? null : String(f.gross_amount).slice(0, 32),
+            gross_amount: typeof f.gross_amount === 'string' || typeof f.gross_amount === 'number' ? String(f.gross_amount).slice(0, 32) : null,
             http_status,
             result,
           })

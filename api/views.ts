@@ -89,9 +89,12 @@ export function withdrawalView(w: WithdrawalRecord, showFullAccount: boolean) {
  * withdrawal's details only for those who may read them; others see their status.
  */
 export function lifecycleView(state: OrderState, p: Principal) {
+  const seesPayment = canSeePayment(p, state);
+  const seesWithdrawal = state.withdrawal ? canSeeWithdrawal(p, state.withdrawal) : p.role !== 'client';
   return {
     ...state,
-    payment: state.payment && (canSeePayment(p, state) ? state.payment : { status: state.payment.status }),
-    withdrawal: state.withdrawal && (canSeeWithdrawal(p, state.withdrawal) ? state.withdrawal : { status: state.withdrawal.status }),
+    payment: state.payment && (seesPayment ? state.payment : { status: state.payment.status }),
+    withdrawal: state.withdrawal && (seesWithdrawal ? state.withdrawal : { status: state.withdrawal.status }),
+    history: state.history.filter((h) => (h.topic === 'payment' ? seesPayment : h.topic === 'withdrawal' ? seesWithdrawal : true)),
   };
 }

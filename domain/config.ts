@@ -91,6 +91,7 @@ function url(env: Env, name: string, fallback: string): string {
 }
 
 export const DEV_MOCK_SECRET = 'mock-secret';
+const DEVELOPMENT_ENVS = ['development', 'test'];
 /** Used outside production only, so a fresh clone runs without setup; production refuses to start without its own. */
 export const DEV_JWT_SECRET = 'development-only-jwt-secret-never-use-in-production';
 export const MIN_SECRET_BYTES = 32;
@@ -125,7 +126,8 @@ function origins(env: Env, name: string): string[] {
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
-  const isProduction = nodeEnv === 'production';
+  // Fail closed: only development and test get development defaults; any other NODE_ENV is treated as production.
+  const isProduction = !DEVELOPMENT_ENVS.includes(nodeEnv);
   const port = int(env, 'PORT', 5001, 0, 65535);
   const dataDir = str(env, 'DATA_DIR') ?? `${cwd}/.data`;
   const host = str(env, 'DB_HOST');
@@ -141,6 +143,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     : { client: 'better-sqlite3', filename: str(env, 'DB_FILE') ?? `${dataDir}/payments.sqlite` };
   const secret = secretVar(env, 'MOCK_PAYMENT_SECRET', isProduction, DEV_MOCK_SECRET);
   const jwtSecret = secretVar(env, 'JWT_SECRET', isProduction, DEV_JWT_SECRET);
+  const autoSuccess = bool(env, 'MOCK_AUTO_SUCCESS', false);
+  if (isProduction && autoSuccess) throw new ConfigError('MOCK_AUTO_SUCCESS', 'must not be true when NODE_ENV is not development or test (it would settle payments nobody paid)');
   const maxAmount = 1_000_000_000_000;
   const amountLimits: AmountLimits = {
     min: int(env, 'AMOUNT_MIN', DEFAULT_AMOUNT_LIMITS.min, 1, maxAmount),
@@ -166,8 +170,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       uiPort: int(env, 'TEMPORAL_UI_PORT', 8233, 1, 65535),
     },
     mock: {
-      autoSuccess: bool(env, 'MOCK_AUTO_SUCCESS', false),
-      autoWithdrawal: bool(env, 'MOCK_AUTO_WITHDRAWAL', true),
+      autoSuccess,
+      // paying out without approval is the development default only
+      autoWithdrawal: bool(env, 'MOCK_AUTO_WITHDRAWAL', !isProduction),
       secret,
       autoSuccessDelayMs: int(env, 'MOCK_AUTO_SUCCESS_DELAY_MS', 3000, 0, 3_600_000),
     },

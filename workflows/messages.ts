@@ -110,6 +110,9 @@ export interface WithdrawalView {
   created_at: string;
 }
 
+/** What a history entry is about: readers see only the topics they may read. */
+export type HistoryTopic = 'order' | 'payment' | 'escrow' | 'withdrawal';
+
 export interface OrderState {
   pesanan_id: string;
   client_id: string;
@@ -120,7 +123,7 @@ export interface OrderState {
   escrow: EscrowView | null;
   withdrawal: WithdrawalView | null;
   /** Human-readable lifecycle, newest last. */
-  history: { at: string; event: string }[];
+  history: { at: string; topic: HistoryTopic; event: string }[];
 }
 
 export const createPaymentUpdate = defineUpdate<PaymentView, [CreatePaymentRequest]>('createPayment');

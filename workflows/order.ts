@@ -25,6 +25,7 @@ import {
 import {
   CreatePaymentRequest,
   ERROR_TYPES,
+  HistoryTopic,
   OrderState,
   OrderWorkflowInput,
   ReleaseEscrowRequest,
@@ -98,8 +99,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // Set once the auto-release timer has won, so a late client release is refused rather than silently merged.
   let autoReleasing = false;
 
-  const record = (event: string) => {
-    state.history.push({ at: new Date().toISOString(), event });
+  const record = (event: string, topic: HistoryTopic = 'order') => {
+    state.history.push({ at: new Date().toISOString(), topic, event });
     publish(state, event);
   };
   record('order workflow started; waiting for a payment');
@@ -169,7 +170,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       dibayar_pada: null,
       gateway_status: null,
     };
-    record(`payment ${payment.transaction_id} created: Rp ${fees.total_bayar} by ${req.metode_pembayaran}, expires ${payment.expires_at}`);
+    record(`payment ${payment.transaction_id} created: Rp ${fees.total_bayar} by ${req.metode_pembayaran}, expires ${payment.expires_at}`, 'payment');
   }
 
   // ---- gateway notifications (webhooks) ----
@@ -275,7 +276,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     payment.status = outcome.status;
     payment.gateway_status = outcome.gateway_status;
     state.order_status = orderStatusForPayment(outcome.status);
-    record(outcome.status === 'kadaluarsa' ? `payment expired after ${input.payment_expiry}; order cancelled` : `payment failed (${outcome.gateway_status}); order cancelled`);
+    record(outcome.status === 'kadaluarsa' ? `payment expired after ${input.payment_expiry}; order cancelled` : `payment failed (${outcome.gateway_status}); order cancelled`, 'payment');
     return finish();
   }
 
@@ -316,7 +317,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     alasan: null,
   };
   state.order_status = 'dibayar';
-  record(`payment settled (${outcome.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`);
+  record(`payment settled (${outcome.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`, 'escrow');
 
   // 4. The client releases the escrow, or it is released automatically.
   await condition(() => releaseRequest !== undefined, autoReleaseMs, {
@@ -332,7 +333,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   );
   Object.assign(state.escrow, { status: 'released', dirilis_pada: releasedAt, dirilis_oleh: releasedByClient ? 'client' : 'auto', alasan });
   state.order_status = 'selesai';
-  record(releasedByClient ? 'escrow released by the client' : `escrow auto-released after ${input.escrow_auto_release_after}`);
+  record(releasedByClient ? 'escrow released by the client' : `escrow auto-released after ${input.escrow_auto_release_after}`, 'escrow');
 
   // 5. The freelancer withdraws; the payout moves the money.
   await condition(() => withdrawRequest !== undefined);
@@ -368,11 +369,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     dicairkan_pada: null,
     created_at: requestedAt,
   };
-  record(`withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}`);
+  record(`withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}`, 'withdrawal');
 
   if (!req.auto_process) {
     // Admin approval of withdrawals comes in a later change; until then the order waits here.
-    record('withdrawal pending approval');
+    record('withdrawal pending approval', 'withdrawal');
     await condition(() => state.withdrawal!.status !== 'pending');
     return finish();
   }
@@ -388,7 +389,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   );
   Object.assign(state.withdrawal, { status: 'completed', bukti_transfer: paid.bukti_transfer, dicairkan_pada: completedAt });
   state.escrow.status = 'completed';
-  record(`payout ${paid.reference} completed; escrow completed`);
+  record(`payout ${paid.reference} completed; escrow completed`, 'withdrawal');
   return finish();
 
   async function finish(): Promise<OrderState> {

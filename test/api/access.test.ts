@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import request from 'supertest';
+import { statusQuery } from '../../workflows/messages';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 
@@ -41,9 +43,10 @@ async function fixture(stage: 'created' | 'pending' | 'held' | 'released' | 'wit
 
 async function snapshot(f: { orderId: string }) {
   const order = await stack.db('pesanan').where({ id: f.orderId }).first();
+  const workflow = order.pembayaran_id ? await new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${f.orderId}`).query(statusQuery) : null;
   const counts = await Promise.all(['pembayaran', 'escrow', 'pencairan_dana'].map((t) => stack.db(t).where({ pesanan_id: f.orderId }).count({ n: '*' })));
   const escrow = await stack.db('escrow').where({ pesanan_id: f.orderId }).first();
-  return { order: order.status, payments: Number(counts[0][0].n), escrows: Number(counts[1][0].n), withdrawals: Number(counts[2][0].n), escrow: escrow?.status ?? null };
+  return { order: order.status, payments: Number(counts[0][0].n), escrows: Number(counts[1][0].n), withdrawals: Number(counts[2][0].n), escrow: escrow?.status ?? null, workflow };
 }
 
 describe(`reads (${dbLabel()})`, () => {
@@ -90,6 +93,15 @@ describe(`reads (${dbLabel()})`, () => {
     expect(forFreelancer.withdrawal.withdrawal_id).toBe(f.withdrawalId);
     expect(forAdmin.payment.transaction_id).toBe(f.transactionId);
     expect(forAdmin.withdrawal.withdrawal_id).toBe(f.withdrawalId);
+    // the readable history follows the same rules
+    const text = (d: { history: { event: string }[] }) => d.history.map((h) => h.event).join('\n');
+    expect(text(forAdmin)).toContain(f.transactionId!);
+    expect(text(forAdmin)).toMatch(/payout TRF-/);
+    expect(text(forClient)).toContain(f.transactionId!);
+    expect(text(forClient)).not.toMatch(/payout|withdrawal/);
+    expect(text(forFreelancer)).not.toContain(f.transactionId!);
+    expect(text(forFreelancer)).toMatch(/payout TRF-/);
+    expect(text(forFreelancer)).toMatch(/escrow released by the client/);
   });
 
   test('the withdrawal shows the full account number to its owner and admins', async () => {

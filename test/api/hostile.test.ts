@@ -16,7 +16,7 @@ let stack: Stack;
 let tokens: Record<UserName, string>;
 let client: Client;
 let expiredToken = '';
-const fx = {} as { fresh: string; pendingOrder: string; txPending: string; paymentPending: string; heldOrder: string; escrowHeld: string; releasedOrder: string; escrowReleased: string };
+const fx = {} as { big: string; huge: string; fresh: string; pendingOrder: string; txPending: string; paymentPending: string; heldOrder: string; escrowHeld: string; releasedOrder: string; escrowReleased: string };
 
 const TABLES = ['pesanan', 'pembayaran', 'escrow', 'pencairan_dana', 'mock_gateway_charges', 'mock_gateway_payouts'];
 
@@ -43,6 +43,10 @@ beforeAll(async () => {
     .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
     .sign(new TextEncoder().encode(stack.config.auth.jwtSecret));
   fx.fresh = await order();
+  const priced = async (harga: number) =>
+    (await as('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Big', harga })).body.data.id as string;
+  fx.big = await priced(15_000_000);
+  fx.huge = await priced(25_000_000);
   fx.pendingOrder = await order();
   const pending = await pay(fx.pendingOrder);
   fx.txPending = pending.transaction_id;
@@ -55,7 +59,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => stack?.stop());
 
-type Case = [name: string, send: () => request.Test, status: number];
+/** name, request, exact status, and (where the status alone could hide the wrong reason) the message it must give */
+type Case = [name: string, send: () => request.Test, status: number, message?: RegExp];
 const now = () => Math.floor(Date.now() / 1000);
 const bearer = (who: UserName) => `Bearer ${tokens[who]}`;
 const postAs = (who: UserName | null, path: string, body: unknown, raw = false) => {
@@ -88,13 +93,15 @@ const hook = (fields: Record<string, string>, opts: { secret?: string; tamper?: 
 
 const CASES: Case[] = [
   // ---- create payment: amounts ----
-  ['pay: negative jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: -250_000 })), 400],
-  ['pay: zero jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 0 })), 400],
-  ['pay: fractional jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 250_000.5 })), 400],
-  ['pay: string jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: '250000' })), 400],
-  ['pay: huge jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 1e20 })), 400],
-  ['pay: jumlah below the minimum', () => postAs('client', '/api/payments/create', payBody({ jumlah: 9_999 })), 400],
-  ['pay: jumlah above the QRIS maximum', () => postAs('client', '/api/payments/create', payBody({ jumlah: 10_000_001 })), 400],
+  ['pay: negative jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: -250_000 })), 400, /^jumlah must be at least 10000$/],
+  ['pay: zero jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 0 })), 400, /^jumlah must be at least 10000$/],
+  ['pay: fractional jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 250_000.5 })), 400, /^jumlah must be a whole number/],
+  ['pay: string jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: '250000' })), 400, /^jumlah must be a number$/],
+  ['pay: huge jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: 1e20 })), 400, /^jumlah must be (a whole number|at most)/],
+  ['pay: jumlah below the minimum', () => postAs('client', '/api/payments/create', payBody({ jumlah: 9_999 })), 400, /^jumlah must be at least 10000$/],
+  ['pay: above the overall maximum (VA)', () => postAs('client', '/api/payments/create', payBody({ jumlah: 100_000_001, metode_pembayaran: 'virtual_account', channel: 'bca' })), 400, /^jumlah must be at most 100000000$/],
+  ['pay: QRIS above its maximum', () => postAs('client', '/api/payments/create', payBody({ pesanan_id: fx.big, jumlah: 15_000_000 })), 400, /^jumlah must be at most 10000000 for qris$/],
+  ['pay: e-wallet above its maximum', () => postAs('client', '/api/payments/create', payBody({ pesanan_id: fx.huge, jumlah: 25_000_000, metode_pembayaran: 'e_wallet', channel: 'gopay' })), 400, /^jumlah must be at most 20000000 for e_wallet$/],
   ['pay: null jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: null })), 400],
   ['pay: boolean jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: true })), 400],
   ['pay: array jumlah', () => postAs('client', '/api/payments/create', payBody({ jumlah: [250_000] })), 400],
@@ -173,6 +180,7 @@ const CASES: Case[] = [
   ['webhook: missing signature', () => hook({}, { drop: ['signature'] }), 401],
   ['webhook: missing timestamp', () => hook({}, { drop: ['timestamp'] }), 401],
   ['webhook: extra field', () => hook({}, { tamper: { escrow_id: 'x' } }), 401],
+  ['webhook: objects instead of fields', () => request(stack.url).post('/api/payments/webhook').send({ gross_amount: { toString: 1 }, transaction_id: ['x'] }), 401],
   ['webhook: fractional timestamp', () => hook({}, { tamper: { timestamp: now() + 0.5 } }), 401],
   ['webhook: signed but wrong amount', () => hook({ gross_amount: '1000' }), 400],
   ['webhook: signed but unknown status', () => hook({ transaction_status: 'paid' }), 400],
@@ -195,11 +203,19 @@ describe(`hostile input (${dbLabel()})`, () => {
     expect(CASES.length).toBeGreaterThanOrEqual(60);
   });
 
-  test.each(CASES)('%s → %i, nothing changes', async (_name, send, status) => {
+  test.each(CASES.map(([name, send, status, message]) => [name, status, send, message] as const))('%s → %i, nothing changes', async (_name, status, send, message) => {
     const before = await snapshot();
     const res = await send();
     expect(res.status).toBe(status);
     expect(res.body.success).toBe(false);
+    if (message) expect(res.body.error.message).toMatch(message);
+    // a failed check never says which check failed
+    if (status === 401) {
+      expect([
+        { success: false, error: { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' } },
+        { success: false, error: { code: 'WEBHOOK_REJECTED', message: 'webhook verification failed' } },
+      ]).toContainEqual(res.body);
+    }
     const text = JSON.stringify(res.body);
     expect(text).not.toMatch(/\n\s+at |node_modules|select |insert into|sqlite|mysql|knex/i);
     expect(text).not.toContain(stack.config.mock.secret);

@@ -23,6 +23,16 @@ test('defines MySQL 8, Temporal on MySQL, the Temporal UI, and the api and worke
   }
 });
 
+test('the api and worker get both production secrets from the environment, and Temporal is not published beyond loopback', () => {
+  for (const name of ['api', 'worker']) {
+    const env = services[name].environment as Record<string, string>;
+    expect([name, env.JWT_SECRET, env.MOCK_PAYMENT_SECRET]).toEqual([name, expect.stringMatching(/^\$\{JWT_SECRET:\?/), expect.stringMatching(/^\$\{MOCK_PAYMENT_SECRET:\?/)]);
+  }
+  for (const name of ['temporal', 'temporal-ui']) {
+    for (const port of (services[name].ports as string[]) ?? []) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
+  }
+});
+
 test('every service named in depends_on is defined, and every named volume is declared', () => {
   for (const [name, svc] of Object.entries(services)) {
     const deps = svc.depends_on;

@@ -95,6 +95,17 @@ describe('loadConfig overrides', () => {
     expectConfigError({ ...good, JWT_SECRET: 'development-only-jwt-secret-never-use-in-production' }, 'JWT_SECRET');
   });
 
+  test('any NODE_ENV other than development or test is production: secrets required, no mock auto-success, no auto-withdrawal by default', () => {
+    for (const NODE_ENV of ['prod', 'Production', 'staging']) {
+      expectConfigError({ NODE_ENV }, 'MOCK_PAYMENT_SECRET');
+    }
+    const secrets = { MOCK_PAYMENT_SECRET: 'p'.repeat(32), JWT_SECRET: 'j'.repeat(32) };
+    const staging = loadConfig({ NODE_ENV: 'staging', ...secrets }, CWD);
+    expect([staging.isProduction, staging.mock.autoWithdrawal]).toEqual([true, false]);
+    expectConfigError({ NODE_ENV: 'production', ...secrets, MOCK_AUTO_SUCCESS: 'true' }, 'MOCK_AUTO_SUCCESS');
+    expect(loadConfig({ NODE_ENV: 'test' }, CWD).mock.autoWithdrawal).toBe(true);
+  });
+
   test('outside production a development JWT secret stands in; limits and CORS origins are configurable', () => {
     const cfg = loadConfig({ AMOUNT_MAX_QRIS: '5000000', CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }, CWD);
     expect(cfg.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
