@@ -121,6 +121,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     {
       validator: (req: CreatePaymentRequest) => {
         if (req.user_id !== input.client_id) reject(ERROR_TYPES.forbidden, 'only the order\'s client may pay for it');
+        if (state.order_status === 'dibatalkan') reject(ERROR_TYPES.invalidTransition, 'the order is cancelled; it cannot take a new payment');
         if (state.payment && state.payment.status !== 'menunggu' && state.payment.status !== 'berhasil') {
           reject(ERROR_TYPES.invalidTransition, `the order's payment is ${state.payment.status}; the order is ${state.order_status}`);
         }
@@ -250,10 +251,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // ================= main flow =================
 
   // 1. The payment is created by the first createPayment update.
-  const created = await condition(() => state.payment !== null, paymentExpiryMs, { summary: 'wait for the payment to be created' });
-  if (!created) {
+  await condition(() => state.payment !== null, paymentExpiryMs, { summary: 'wait for the payment to be created' });
+  // A creation still talking to the gateway when the window closes gets to finish (or fail) first.
+  await condition(() => state.payment !== null || paymentCreation === undefined);
+  if (state.payment === null) {
+    state.order_status = 'dibatalkan'; // decided: from here createPayment is refused
     await acts.cancelOrder.executeWithOptions({ ...DB_WRITE, summary: 'no payment was created in time; cancel the order' }, [{ pesanan_id: input.pesanan_id }]);
-    state.order_status = 'dibatalkan';
     record('no payment was created in time; order cancelled');
     return finish();
   }
