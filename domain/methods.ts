@@ -19,17 +19,6 @@ const CHANNEL_REQUIRED: readonly PaymentMethod[] = ['virtual_account', 'e_wallet
 export const PAYOUT_METHODS = ['transfer_bank', 'e_wallet'] as const;
 export type PayoutMethod = (typeof PAYOUT_METHODS)[number];
 
-export function isPaymentMethod(value: unknown): value is PaymentMethod {
-  return typeof value === 'string' && (PAYMENT_METHODS as readonly string[]).includes(value);
-}
-export function isPayoutMethod(value: unknown): value is PayoutMethod {
-  return typeof value === 'string' && (PAYOUT_METHODS as readonly string[]).includes(value);
-}
-
-export function channelsFor(method: PaymentMethod): readonly string[] {
-  return CHANNELS[method];
-}
-
 /**
  * The normalised (lower-case) channel for a method, or an error message naming
  * what is wrong. A missing channel defaults to the method's own one where it has one.

@@ -74,10 +74,6 @@ const GATEWAY_TO_PAYMENT: Record<GatewayStatus, PaymentStatus | null> = {
   pending: null, // no change
 };
 
-export function isGatewayStatus(value: unknown): value is GatewayStatus {
-  return typeof value === 'string' && (GATEWAY_STATUSES as readonly string[]).includes(value);
-}
-
 /** The payment status a gateway status moves a payment to; null means "no change". */
 export function paymentStatusForGateway(status: GatewayStatus): PaymentStatus | null {
   return GATEWAY_TO_PAYMENT[status];

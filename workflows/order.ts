@@ -19,6 +19,7 @@ import {
   GatewayStatus,
   PaymentStatus,
   WITHDRAWABLE_ESCROW_STATUSES,
+  canTransitionPayment,
   orderStatusForPayment,
   paymentStatusForGateway,
 } from '../domain/statuses';
@@ -196,7 +197,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         const target = paymentStatusForGateway(n.transaction_status);
         if (target === null) return; // pending: no change
         const current = paymentOutcome?.status ?? payment.status;
-        if (current !== 'menunggu' && current !== target) {
+        if (current !== target && !canTransitionPayment(current, target)) {
           reject(ERROR_TYPES.invalidTransition, `payment is ${current}; a ${n.transaction_status} notification cannot change it`);
         }
       },

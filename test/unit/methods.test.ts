@@ -1,4 +1,4 @@
-import { E_WALLETS, VA_BANKS, channelsFor, isPaymentMethod, isPayoutMethod, resolveChannel } from '../../domain/methods';
+import { E_WALLETS, VA_BANKS, resolveChannel } from '../../domain/methods';
 
 describe('resolveChannel', () => {
   test('channels are case-insensitive and trimmed', () => {
@@ -42,29 +42,5 @@ describe('resolveChannel', () => {
 
   test('qris rejects any other channel', () => {
     expect(resolveChannel('qris', 'bca')).toEqual({ error: 'channel "bca" is not valid for qris: one of qris' });
-  });
-
-  test('channelsFor lists each method\'s channels', () => {
-    expect(channelsFor('virtual_account')).toEqual(['bca', 'bni', 'mandiri', 'bri', 'permata']);
-    expect(channelsFor('qris')).toEqual(['qris']);
-  });
-});
-
-describe('isPaymentMethod / isPayoutMethod', () => {
-  test('isPaymentMethod', () => {
-    for (const m of ['qris', 'virtual_account', 'e_wallet', 'transfer_bank', 'kartu_kredit']) expect(isPaymentMethod(m)).toBe(true);
-    expect(isPaymentMethod('QRIS')).toBe(false);
-    expect(isPaymentMethod('cash')).toBe(false);
-    expect(isPaymentMethod(undefined)).toBe(false);
-    expect(isPaymentMethod(0)).toBe(false);
-  });
-
-  test('isPayoutMethod accepts only transfer_bank and e_wallet', () => {
-    expect(isPayoutMethod('transfer_bank')).toBe(true);
-    expect(isPayoutMethod('e_wallet')).toBe(true);
-    expect(isPayoutMethod('qris')).toBe(false);
-    expect(isPayoutMethod('kartu_kredit')).toBe(false);
-    expect(isPayoutMethod('virtual_account')).toBe(false);
-    expect(isPayoutMethod(null)).toBe(false);
   });
 });
