@@ -11,7 +11,7 @@ import { pingDb } from '../db/connection';
 import * as repo from '../db/repositories';
 import { paymentNotificationUpdate, releaseEscrowUpdate, withdrawUpdate } from '../workflows/messages';
 import { authenticate, principalOf } from './auth';
-import { HttpError, asyncHandler, conflict, errorMiddleware, forbidden, notFound, sendError } from './errors';
+import { HttpError, asyncHandler, badRequest, conflict, errorMiddleware, forbidden, notFound, sendError } from './errors';
 import { idParam, parse, paymentIdParam, schemas } from './schemas';
 import { corsFor, limiter, securityHeaders } from './security';
 import { escrowView, lifecycleView, orderView, paymentView, withdrawalView } from './views';
@@ -102,10 +102,15 @@ export function createApp(deps: AppDeps): express.Express {
         return refuse(new HttpError(400, 'AMOUNT_MISMATCH', 'gross_amount does not match the payment\'s total_bayar'));
       }
 
+      // What the database says now: the answer for `pending`, and for an order whose workflow has closed.
+      const recorded = async () => ({
+        status: (await repo.getPaymentByTransactionId(db, transaction_id))!.status,
+        escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null,
+      });
       const target = paymentStatusForGateway(status);
       let result: { status: string; escrow_id: string | null };
       if (target === null) {
-        result = { status: payment.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
+        result = await recorded();
       } else {
         try {
           result = await workflows.update(payment.pesanan_id, paymentNotificationUpdate, { transaction_id, transaction_status: status, gross_amount: grossAmount });
@@ -114,9 +119,7 @@ export function createApp(deps: AppDeps): express.Express {
             if (err instanceof HttpError) return refuse(err);
             throw err;
           }
-          // The order's workflow has closed: the database holds its final word.
-          const current = (await repo.getPaymentByTransactionId(db, transaction_id))!;
-          result = { status: current.status, escrow_id: (await repo.getOrder(db, payment.pesanan_id))?.escrow_id ?? null };
+          result = await recorded(); // the order's workflow has closed: the database holds its final word
         }
         if (result.status !== target) {
           return refuse(conflict(`payment is ${result.status}; a ${status} notification cannot change it`, { status: result.status }));
@@ -141,7 +144,7 @@ export function createApp(deps: AppDeps): express.Express {
       const p = principalOf(req);
       const body = parse(v.createOrder, req.body);
       mayAct(p, 'createOrder', body.client_id);
-      if (body.client_id === body.freelancer_id) throw new HttpError(400, 'VALIDATION_ERROR', 'freelancer_id must differ from client_id', { field: 'freelancer_id' });
+      if (body.client_id === body.freelancer_id) throw badRequest('freelancer_id must differ from client_id', 'freelancer_id');
       const order = await repo.insertOrder(db, { id: randomUUID(), ...body });
       res.status(201).json(ok('Order created successfully', orderView(order)));
     }),
@@ -189,7 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
       if (!order || order.client_id !== p.id) throw notFound('order');
       if (order.status === 'dibatalkan') throw conflict('this order is cancelled; it cannot take a new payment', { order_status: order.status });
       if (body.jumlah !== order.harga) {
-        throw new HttpError(400, 'VALIDATION_ERROR', `jumlah must equal the order's harga (${order.harga})`, { field: 'jumlah' });
+        throw badRequest(`jumlah must equal the order's harga (${order.harga})`, 'jumlah');
       }
       const existed = order.pembayaran_id !== null;
       const payment = await workflows.createPayment(

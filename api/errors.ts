@@ -19,6 +19,7 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, field?: string) =>
   new HttpError(400, 'VALIDATION_ERROR', message, field ? { field } : undefined);
+export const invalidJson = () => new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON');
 export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new HttpError(403, 'FORBIDDEN', message);
 export const conflict = (message: string, details?: Record<string, unknown>) => new HttpError(409, 'INVALID_TRANSITION', message, details);
@@ -43,7 +44,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     // body-parser (malformed JSON, oversize body, wrong charset) and Express (undecodable path): the client's fault
     if (err && typeof err === 'object') {
       const type = (err as { type?: string }).type;
-      if (type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON'));
+      if (type === 'entity.parse.failed') return sendError(res, invalidJson());
       if (type === 'entity.too.large') return sendError(res, new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
       const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {

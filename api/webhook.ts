@@ -1,6 +1,6 @@
 import { GATEWAY_STATUSES, GatewayStatus } from '../domain/statuses';
 import { verifyWebhookSignature } from '../domain/signature';
-import { HttpError, badRequest } from './errors';
+import { HttpError, badRequest, invalidJson } from './errors';
 
 /**
  * Reads and verifies a gateway webhook from the raw request body. The body
@@ -30,7 +30,7 @@ export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: numbe
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new WebhookRejection(new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON'));
+    throw new WebhookRejection(invalidJson());
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw unverified();
   const b = body as Record<string, unknown>;

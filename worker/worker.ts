@@ -36,9 +36,12 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !(name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return;
-  const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const name of missing) searchAttributes[name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: keywordAttributes(missing) });
+}
+
+/** The operator service's form of the product's (Keyword) search attributes. */
+export function keywordAttributes(names: readonly string[] = SEARCH_ATTRIBUTE_NAMES): Record<string, temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(names.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
 }
 
 export function temporalAddress(config: Config): string {
