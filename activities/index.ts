@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
+import { PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 
@@ -60,13 +61,26 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       return { payment_url: charge.payment_url, payment_instructions: charge.instructions, gateway_reference: charge.reference };
     },
 
-    /** Payment settled: records it, creates the held escrow and marks the order paid, atomically. */
+    /**
+     * The payment's expiry timer fired: expires it unless the database already
+     * decided it (a notification got there first), and answers the database's
+     * final word, which the workflow adopts. Runs as a local activity.
+     */
+    async expirePayment(e: { payment_id: string }): Promise<PaymentOutcome> {
+      const result = await repo.decidePayment(db, { payment_id: e.payment_id, status: 'kadaluarsa', gateway_status: null, at: new Date().toISOString(), decidedByWorkflow: true });
+      if (result.kind === 'late') throw new Error('unreachable: an expiry is never a late settlement');
+      await repo.markWorkflowSynced(db, e.payment_id, result.payment.status);
+      logger.info({ payment_id: e.payment_id, status: result.payment.status, decided: result.kind }, 'payment expiry timer fired');
+      return paymentOutcomeOf(result.payment, result.escrow);
+    },
+
+    /** Payment settled (orders on the in-workflow payment path): records it, creates the held escrow and marks the order paid, atomically. */
     async settlePayment(s: Parameters<typeof repo.settlePayment>[1]): Promise<void> {
       await repo.settlePayment(db, s);
       logger.info({ payment_id: s.payment_id, escrow_id: s.escrow.id, jumlah_ditahan: s.escrow.jumlah_ditahan }, 'payment settled; escrow held');
     },
 
-    /** Payment failed or expired: records it and cancels the order. */
+    /** Payment failed or expired (in-workflow payment path): records it and cancels the order. */
     async closePayment(c: Parameters<typeof repo.closePayment>[1]): Promise<void> {
       await repo.closePayment(db, c);
       logger.info({ payment_id: c.payment_id, status: c.status }, 'payment closed');

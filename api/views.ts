@@ -1,6 +1,6 @@
 import { Principal, canSeePayment, canSeeWithdrawal, maskAccount } from '../domain/access';
 import type { OrderState } from '../workflows/messages';
-import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../db/repositories';
+import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
 
 /**
  * Response bodies: the seed's field names first, then the additive fields.
@@ -43,6 +43,9 @@ export function paymentView(p: PaymentRecord, escrowId: string | null) {
     expires_at: p.expires_at,
     created_at: p.created_at,
     escrow_id: escrowId,
+    // money that settled after the payment expired or failed: recorded, never applied, refund owed
+    refund_status: p.refund_status,
+    late_settled_at: p.late_settled_at,
   };
 }
 

@@ -1,7 +1,6 @@
 import {
   Client,
   UpdateDefinition,
-  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -12,12 +11,14 @@ import {
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { orderWorkflowId } from '../domain/ids';
 import {
-  CreatePaymentRequest,
   ERROR_TYPES,
   ORDER_WORKFLOW_TYPE,
   OrderState,
   OrderWorkflowInput,
-  createPaymentUpdate,
+  PaymentOutcome,
+  PaymentView,
+  paymentCreatedSignal,
+  paymentOutcomeSignal,
   statusQuery,
 } from '../workflows/messages';
 import { OrderIdKey, OrderStatusKey } from '../workflows/search-attributes';
@@ -59,6 +60,14 @@ export function toHttpError(err: unknown): never {
   throw err;
 }
 
+/** A closed workflow (its id may not be reused) is gone for the purpose of telling it anything. */
+function gone(err: unknown): never {
+  if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError) {
+    throw new WorkflowGoneError('the order workflow has closed');
+  }
+  throw err;
+}
+
 export class OrderWorkflows {
   constructor(
     private readonly client: Client,
@@ -70,29 +79,39 @@ export class OrderWorkflows {
     return this.client.withDeadline(Date.now() + this.timeoutMs, fn).catch(toHttpError);
   }
 
-  /** Starts the order's workflow if needed and creates (or returns) its payment, in one call. */
-  createPayment(input: OrderWorkflowInput, req: CreatePaymentRequest) {
-    const startWorkflowOperation = new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
+  /**
+   * Tells the order's workflow about its payment, starting the workflow if it
+   * is not running: one Temporal write (signal-with-start), no worker round
+   * trip. `signal` is the message to deliver: the payment itself, or its
+   * outcome for a workflow that may never have been started. A closed order's
+   * workflow is never started again (its id may not be reused).
+   */
+  signalPayment(input: OrderWorkflowInput & { payment: PaymentView }, signal: { created: PaymentView } | { outcome: PaymentOutcome }): Promise<void> {
+    const common = {
       workflowId: orderWorkflowId(input.pesanan_id),
       taskQueue: this.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      // a closed order (payment failed or expired) is never started again
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [input] as [OrderWorkflowInput],
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       typedSearchAttributes: [
         { key: OrderIdKey, value: input.pesanan_id },
         { key: OrderStatusKey, value: 'menunggu_pembayaran' },
       ],
       staticSummary: `Order ${input.pesanan_id}: Rp ${input.harga}`,
-    });
-    return this.withDeadline(() =>
-      this.client.workflow.executeUpdateWithStart(createPaymentUpdate, { args: [req], startWorkflowOperation }),
-    ).catch((err) => {
-      if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new HttpError(409, 'INVALID_TRANSITION', 'this order is closed; it cannot take a new payment');
+    };
+    return this.withDeadline(async () => {
+      if ('created' in signal) {
+        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, { ...common, signal: paymentCreatedSignal, signalArgs: [signal.created] });
+      } else {
+        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, { ...common, signal: paymentOutcomeSignal, signalArgs: [signal.outcome] });
       }
-      throw err;
-    });
+    }).catch(gone);
+  }
+
+  /** Tells a running order workflow how its payment was decided (one signal). */
+  signalOutcome(pesananId: string, outcome: PaymentOutcome): Promise<void> {
+    const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
+    return this.withDeadline(() => handle.signal(paymentOutcomeSignal, outcome));
   }
 
   update<Ret, Arg>(pesananId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {

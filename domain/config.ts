@@ -43,6 +43,9 @@ export interface Config {
   rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number };
   corsOrigins: string[];
   webhookToleranceSeconds: number;
+  /** The worker's sweep of payments whose workflow was not told (a crash between the database and Temporal). */
+  sweep: { intervalMs: number; graceMs: number };
+  worker: { maxCachedWorkflows: number; maxConcurrentWorkflowTasks: number; workflowTaskPollers: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -190,5 +193,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhookToleranceSeconds: int(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, 1, 86_400),
+    sweep: { intervalMs: duration(env, 'PAYMENT_SWEEP_INTERVAL', '10s')[1], graceMs: duration(env, 'PAYMENT_SWEEP_GRACE', '30s')[1] },
+    worker: {
+      maxCachedWorkflows: int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 5000, 10, 1_000_000),
+      maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 100, 2, 10_000),
+      workflowTaskPollers: int(env, 'WORKER_WORKFLOW_TASK_POLLERS', 10, 2, 1000),
+    },
   };
 }

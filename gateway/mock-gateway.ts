@@ -4,6 +4,7 @@ import { signWebhook } from '../domain/signature';
 import type { GatewayStatus } from '../domain/statuses';
 import type { PayoutMethod } from '../domain/methods';
 import { buildInstructions, ChargeRequest, digitsFrom, PaymentInstructions } from './instructions';
+import type { PaymentGateway } from './port';
 
 /**
  * The mock payment gateway. It keeps its own books (tables `mock_gateway_*`),
@@ -60,7 +61,7 @@ export class UnknownChargeError extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class MockGateway {
+export class MockGateway implements PaymentGateway {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly pending = new Set<NodeJS.Timeout>();
@@ -70,15 +71,19 @@ export class MockGateway {
     this.backoffMs = opts.deliveryBackoffMs ?? 250;
   }
 
-  /** Creates (or, for a known transaction id, returns again) a charge. */
+  /**
+   * Creates (or, for a known transaction id, returns again) a charge. Of
+   * concurrent calls with one transaction id exactly one creates it; a
+   * transaction id reused for a different amount is refused.
+   */
   async createCharge(req: ChargeRequest): Promise<Charge> {
     const existing = await this.getCharge(req.transaction_id);
-    if (existing) return existing;
+    if (existing) return this.sameCharge(existing, req);
     const reference = `MOCK-${req.transaction_id.slice(4)}`;
     const payment_url = `${this.opts.backendUrl}/mock-payment/${reference}`;
     const instructions = buildInstructions(req, payment_url, reference);
-    await this.opts.db('mock_gateway_charges')
-      .insert({
+    try {
+      await this.opts.db('mock_gateway_charges').insert({
         transaction_id: req.transaction_id,
         reference,
         method: req.method,
@@ -88,11 +93,19 @@ export class MockGateway {
         payment_url,
         expires_at: req.expires_at,
         created_at: new Date().toISOString(),
-      })
-      .onConflict('transaction_id')
-      .ignore();
+      });
+    } catch (err) {
+      const raced = await this.getCharge(req.transaction_id);
+      if (!raced) throw err; // not a concurrent twin: a real failure
+      return this.sameCharge(raced, req);
+    }
     if (this.opts.autoSuccess) this.scheduleAutoSuccess(req.transaction_id);
     return (await this.getCharge(req.transaction_id)) as Charge;
+  }
+
+  private sameCharge(charge: Charge, req: ChargeRequest): Charge {
+    if (charge.gross_amount !== req.gross_amount) throw new Error(`transaction ${req.transaction_id} is already a charge for another amount`);
+    return charge;
   }
 
   async getCharge(transactionId: string): Promise<Charge | undefined> {
@@ -174,8 +187,8 @@ export class MockGateway {
     let row = await find();
     if (!row) {
       const reference = `TRF-${digitsFrom(req.idempotency_key, 12)}`;
-      await table()
-        .insert({
+      try {
+        await table().insert({
           idempotency_key: req.idempotency_key,
           reference,
           amount: req.amount,
@@ -183,11 +196,13 @@ export class MockGateway {
           account_last4: req.nomor_rekening.slice(-4),
           bukti_transfer: `https://mock-bank.com/transfer/${reference}.pdf`,
           created_at: new Date().toISOString(),
-        })
-        .onConflict('idempotency_key')
-        .ignore();
+        });
+      } catch (err) {
+        if (!(await find())) throw err; // not a concurrent twin: a real failure
+      }
       row = await find();
     }
+    if (Number(row.amount) !== req.amount) throw new Error(`payout ${req.idempotency_key} was already made for another amount`);
     return { reference: row.reference, bukti_transfer: row.bukti_transfer, completed_at: row.created_at };
   }
 

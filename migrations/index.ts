@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './20261126000001_initial';
+import * as paymentPathInDatabase from './20261128000001_payment_path_in_database';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -7,6 +8,7 @@ import * as initial from './20261126000001_initial';
  */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261126000001_initial': initial,
+  '20261128000001_payment_path_in_database': paymentPathInDatabase,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

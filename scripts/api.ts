@@ -6,10 +6,11 @@ async function main() {
   const config = configOrExit();
   const logger = createLogger(config);
   const db = await openDatabase(config, logger);
-  const gateway = config.isProduction ? null : createGateway(config, db, logger);
+  // The API opens charges; outside production the mock gateway's pages and triggers are mounted too.
+  const gateway = createGateway(config, db, logger);
   const api = await startApi(config, db, gateway, logger);
   onShutdown(async () => {
-    gateway?.close();
+    gateway.close();
     await api.close();
     await db.destroy();
   });

@@ -4,12 +4,14 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterSt
 import type { Knex } from 'knex';
 import pino, { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { PaymentPath } from '../api/payment-path';
 import { OrderWorkflows } from '../api/workflow-calls';
 import { Config } from '../domain/config';
 import { createDb } from '../db/connection';
 import { MockGateway } from '../gateway/mock-gateway';
 import { createMockGatewayRouter } from '../gateway/router';
 import { migrateLatest } from '../migrations';
+import { Sweeper, startSweeper } from '../worker/sweeper';
 import { createOrderWorker, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
 /**
@@ -53,7 +55,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, db: Knex, gateway: MockGateway | null, logger: Logger, port = config.port): Promise<RunningApi> {
+export async function startApi(config: Config, db: Knex, gateway: MockGateway, logger: Logger, port = config.port): Promise<RunningApi> {
   const connection = await Connection.connect({ address: temporalAddress(config) });
   // The API starts workflows with search attributes: make sure they exist even before a worker has run.
   await ensureSearchAttributes(connection, config.temporal.namespace);
@@ -63,10 +65,11 @@ export async function startApi(config: Config, db: Knex, gateway: MockGateway | 
     config,
     logger: logger.child({ component: 'api' }),
     workflows: new OrderWorkflows(client, config.temporal.taskQueue),
+    gateway,
     temporalHealth: async () => {
       await connection.withDeadline(Date.now() + 3000, () => connection.workflowService.getSystemInfo({}));
     },
-    extraRouters: gateway && !config.isProduction ? [createMockGatewayRouter(gateway)] : [],
+    extraRouters: config.isProduction ? [] : [createMockGatewayRouter(gateway)],
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -103,28 +106,36 @@ export function installRuntime(config: Config): void {
 export interface RunningWorker {
   worker: Worker;
   done: Promise<void>;
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
 export async function startWorker(config: Config, db: Knex, gateway: MockGateway, logger: Logger): Promise<RunningWorker> {
   installRuntime(config);
   const address = temporalAddress(config);
-  const admin = await Connection.connect({ address });
-  try {
-    await ensureSearchAttributes(admin, config.temporal.namespace);
-  } finally {
-    await admin.close();
-  }
+  const clientConnection = await Connection.connect({ address });
+  await ensureSearchAttributes(clientConnection, config.temporal.namespace).catch(async (err) => {
+    await clientConnection.close();
+    throw err;
+  });
   const connection = await NativeConnection.connect({ address });
-  const worker = await createOrderWorker({ config, db, gateway, logger: logger.child({ component: 'worker' }), connection });
+  const workerLogger = logger.child({ component: 'worker' });
+  const worker = await createOrderWorker({ config, db, gateway, logger: workerLogger, connection });
   const done = worker.run();
+  // The sweep tells workflows about payments a crashed request left behind.
+  const workflows = new OrderWorkflows(new Client({ connection: clientConnection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
+  const payments = new PaymentPath({ db, gateway, workflows, config, logger: workerLogger });
+  const sweeper = startSweeper(payments, { ...config.sweep, logger: workerLogger });
   return {
     worker,
     done,
+    sweeper,
     async close() {
+      await sweeper.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch((err) => logger.error({ err: String(err) }, 'worker stopped with an error'));
       await connection.close();
+      await clientConnection.close();
     },
   };
 }

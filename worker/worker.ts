@@ -17,6 +17,13 @@ export interface WorkerDeps {
   connection: NativeConnection;
 }
 
+/**
+ * Tuned for a small box that runs the API, the worker and the Temporal dev
+ * server together: workflow tasks are short (no activity on the payment's hot
+ * path), so many may run at once; a cache large enough for every open order
+ * means a signal never forces a history replay; activities are rare (release,
+ * payout), so few pollers wait for them.
+ */
 export async function createOrderWorker({ config, db, gateway, logger, connection }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
@@ -24,6 +31,10 @@ export async function createOrderWorker({ config, db, gateway, logger, connectio
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ db, gateway, logger }),
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPollers },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 4 },
   });
 }
 

@@ -1,6 +1,9 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
-import type { EscrowStatus, GatewayStatus, OrderStatus, PaymentStatus, WithdrawalStatus } from '../domain/statuses';
+import type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView } from '../domain/records';
+import type { GatewayStatus, OrderStatus, PaymentStatus } from '../domain/statuses';
+
+export type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView };
 
 /**
  * The order workflow's messages, defined once and used by both the workflow
@@ -24,6 +27,12 @@ export interface OrderWorkflowInput {
   /** Duration strings (`24h`, `7d`, `5s`) fixed when the order starts. */
   payment_expiry: string;
   escrow_auto_release_after: string;
+  /**
+   * The order's payment, as the database recorded it when the API opened it
+   * (the payment path that the database decides). Absent for orders started
+   * before that change, which create their payment with `createPaymentUpdate`.
+   */
+  payment?: PaymentView;
 }
 
 export interface CreatePaymentRequest {
@@ -31,26 +40,6 @@ export interface CreatePaymentRequest {
   jumlah: number;
   metode_pembayaran: PaymentMethod;
   channel: string;
-}
-
-export interface PaymentView {
-  payment_id: string;
-  pesanan_id: string;
-  transaction_id: string;
-  nomor_invoice: string;
-  jumlah: number;
-  biaya_platform: number;
-  biaya_gateway: number;
-  total_bayar: number;
-  metode_pembayaran: PaymentMethod;
-  channel: string;
-  status: PaymentStatus;
-  payment_url: string | null;
-  payment_instructions: Record<string, unknown> | null;
-  created_at: string;
-  expires_at: string;
-  dibayar_pada: string | null;
-  gateway_status: string | null;
 }
 
 export interface PaymentNotification {
@@ -67,21 +56,6 @@ export interface NotificationResult {
   changed: boolean;
 }
 
-export interface EscrowView {
-  escrow_id: string;
-  pembayaran_id: string;
-  pesanan_id: string;
-  jumlah_ditahan: number;
-  biaya_platform: number;
-  jumlah_bersih: number;
-  status: EscrowStatus;
-  ditahan_pada: string;
-  akan_dirilis_pada: string;
-  dirilis_pada: string | null;
-  dirilis_oleh: 'client' | 'auto' | null;
-  alasan: string | null;
-}
-
 export interface ReleaseEscrowRequest {
   user_id: string;
   reason: string | null;
@@ -94,20 +68,6 @@ export interface WithdrawRequest {
   nama_pemilik: string;
   /** MOCK_AUTO_WITHDRAWAL: pay out at once instead of waiting for approval. */
   auto_process: boolean;
-}
-
-export interface WithdrawalView {
-  withdrawal_id: string;
-  escrow_id: string;
-  freelancer_id: string;
-  jumlah: number;
-  biaya_platform: number;
-  jumlah_bersih: number;
-  metode_pencairan: PayoutMethod;
-  status: WithdrawalStatus;
-  bukti_transfer: string | null;
-  dicairkan_pada: string | null;
-  created_at: string;
 }
 
 /** What a history entry is about: readers see only the topics they may read. */
@@ -126,6 +86,16 @@ export interface OrderState {
   history: { at: string; topic: HistoryTopic; event: string }[];
 }
 
+/**
+ * The payment path (orders whose payment the database decides). The API opens
+ * the payment and signals-with-start the workflow; a gateway notification is
+ * decided in the database and signalled. Both are idempotent: the workflow
+ * takes the first payment and the first outcome for it, and ignores repeats.
+ */
+export const paymentCreatedSignal = defineSignal<[PaymentView]>('paymentCreated');
+export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutcome');
+
+/** Orders started before the payment path moved to the database still use these two. */
 export const createPaymentUpdate = defineUpdate<PaymentView, [CreatePaymentRequest]>('createPayment');
 export const paymentNotificationUpdate = defineUpdate<NotificationResult, [PaymentNotification]>('paymentNotification');
 export const releaseEscrowUpdate = defineUpdate<EscrowView, [ReleaseEscrowRequest]>('releaseEscrow');

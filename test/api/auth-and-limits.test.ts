@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
 import type { OrderWorkflows } from '../../api/workflow-calls';
+import type { MockGateway } from '../../gateway/mock-gateway';
 import { Config, loadConfig } from '../../domain/config';
 import { dbLabel, freshDb, testEnv } from '../helpers/stack';
 import { USERS } from '../helpers/auth';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     testEnv({ RATE_LIMIT_PAYMENTS_PER_MINUTE: '3', RATE_LIMIT_WEBHOOKS_PER_MINUTE: '4', CORS_ORIGINS: 'https://app.skillconnect.example', JWT_SECRET: 'a-test-jwt-secret-that-is-long-enough' }),
   );
   db = await freshDb(config);
-  app = createApp({ db, config, logger: pino({ level: 'silent' }), workflows: {} as OrderWorkflows, temporalHealth: async () => undefined });
+  app = createApp({ db, config, logger: pino({ level: 'silent' }), workflows: {} as OrderWorkflows, gateway: {} as MockGateway, temporalHealth: async () => undefined });
 });
 afterAll(async () => db?.destroy());
 

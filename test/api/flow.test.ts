@@ -103,7 +103,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
 
     // 4. Release escrow
     const released = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client, reason: 'Work approved' });
-    expect(released.status).toBe(200);
+    expect([released.status, released.body.error]).toEqual([200, undefined]);
     expect(released.body).toMatchObject({
       success: true,
       message: 'Escrow released successfully',
@@ -307,15 +307,23 @@ describe(`webhook (${dbLabel()})`, () => {
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(1);
   });
 
-  test('a failed payment cancels the order; settlement afterwards does not revive it; no new payment', async () => {
+  test('a failed payment cancels the order; settlement afterwards does not revive it but is marked for refund; no new payment', async () => {
     const { order, p } = await pendingPayment();
     const fail = await post('/api/payments/mock/trigger-failure', { transaction_id: p.transaction_id, reason: 'Insufficient balance' });
     expect(fail.status).toBe(200);
     expect(fail.body).toMatchObject({ success: true, message: 'Payment failure triggered', data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' } });
     expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibatalkan');
+    // The gateway gets a 2xx once the late money is recorded (it would retry anything else for hours); the payment stays gagal.
+    const late = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000' }));
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ success: true, transaction_id: p.transaction_id, status: 'gagal', escrow_id: null, refund_status: 'due' });
+    expect(late.body.message).toMatch(/refunded/);
+    const [row] = await rows('pembayaran', { id: p.payment_id });
+    expect({ status: row.status, refund: row.refund_status, late: row.late_gateway_status, at: row.late_settled_at !== null }).toEqual({ status: 'gagal', refund: 'due', late: 'settlement', at: true });
     const revive = await post('/api/payments/mock/trigger-success', { transaction_id: p.transaction_id });
-    expect(revive.status).toBe(409);
+    expect([revive.status, revive.body.data?.status]).toEqual([200, 'gagal']);
     expect(await status(p.payment_id)).toBe('gagal');
+    expect((await rows('webhook_log', { transaction_id: p.transaction_id })).map((l) => l.result)).toEqual(['processed:gagal', 'late:refund_due', 'late:refund_due']);
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(0);
     const again = await createPayment(order.id);
     expect(again.status).toBe(409);
@@ -386,7 +394,7 @@ describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
     }
     expect(await rows('pencairan_dana', { escrow_id: escrowId })).toHaveLength(0);
     const ok = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, { metode_pencairan: 'e_wallet', nomor_rekening: '081234567890' }));
-    expect(ok.status).toBe(201);
+    expect([ok.status, ok.body.error]).toEqual([201, undefined]);
     const twice = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId));
     expect(twice.status).toBe(409);
     expect(await rows('pencairan_dana', { escrow_id: escrowId })).toHaveLength(1);

@@ -188,6 +188,7 @@ describe(`GET /health (${dbLabel()})`, () => {
       config,
       logger: pino({ level: 'silent' }),
       workflows: {} as OrderWorkflows, // health never touches workflows
+      gateway: {} as MockGateway,
       temporalHealth: async () => {
         if (!temporalUp) throw new Error('connection refused');
       },

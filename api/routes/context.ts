@@ -1,0 +1,44 @@
+import type { Request, RequestHandler } from 'express';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { ACTION_ROLES, Principal, canSeeEscrow, canSeeOrder } from '../../domain/access';
+import type { Config } from '../../domain/config';
+import * as repo from '../../db/repositories';
+import { principalOf } from '../auth';
+import { forbidden, notFound } from '../errors';
+import type { PaymentPath } from '../payment-path';
+import { idParam, parse, schemas } from '../schemas';
+import type { OrderWorkflows } from '../workflow-calls';
+
+/** What every router gets: the database, the workflows, the payment path, configuration, schemas and the auth middleware. */
+export interface RouteDeps {
+  db: Knex;
+  workflows: OrderWorkflows;
+  payments: PaymentPath;
+  config: Config;
+  logger: Logger;
+  v: ReturnType<typeof schemas>;
+  auth: RequestHandler;
+}
+
+export const ok = (message: string, data: unknown) => ({ success: true, message, data });
+
+/** The role an action needs, then that every id in the body is the caller's own. */
+export function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUserId: string): void {
+  if (p.role !== ACTION_ROLES[action]) throw forbidden(`only a ${ACTION_ROLES[action]} may do this`);
+  if (bodyUserId !== p.id) throw forbidden('the user id in the request is not the authenticated user');
+}
+
+/** The order in the path, if the caller may see it (404 otherwise, like a missing one). */
+export async function visibleOrder(db: Knex, req: Request) {
+  const order = await repo.getOrder(db, parse(idParam, req.params.id, 'id'));
+  if (!order || !canSeeOrder(principalOf(req), order)) throw notFound('order');
+  return order;
+}
+
+/** An escrow the caller may see (404 otherwise). */
+export async function visibleEscrow(db: Knex, p: Principal, id: string) {
+  const escrow = await repo.getEscrow(db, id);
+  if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
+  return escrow;
+}

@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import { canSeePayment } from '../../domain/access';
+import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
+import * as repo from '../../db/repositories';
+import { principalOf } from '../auth';
+import { asyncHandler, badRequest, conflict, notFound } from '../errors';
+import { parse, paymentIdParam } from '../schemas';
+import { limiter } from '../security';
+import { paymentView } from '../views';
+import { RouteDeps, mayAct, ok } from './context';
+
+export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Router {
+  const router = Router();
+
+  /**
+   * Create payment: the database decides (one live payment per order), the
+   * gateway opens the charge, one signal-with-start tells the order's workflow.
+   */
+  router.post(
+    '/api/payments/create',
+    auth,
+    limiter(config.rateLimits.paymentsPerMinute, (req) => principalOf(req).id, 'payment requests'),
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      const body = parse(v.createPayment, req.body);
+      mayAct(p, 'createPayment', body.user_id);
+      const order = await repo.getOrder(db, body.pesanan_id);
+      if (!order || order.client_id !== p.id) throw notFound('order');
+      if (order.status === 'dibatalkan') throw conflict('this order is cancelled; it cannot take a new payment', { order_status: order.status });
+      if (body.jumlah !== order.harga) {
+        throw badRequest(`jumlah must equal the order's harga (${order.harga})`, 'jumlah');
+      }
+      const { created, payment, order: now } = await payments.create(order, {
+        user_id: p.id,
+        jumlah: body.jumlah,
+        metode_pembayaran: body.metode_pembayaran,
+        channel: body.channel,
+      });
+      res.status(created ? 201 : 200).json(
+        ok(created ? 'Payment created successfully' : 'Payment already exists for this order', {
+          payment_id: payment.id,
+          transaction_id: payment.transaction_id,
+          payment_url: payment.payment_url,
+          total_bayar: payment.total_bayar,
+          status: payment.status,
+          expires_at: payment.expires_at,
+          payment_instructions: payment.payment_instructions,
+          pesanan_id: payment.pesanan_id,
+          nomor_invoice: payment.nomor_invoice,
+          jumlah: payment.jumlah,
+          biaya_platform: payment.biaya_platform,
+          biaya_gateway: payment.biaya_gateway,
+          metode_pembayaran: payment.metode_pembayaran,
+          channel: payment.channel,
+          escrow_id: now.escrow_id,
+        }),
+      );
+    }),
+  );
+
+  return router;
+}
+
+/** Payment by id (or by transaction id): mounted after the fixed /api/payments/* routes. */
+export function paymentReadRouter({ db, auth }: RouteDeps): Router {
+  const router = Router();
+  router.get(
+    '/api/payments/:id',
+    auth,
+    asyncHandler(async (req, res) => {
+      const id = parse(paymentIdParam, req.params.id, 'id');
+      const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
+      const order = payment && (await repo.getOrder(db, payment.pesanan_id));
+      if (!payment || !order || !canSeePayment(principalOf(req), order)) throw notFound('payment');
+      res.json(ok('Payment retrieved', paymentView(payment, order.escrow_id)));
+    }),
+  );
+  return router;
+}

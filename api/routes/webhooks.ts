@@ -1,0 +1,122 @@
+import express, { Response, Router } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import type { OrderRecord, PaymentRecord } from '../../domain/records';
+import { GatewayStatus, paymentStatusForGateway } from '../../domain/statuses';
+import * as repo from '../../db/repositories';
+import { paymentNotificationUpdate } from '../../workflows/messages';
+import { HttpError, asyncHandler, conflict, notFound, sendError } from '../errors';
+import { limiter } from '../security';
+import { WebhookRejection, VerifiedWebhook, claimedFields, readWebhook } from '../webhook';
+import { WorkflowGoneError } from '../workflow-calls';
+import type { RouteDeps } from './context';
+
+type Answer = { status: string; escrow_id: string | null; refund_status?: string | null };
+
+/**
+ * The gateway's webhook: verified over the raw body (before any JSON parser),
+ * checked against the database, decided in the database and signalled to the
+ * order's workflow. Every call that reaches verification is audited. A
+ * settlement that arrives after its payment expired or failed is recorded
+ * and marked for refund, and answered 200: the gateway must not keep retrying
+ * money that has been accounted for.
+ */
+export function webhooksRouter(deps: RouteDeps): Router {
+  const { db, config, logger } = deps;
+  const router = Router();
+  router.post(
+    '/api/payments/webhook',
+    limiter(config.rateLimits.webhooksPerMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'webhook calls'),
+    express.raw({ type: () => true, limit: '100kb' }),
+    asyncHandler(async (req, res) => {
+      const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) =>
+        repo
+          .logWebhook(db, {
+            transaction_id: typeof f.transaction_id === 'string' ? f.transaction_id.slice(0, 64) : null,
+            transaction_status: typeof f.transaction_status === 'string' ? f.transaction_status.slice(0, 32) : null,
+            gross_amount: typeof f.gross_amount === 'string' || typeof f.gross_amount === 'number' ? String(f.gross_amount).slice(0, 32) : null,
+            http_status,
+            result,
+          })
+          .catch((err) => logger.warn({ err: String(err) }, 'webhook audit write failed'));
+
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let fields: VerifiedWebhook;
+      try {
+        fields = readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds);
+      } catch (err) {
+        if (!(err instanceof WebhookRejection)) throw err;
+        // The audit trail keeps what the rejected call claimed to be about.
+        await audit(err.http.status, err.http.code, claimedFields(raw));
+        return sendError(res, err.http);
+      }
+      const refuse = async (err: HttpError) => {
+        await audit(err.status, err.code, fields);
+        sendError(res, err);
+      };
+
+      const payment = await repo.getPaymentByTransactionId(db, fields.transaction_id);
+      if (!payment) return refuse(notFound('transaction'));
+      if (fields.gross_amount !== payment.total_bayar) {
+        return refuse(new HttpError(400, 'AMOUNT_MISMATCH', 'gross_amount does not match the payment\'s total_bayar'));
+      }
+      const order = (await repo.getOrder(db, payment.pesanan_id)) as OrderRecord;
+      let answer: Answer;
+      try {
+        answer = order.workflow_version === 1 ? await legacyNotification(deps, payment, order, fields) : await notification(deps, payment, order, fields);
+      } catch (err) {
+        if (err instanceof HttpError) return refuse(err);
+        throw err;
+      }
+      await audit(200, answer.refund_status ? `late:refund_${answer.refund_status}` : `processed:${answer.status}`, fields);
+      reply(res, fields.transaction_id, answer);
+    }),
+  );
+  return router;
+}
+
+function reply(res: Response, transactionId: string, a: Answer): void {
+  const late = Boolean(a.refund_status);
+  res.json({
+    success: true,
+    transaction_id: transactionId,
+    status: a.status,
+    message: late ? `Late payment recorded: the payment is ${a.status}; the money will be refunded` : 'Webhook processed successfully',
+    escrow_id: a.escrow_id,
+    ...(late ? { refund_status: a.refund_status } : {}),
+  });
+}
+
+/** The payment path decided by the database (orders with workflow_version 2, and any order paid from now on). */
+async function notification({ payments }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook): Promise<Answer> {
+  const target = paymentStatusForGateway(f.transaction_status);
+  if (target === null || target === 'menunggu') return { status: payment.status, escrow_id: order.escrow_id, refund_status: null }; // pending: no change
+  const result = await payments.notify(payment, order, target, f.transaction_status);
+  switch (result.kind) {
+    case 'applied':
+    case 'duplicate':
+      return { status: result.payment.status, escrow_id: result.escrow?.id ?? null };
+    case 'late':
+      return { status: result.payment.status, escrow_id: null, refund_status: result.payment.refund_status };
+    case 'conflict':
+      throw conflict(`payment is ${result.payment.status}; a ${f.transaction_status} notification cannot change it`, { status: result.payment.status });
+  }
+}
+
+/** Orders whose workflow decides the payment itself (workflow_version 1): the notification goes to it as an update. */
+async function legacyNotification({ db, workflows }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook): Promise<Answer> {
+  const recorded = async () => ({
+    status: (await repo.getPaymentByTransactionId(db, payment.transaction_id))!.status,
+    escrow_id: (await repo.getOrder(db, order.id))?.escrow_id ?? null,
+  });
+  const target = paymentStatusForGateway(f.transaction_status as GatewayStatus);
+  if (target === null) return recorded();
+  let result: Answer;
+  try {
+    result = await workflows.update(order.id, paymentNotificationUpdate, { transaction_id: f.transaction_id, transaction_status: f.transaction_status, gross_amount: f.gross_amount });
+  } catch (err) {
+    if (!(err instanceof WorkflowGoneError)) throw err;
+    result = await recorded(); // the order's workflow has closed: the database holds its final word
+  }
+  if (result.status !== target) throw conflict(`payment is ${result.status}; a ${f.transaction_status} notification cannot change it`, { status: result.status });
+  return result;
+}

@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import type { OrderRecord } from '../domain/records';
+import { fromRow } from './rows';
+import { nowDb } from './time';
+
+export type NewOrder = Pick<OrderRecord, 'id' | 'client_id' | 'freelancer_id' | 'judul' | 'harga'>;
+
+export async function insertOrder(db: Knex, order: NewOrder): Promise<OrderRecord> {
+  const now = nowDb();
+  await db('pesanan').insert({ ...order, status: 'menunggu_pembayaran', created_at: now, updated_at: now });
+  return (await getOrder(db, order.id)) as OrderRecord;
+}
+
+export async function getOrder(db: Knex, id: string): Promise<OrderRecord | undefined> {
+  return fromRow<OrderRecord>(await db('pesanan').where({ id }).first());
+}
+
+/** No payment was ever created for the order in time: the order is cancelled. Idempotent. */
+export async function cancelUnpaidOrder(db: Knex, pesananId: string): Promise<void> {
+  await db('pesanan').where({ id: pesananId, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: nowDb() });
+}

@@ -1,0 +1,244 @@
+import type { Knex } from 'knex';
+import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord } from '../domain/records';
+import type { OrderStatus, PaymentStatus } from '../domain/statuses';
+import { getEscrow } from './escrow';
+import { getOrder } from './orders';
+import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
+import { nowDb, toDbTime } from './time';
+
+/**
+ * Payments. The database decides every exactly-once rule of the payment path:
+ * one live or settled payment per order (the UNIQUE `live_pesanan_id`), and one
+ * outcome per payment (`where status = 'menunggu'`): a duplicate webhook, the
+ * expiry timer and a late settlement each find the row already decided.
+ */
+export async function getPayment(db: Knex, id: string): Promise<PaymentRecord | undefined> {
+  return fromRow<PaymentRecord>(await db('pembayaran').where({ id }).first());
+}
+
+export async function getPaymentByTransactionId(db: Knex, transactionId: string): Promise<PaymentRecord | undefined> {
+  return fromRow<PaymentRecord>(await db('pembayaran').where({ transaction_id: transactionId }).first());
+}
+
+/** Order statuses that take no new payment, whatever its payments say. */
+const CLOSED_ORDER_STATUSES: readonly OrderStatus[] = ['dibatalkan', 'selesai', 'refunded'];
+
+export type OpenPaymentResult =
+  | { kind: 'created'; payment: PaymentRecord; order: OrderRecord }
+  | { kind: 'exists'; payment: PaymentRecord; order: OrderRecord }
+  | { kind: 'closed'; order: OrderRecord; payment: PaymentRecord | null }
+  | { kind: 'not_found' };
+
+/**
+ * Opens a payment for its order: claims the order (`pembayaran_id IS NULL`,
+ * `menunggu_pembayaran`) and inserts the payment as its live one, in one
+ * transaction. Of any number of concurrent calls for one order exactly one
+ * creates; the others find its payment (`exists`). An order that is closed, or
+ * whose payment failed or expired, refuses (`closed`). A clash on
+ * `transaction_id` or `nomor_invoice` throws (the caller draws new ones).
+ */
+export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentResult> {
+  let created = false;
+  try {
+    created = await db.transaction(async (trx) => {
+      const now = nowDb();
+      const claimed = await trx('pesanan')
+        .where({ id: p.pesanan_id, status: 'menunggu_pembayaran' })
+        .whereNull('pembayaran_id')
+        .update({ pembayaran_id: p.id, workflow_version: 2, updated_at: now });
+      if (claimed === 0) return false;
+      await trx('pembayaran').insert({
+        ...p,
+        live_pesanan_id: p.pesanan_id,
+        status: 'menunggu',
+        expires_at: toDbTime(p.expires_at),
+        created_at: toDbTime(p.created_at),
+        updated_at: now,
+      });
+      return true;
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err, 'live_pesanan_id')) throw err;
+  }
+  // Read after the transaction, so MySQL's snapshot cannot hide the winner's commit.
+  const order = await getOrder(db, p.pesanan_id);
+  if (!order) return { kind: 'not_found' };
+  const payment = order.pembayaran_id ? ((await getPayment(db, order.pembayaran_id)) ?? null) : null;
+  if (created && payment) return { kind: 'created', payment, order };
+  if (CLOSED_ORDER_STATUSES.includes(order.status) || !payment || (payment.status !== 'menunggu' && payment.status !== 'berhasil')) {
+    return { kind: 'closed', order, payment };
+  }
+  return { kind: 'exists', payment, order };
+}
+
+/**
+ * The charge is open at the gateway: records its details and, with `synced`,
+ * that the order's workflow has been told the payment (one write).
+ */
+export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails, synced: 'menunggu' | null): Promise<void> {
+  await db('pembayaran')
+    .where({ id: paymentId })
+    .update({
+      gateway_reference: charge.gateway_reference,
+      payment_url: charge.payment_url,
+      payment_instructions: JSON.stringify(charge.payment_instructions ?? null),
+      ...(synced ? { workflow_synced_status: db.raw("CASE WHEN status = 'menunggu' THEN 'menunggu' ELSE workflow_synced_status END") } : {}),
+    });
+}
+
+/**
+ * The gateway could not open the charge: the payment never existed for
+ * anyone outside. Removes it and frees the order for another try.
+ */
+export async function abandonPayment(db: Knex, paymentId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const row = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').first('pesanan_id');
+    if (!row) return;
+    await trx('pembayaran').where({ id: paymentId }).del();
+    await trx('pesanan').where({ id: row.pesanan_id, pembayaran_id: paymentId }).update({ pembayaran_id: null, workflow_version: null, updated_at: nowDb() });
+  });
+}
+
+/** The order's workflow has been told the payment is `status` (a no-op if the status has moved on since). */
+export async function markWorkflowSynced(db: Knex, paymentId: string, status: PaymentStatus): Promise<void> {
+  await db('pembayaran').where({ id: paymentId, status }).update({ workflow_synced_status: status });
+}
+
+/** Payments whose workflow does not know their status yet and that nobody has touched since `before`. */
+export async function findUnsyncedPayments(db: Knex, before: Date, limit: number): Promise<PaymentRecord[]> {
+  const rows = await db('pembayaran')
+    .where((q) => q.whereNull('workflow_synced_status').orWhereRaw('workflow_synced_status <> status'))
+    .andWhere('updated_at', '<', toDbTime(before))
+    .orderBy('updated_at')
+    .limit(limit);
+  return rows.map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord);
+}
+
+export type FinalPaymentStatus = Exclude<PaymentStatus, 'menunggu'>;
+
+export type OutcomeResult =
+  /** this call decided the payment */
+  | { kind: 'applied'; payment: PaymentRecord; escrow: EscrowRecord | null }
+  /** it was already decided the same way */
+  | { kind: 'duplicate'; payment: PaymentRecord; escrow: EscrowRecord | null }
+  /** a settlement after the payment expired or failed: recorded, refund due */
+  | { kind: 'late'; payment: PaymentRecord }
+  /** decided otherwise; this outcome cannot change it */
+  | { kind: 'conflict'; payment: PaymentRecord; escrow: EscrowRecord | null };
+
+export interface Outcome {
+  payment_id: string;
+  status: FinalPaymentStatus;
+  gateway_status: string | null;
+  /** when it happened (dibayar_pada for a settlement) */
+  at: string;
+  /** the escrow to hold, for a settlement */
+  escrow?: NewEscrow;
+  /** the workflow itself decided (its expiry timer): it knows the outcome already */
+  decidedByWorkflow?: boolean;
+}
+
+/**
+ * Decides a waiting payment, once: settled (payment berhasil, escrow held,
+ * order dibayar) or closed (payment gagal/kadaluarsa, order dibatalkan), in
+ * one transaction. Whoever comes second — a duplicate webhook, the expiry
+ * timer, a late settlement — finds it decided and learns how.
+ */
+export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult> {
+  if (o.status === 'berhasil' && !o.escrow) throw new Error('a settlement needs the escrow to hold');
+  const applied = await db.transaction(async (trx) => {
+    const now = nowDb();
+    const settled = o.status === 'berhasil';
+    const changed = await trx('pembayaran')
+      .where({ id: o.payment_id, status: 'menunggu' })
+      .update({
+        status: o.status,
+        gateway_status: o.gateway_status,
+        ...(settled ? { dibayar_pada: toDbTime(o.at) } : { live_pesanan_id: null }),
+        ...(o.decidedByWorkflow ? { workflow_synced_status: o.status } : {}),
+        updated_at: now,
+      });
+    if (changed === 0) return false;
+    if (settled) {
+      const e = o.escrow!;
+      await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
+      await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+    } else {
+      const row = await trx('pembayaran').where({ id: o.payment_id }).first('pesanan_id');
+      await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+    }
+    return true;
+  });
+  const payment = (await getPayment(db, o.payment_id)) as PaymentRecord;
+  const escrow = payment.status === 'berhasil' ? await escrowOf(db, payment) : null;
+  if (applied) return { kind: 'applied', payment, escrow };
+  if (payment.status === o.status) return { kind: 'duplicate', payment, escrow };
+  if (o.status === 'berhasil' && payment.status !== 'berhasil') {
+    await db('pembayaran')
+      .where({ id: o.payment_id })
+      .whereNull('refund_status')
+      .update({ refund_status: 'due', late_settled_at: toDbTime(o.at), late_gateway_status: o.gateway_status, updated_at: nowDb() });
+    return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
+  }
+  return { kind: 'conflict', payment, escrow };
+}
+
+async function escrowOf(db: Knex, payment: PaymentRecord): Promise<EscrowRecord | null> {
+  const row = await db('escrow').where({ pembayaran_id: payment.id }).first('id');
+  return row ? ((await getEscrow(db, row.id)) ?? null) : null;
+}
+
+// ---- the in-workflow payment path (orders with workflow_version 1) ----------
+
+/** Records a payment the workflow created and links it to its order; a repeat of the same record is a no-op. */
+export async function insertPaymentIfAbsent(db: Knex, p: NewPayment & ChargeDetails): Promise<void> {
+  await db.transaction(async (trx) => {
+    const now = nowDb();
+    const row = {
+      ...p,
+      payment_instructions: JSON.stringify(p.payment_instructions ?? null),
+      status: 'menunggu',
+      live_pesanan_id: p.pesanan_id,
+      workflow_synced_status: 'menunggu',
+      expires_at: toDbTime(p.expires_at),
+      created_at: toDbTime(p.created_at),
+      updated_at: now,
+    };
+    await insertIdempotent(trx, 'pembayaran', row, ['pesanan_id', 'transaction_id', 'total_bayar']);
+    await trx('pesanan').where({ id: p.pesanan_id }).update({ pembayaran_id: p.id, workflow_version: 1, updated_at: now });
+  });
+}
+
+/**
+ * Payment settled (in-workflow path): payment → berhasil, escrow created
+ * (held), order → dibayar, in one transaction. Idempotent.
+ */
+export async function settlePayment(
+  db: Knex,
+  s: { payment_id: string; gateway_status: string; dibayar_pada: string; escrow: NewEscrow },
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    const now = nowDb();
+    await trx('pembayaran')
+      .where({ id: s.payment_id, status: 'menunggu' })
+      .update({ status: 'berhasil', gateway_status: s.gateway_status, dibayar_pada: toDbTime(s.dibayar_pada), workflow_synced_status: 'berhasil', updated_at: now });
+    const e = s.escrow;
+    const row = { ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now };
+    await insertIdempotent(trx, 'escrow', row, ['pembayaran_id', 'pesanan_id', 'jumlah_ditahan']);
+    await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+  });
+}
+
+/** Payment failed or expired (in-workflow path): payment → gagal/kadaluarsa, order → dibatalkan. Idempotent. */
+export async function closePayment(
+  db: Knex,
+  c: { payment_id: string; pesanan_id: string; status: 'gagal' | 'kadaluarsa'; gateway_status: string | null },
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    const now = nowDb();
+    await trx('pembayaran')
+      .where({ id: c.payment_id, status: 'menunggu' })
+      .update({ status: c.status, gateway_status: c.gateway_status, live_pesanan_id: null, workflow_synced_status: c.status, updated_at: now });
+    await trx('pesanan').where({ id: c.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+  });
+}

@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import { fromDbTime } from './time';
+
+/** Row conversion and the write helpers every repository shares. */
+const MONEY = ['harga', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'jumlah_ditahan', 'jumlah_bersih'];
+const TIMES = ['created_at', 'updated_at', 'expires_at', 'dibayar_pada', 'ditahan_pada', 'akan_dirilis_pada', 'dirilis_pada', 'dicairkan_pada', 'late_settled_at'];
+
+export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefined {
+  if (!row) return undefined;
+  const out: Record<string, unknown> = { ...row };
+  for (const k of MONEY) if (k in out && out[k] !== null) out[k] = Number(out[k]);
+  for (const k of TIMES) if (k in out) out[k] = fromDbTime(out[k]);
+  if ('workflow_version' in out && out.workflow_version !== null) out.workflow_version = Number(out.workflow_version);
+  if (typeof out.payment_instructions === 'string') out.payment_instructions = JSON.parse(out.payment_instructions);
+  return out as T;
+}
+
+/**
+ * Whether `err` is a unique-key violation (MySQL ER_DUP_ENTRY, SQLite
+ * UNIQUE/PRIMARY KEY constraint), and, with `column`, one on that column.
+ * MySQL names the index (`pembayaran_nomor_invoice_unique`), SQLite the column
+ * (`pembayaran.nomor_invoice`): both contain the column's name.
+ */
+export function isUniqueViolation(err: unknown, column?: string): boolean {
+  const e = err as { code?: string; errno?: number; message?: string } | null;
+  if (!e || typeof e !== 'object') return false;
+  const unique = e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  if (!unique) return false;
+  if (!column) return true;
+  const message = String(e.message ?? '');
+  return column === 'id' ? /\.id\b|PRIMARY/.test(message) : message.includes(column);
+}
+
+/** An idempotent write found a different record where it expected its own. */
+export class IdempotencyConflictError extends Error {
+  constructor(table: string, id: string, detail: string) {
+    super(`${table} ${id}: ${detail}`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/**
+ * Inserts `row` unless a row with the same id exists; a repeat is a no-op only
+ * when the existing row is the same record (the fields in `same` match). Any
+ * other clash — another unique key, or a different record under this id —
+ * fails loudly instead of being dropped (knex's `onConflict().ignore()` is
+ * INSERT IGNORE on MySQL, which silently drops a row on any unique clash).
+ */
+export async function insertIdempotent(
+  trx: Knex | Knex.Transaction,
+  table: string,
+  row: Record<string, unknown> & { id: string },
+  same: readonly string[],
+): Promise<'inserted' | 'existed'> {
+  try {
+    await trx(table).insert(row);
+    return 'inserted';
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const existing = await trx(table).where({ id: row.id }).first();
+    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (${(err as Error).message})`);
+    const differs = same.filter((k) => String(existing[k]) !== String(row[k]));
+    if (differs.length) throw new IdempotencyConflictError(table, row.id, `a different record exists under this id (${differs.join(', ')} differ)`);
+    return 'existed';
+  }
+}

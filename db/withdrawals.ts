@@ -1,0 +1,43 @@
+import type { Knex } from 'knex';
+import type { WithdrawalRecord } from '../domain/records';
+import { fromRow, insertIdempotent } from './rows';
+import { nowDb, toDbTime } from './time';
+
+export type NewWithdrawal = Omit<WithdrawalRecord, 'status' | 'bukti_transfer' | 'referensi_payout' | 'dicairkan_pada' | 'created_at' | 'updated_at'> & {
+  status: 'pending' | 'processing';
+  created_at: string;
+};
+
+/** Records a withdrawal and links it to its order; a repeat of the same record is a no-op, any other clash fails. */
+export async function insertWithdrawalIfAbsent(db: Knex, w: NewWithdrawal): Promise<void> {
+  await db.transaction(async (trx) => {
+    const now = nowDb();
+    await insertIdempotent(trx, 'pencairan_dana', { ...w, created_at: toDbTime(w.created_at), updated_at: now }, ['escrow_id', 'freelancer_id', 'jumlah_bersih']);
+    await trx('pesanan').where({ id: w.pesanan_id }).update({ pencairan_id: w.id, updated_at: now });
+  });
+}
+
+export async function getWithdrawal(db: Knex, id: string): Promise<WithdrawalRecord | undefined> {
+  return fromRow<WithdrawalRecord>(await db('pencairan_dana').where({ id }).first());
+}
+
+/** Payout done: withdrawal → completed with its proof, escrow → completed. Idempotent. */
+export async function completeWithdrawal(
+  db: Knex,
+  c: { withdrawal_id: string; escrow_id: string; bukti_transfer: string; referensi_payout: string; dicairkan_pada: string },
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    const now = nowDb();
+    await trx('pencairan_dana')
+      .where({ id: c.withdrawal_id })
+      .whereIn('status', ['pending', 'processing'])
+      .update({
+        status: 'completed',
+        bukti_transfer: c.bukti_transfer,
+        referensi_payout: c.referensi_payout,
+        dicairkan_pada: toDbTime(c.dicairkan_pada),
+        updated_at: now,
+      });
+    await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
+  });
+}

@@ -1,0 +1,227 @@
+import type { PaymentMethod, PayoutMethod } from './methods';
+import { payoutAmounts } from './money';
+import type { EscrowStatus, OrderStatus, PaymentStatus, WithdrawalStatus } from './statuses';
+
+/**
+ * The records of the service, declared once: the database rows (db/), the
+ * workflow's views (workflows/messages.ts) and the activity inputs derive from
+ * these with Pick / Omit. Field names follow the seed contract. Times are
+ * ISO-8601 strings, money whole rupiah.
+ */
+export interface OrderRecord {
+  id: string;
+  client_id: string;
+  freelancer_id: string;
+  judul: string;
+  harga: number;
+  status: OrderStatus;
+  pembayaran_id: string | null;
+  escrow_id: string | null;
+  pencairan_id: string | null;
+  /** 1: the workflow decides the payment itself (orders paid before the payment path moved); 2: the database decides. */
+  workflow_version: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Marks on money that arrived after its payment had expired or failed. */
+export const REFUND_STATUSES = ['due'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+export interface PaymentRecord {
+  id: string;
+  pesanan_id: string;
+  user_id: string;
+  transaction_id: string;
+  nomor_invoice: string;
+  jumlah: number;
+  biaya_platform: number;
+  biaya_gateway: number;
+  total_bayar: number;
+  metode_pembayaran: string;
+  channel: string;
+  payment_gateway: string;
+  gateway_reference: string | null;
+  payment_url: string | null;
+  payment_instructions: Record<string, unknown> | null;
+  status: PaymentStatus;
+  gateway_status: string | null;
+  expires_at: string;
+  dibayar_pada: string | null;
+  /** The status the order's workflow was last told; null: never started for this payment. */
+  workflow_synced_status: PaymentStatus | null;
+  /** `due` when a settlement arrived after the payment expired or failed. */
+  refund_status: RefundStatus | null;
+  late_settled_at: string | null;
+  late_gateway_status: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EscrowRecord {
+  id: string;
+  pembayaran_id: string;
+  pesanan_id: string;
+  client_id: string;
+  freelancer_id: string;
+  jumlah_ditahan: number;
+  biaya_platform: number;
+  jumlah_bersih: number;
+  status: EscrowStatus;
+  ditahan_pada: string;
+  akan_dirilis_pada: string;
+  dirilis_pada: string | null;
+  dirilis_oleh: 'client' | 'auto' | null;
+  alasan: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WithdrawalRecord {
+  id: string;
+  escrow_id: string;
+  pesanan_id: string;
+  freelancer_id: string;
+  jumlah: number;
+  biaya_platform: number;
+  jumlah_bersih: number;
+  metode_pencairan: string;
+  nomor_rekening: string;
+  nama_pemilik: string;
+  status: WithdrawalStatus;
+  bukti_transfer: string | null;
+  referensi_payout: string | null;
+  dicairkan_pada: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A new payment as the API opens it (status menunggu). */
+export type NewPayment = Pick<
+  PaymentRecord,
+  | 'id'
+  | 'pesanan_id'
+  | 'user_id'
+  | 'transaction_id'
+  | 'nomor_invoice'
+  | 'jumlah'
+  | 'biaya_platform'
+  | 'biaya_gateway'
+  | 'total_bayar'
+  | 'metode_pembayaran'
+  | 'channel'
+  | 'payment_gateway'
+  | 'expires_at'
+  | 'created_at'
+>;
+
+/** What the gateway answered when the charge was opened. */
+export type ChargeDetails = Pick<PaymentRecord, 'gateway_reference' | 'payment_url' | 'payment_instructions'>;
+
+export type NewEscrow = Pick<
+  EscrowRecord,
+  'id' | 'pembayaran_id' | 'pesanan_id' | 'client_id' | 'freelancer_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih' | 'ditahan_pada' | 'akan_dirilis_pada'
+>;
+
+// ---- the order workflow's views of these records -----------------------------
+
+export type PaymentView = Pick<
+  PaymentRecord,
+  | 'pesanan_id'
+  | 'transaction_id'
+  | 'nomor_invoice'
+  | 'jumlah'
+  | 'biaya_platform'
+  | 'biaya_gateway'
+  | 'total_bayar'
+  | 'channel'
+  | 'status'
+  | 'payment_url'
+  | 'payment_instructions'
+  | 'created_at'
+  | 'expires_at'
+  | 'dibayar_pada'
+  | 'gateway_status'
+> & { payment_id: string; metode_pembayaran: PaymentMethod };
+
+export type EscrowView = Pick<
+  EscrowRecord,
+  'pembayaran_id' | 'pesanan_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'ditahan_pada' | 'akan_dirilis_pada' | 'dirilis_pada' | 'dirilis_oleh' | 'alasan'
+> & { escrow_id: string };
+
+export type WithdrawalView = Pick<
+  WithdrawalRecord,
+  'escrow_id' | 'freelancer_id' | 'jumlah' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'bukti_transfer' | 'dicairkan_pada' | 'created_at'
+> & { withdrawal_id: string; metode_pencairan: PayoutMethod };
+
+/** How a payment was decided, as the database recorded it: what the order's workflow is told. */
+export interface PaymentOutcome {
+  payment_id: string;
+  status: Exclude<PaymentStatus, 'menunggu'>;
+  gateway_status: string | null;
+  dibayar_pada: string | null;
+  /** the held escrow, for a settled payment */
+  escrow: EscrowView | null;
+}
+
+export function paymentViewOf(p: PaymentRecord): PaymentView {
+  return {
+    payment_id: p.id,
+    pesanan_id: p.pesanan_id,
+    transaction_id: p.transaction_id,
+    nomor_invoice: p.nomor_invoice,
+    jumlah: p.jumlah,
+    biaya_platform: p.biaya_platform,
+    biaya_gateway: p.biaya_gateway,
+    total_bayar: p.total_bayar,
+    metode_pembayaran: p.metode_pembayaran as PaymentMethod,
+    channel: p.channel,
+    status: p.status,
+    payment_url: p.payment_url,
+    payment_instructions: p.payment_instructions,
+    created_at: p.created_at,
+    expires_at: p.expires_at,
+    dibayar_pada: p.dibayar_pada,
+    gateway_status: p.gateway_status,
+  };
+}
+
+export function escrowViewOf(e: EscrowRecord): EscrowView {
+  return {
+    escrow_id: e.id,
+    pembayaran_id: e.pembayaran_id,
+    pesanan_id: e.pesanan_id,
+    jumlah_ditahan: e.jumlah_ditahan,
+    biaya_platform: e.biaya_platform,
+    jumlah_bersih: e.jumlah_bersih,
+    status: e.status,
+    ditahan_pada: e.ditahan_pada,
+    akan_dirilis_pada: e.akan_dirilis_pada,
+    dirilis_pada: e.dirilis_pada,
+    dirilis_oleh: e.dirilis_oleh,
+    alasan: e.alasan,
+  };
+}
+
+/** The outcome of a decided payment (status other than menunggu). */
+export function paymentOutcomeOf(p: PaymentRecord, escrow: EscrowRecord | null): PaymentOutcome {
+  if (p.status === 'menunggu') throw new Error(`payment ${p.id} is not decided yet`);
+  return { payment_id: p.id, status: p.status, gateway_status: p.gateway_status, dibayar_pada: p.dibayar_pada, escrow: escrow && escrowViewOf(escrow) };
+}
+
+/** The escrow a settled payment holds: the order's price, released after `autoReleaseMs` unless someone acts. */
+export function heldEscrow(id: string, p: Pick<PaymentRecord, 'id' | 'pesanan_id' | 'jumlah'>, order: Pick<OrderRecord, 'client_id' | 'freelancer_id'>, heldAt: Date, autoReleaseMs: number): NewEscrow {
+  const amounts = payoutAmounts(p.jumlah);
+  return {
+    id,
+    pembayaran_id: p.id,
+    pesanan_id: p.pesanan_id,
+    client_id: order.client_id,
+    freelancer_id: order.freelancer_id,
+    jumlah_ditahan: amounts.jumlah,
+    biaya_platform: amounts.biaya_platform,
+    jumlah_bersih: amounts.jumlah_bersih,
+    ditahan_pada: heldAt.toISOString(),
+    akan_dirilis_pada: new Date(heldAt.getTime() + autoReleaseMs).toISOString(),
+  };
+}

@@ -1,0 +1,15 @@
+import type { ChargeRequest } from './instructions';
+import type { Charge, PayoutRequest, PayoutResult } from './mock-gateway';
+
+/**
+ * What the service needs from a payment gateway. Every call is idempotent by
+ * the key the service sends (the transaction id for a charge, the withdrawal
+ * id for a payout), so a retried call never charges or pays twice. The mock
+ * gateway is one implementation; a real gateway's adapter will be another.
+ */
+export interface PaymentGateway {
+  /** Opens a charge, or returns the one already open under this transaction id. */
+  createCharge(req: ChargeRequest): Promise<Charge>;
+  /** Pays out, or returns the payout already made under this idempotency key. */
+  payout(req: PayoutRequest): Promise<PayoutResult>;
+}
