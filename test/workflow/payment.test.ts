@@ -1,0 +1,142 @@
+import { OrderState, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
+import {
+  DAY,
+  Harness,
+  callsFor,
+  databaseDecided,
+  eventually,
+  gates,
+  newOrder,
+  paymentFor,
+  settle,
+  settledOutcome,
+  startHarness,
+  startWithPayment,
+} from './harness';
+
+/** The payment phase: the database decides, the workflow follows and runs the expiry timer. */
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 180_000);
+afterAll(async () => h?.stop());
+
+test('the workflow starts with its payment (signal-with-start) and shows it in search attributes and state', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  const state = await eventually(handle, (s) => s.payment !== null);
+  expect(state.payment).toMatchObject({ payment_id: payment.payment_id, status: 'menunggu', total_bayar: 265_000, biaya_platform: 12_500, biaya_gateway: 2_500 });
+  expect(state.order_status).toBe('menunggu_pembayaran');
+  const described = await handle.describe();
+  expect(described.searchAttributes).toMatchObject({ OrderId: [input.pesanan_id], TransactionId: [payment.transaction_id], PaymentStatus: ['menunggu'], OrderStatus: ['menunggu_pembayaran'] });
+  // the hot path runs no activity at all
+  expect(callsFor(input.pesanan_id)).toHaveLength(0);
+  await handle.terminate('test done');
+});
+
+test('a repeated payment signal (a retried request, the sweep) and a second signal-with-start change nothing', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  await handle.signal(paymentCreatedSignal, payment);
+  await h.env.client.workflow.signalWithStart('orderWorkflow', {
+    taskQueue: 'order-workflow-test',
+    workflowId: `order-${input.pesanan_id}`,
+    args: [{ ...input, payment }],
+    signal: paymentCreatedSignal,
+    signalArgs: [paymentFor(input, Date.now())], // another payment: the order's first one stands
+  });
+  const state = await handle.query(statusQuery);
+  expect(state.payment?.payment_id).toBe(payment.payment_id);
+  expect(state.history.filter((e) => e.event.includes('created')).length).toBe(1);
+  await handle.terminate('test done');
+});
+
+test('a payment nobody pays expires at its expires_at: the workflow asks the database, once', async () => {
+  const { handle, payment } = await startWithPayment(h);
+  await h.env.sleep('23h');
+  expect((await handle.query(statusQuery)).payment?.status).toBe('menunggu');
+  expect(callsFor(payment.payment_id, 'expirePayment')).toHaveLength(0);
+  await h.env.sleep('1h');
+  const result: OrderState = await handle.result();
+  expect(result.payment?.status).toBe('kadaluarsa');
+  expect(result.order_status).toBe('dibatalkan');
+  expect(result.escrow).toBeNull();
+  expect(callsFor(payment.payment_id, 'expirePayment').map((c) => c.args)).toEqual([{ payment_id: payment.payment_id }]);
+  const described = await handle.describe();
+  expect(described.searchAttributes).toMatchObject({ PaymentStatus: ['kadaluarsa'], OrderStatus: ['dibatalkan'] });
+});
+
+test('a payment window shorter than 24 h (PAYMENT_EXPIRY) is honoured through expires_at', async () => {
+  const { handle } = await startWithPayment(h, newOrder({ payment_expiry: '5s' }), 5000);
+  await h.env.sleep('5s');
+  expect((await handle.result()).payment?.status).toBe('kadaluarsa');
+});
+
+test('a failure decided in the database closes the order; nothing is held and the expiry never runs', async () => {
+  const { handle, payment } = await startWithPayment(h);
+  await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
+  const result = await handle.result();
+  expect(result).toMatchObject({ order_status: 'dibatalkan', escrow: null, payment: { status: 'gagal', gateway_status: 'deny' } });
+  await h.env.sleep('2d');
+  expect(callsFor(payment.payment_id, 'expirePayment')).toHaveLength(0);
+});
+
+test('duplicate outcome signals, and one for another payment, change nothing', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  await handle.signal(paymentOutcomeSignal, { payment_id: 'another-payment', status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
+  const first = await settle(h, handle, input, payment);
+  await handle.signal(paymentOutcomeSignal, await settledOutcome(h, input, payment)); // a second escrow id: ignored
+  await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
+  const state = await handle.query(statusQuery);
+  expect(state.payment?.status).toBe('berhasil');
+  expect(state.escrow).toEqual(first.escrow);
+  expect(state.escrow).toMatchObject({ status: 'held', jumlah_ditahan: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500 });
+  expect(state.history.filter((e) => e.event.startsWith('payment settled')).length).toBe(1);
+  expect((await handle.describe()).searchAttributes).toMatchObject({ PaymentStatus: ['berhasil'], EscrowStatus: ['held'], OrderStatus: ['dibayar'] });
+  await handle.terminate('test done');
+});
+
+test('race: the timer fires as a settlement commits: the database answers settled, and the workflow holds the escrow', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  const decided = await settledOutcome(h, input, payment);
+  databaseDecided.set(payment.payment_id, decided); // the webhook's transaction won; its signal is still on the way
+  await h.env.sleep('1d');
+  const state = await eventually(handle, (s) => s.escrow !== null);
+  expect(state.payment?.status).toBe('berhasil');
+  expect(state.escrow?.escrow_id).toBe(decided.escrow!.escrow_id);
+  expect(state.order_status).toBe('dibayar');
+  await handle.signal(paymentOutcomeSignal, decided); // the late signal is a duplicate
+  expect((await handle.query(statusQuery)).history.filter((e) => e.event.startsWith('payment settled')).length).toBe(1);
+  await handle.terminate('test done');
+});
+
+test('race: a settlement signal arrives while the expiry asks the database: one decision, the database\'s', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  const decided = await settledOutcome(h, input, payment);
+  let open!: () => void;
+  gates.set(payment.payment_id, new Promise<void>((r) => (open = r)));
+  databaseDecided.set(payment.payment_id, decided);
+  await h.env.sleep('1d');
+  const deadline = Date.now() + 5000;
+  while (callsFor(payment.payment_id, 'expirePayment').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await handle.signal(paymentOutcomeSignal, decided);
+  const state = await eventually(handle, (s) => s.escrow !== null);
+  open();
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await handle.query(statusQuery);
+  expect(state.escrow?.escrow_id).toBe(decided.escrow!.escrow_id);
+  expect(after.payment?.status).toBe('berhasil');
+  expect(after.history.filter((e) => /payment settled|payment expired/.test(e.event)).map((e) => e.event.split(' (')[0])).toEqual(['payment settled']);
+  await handle.terminate('test done');
+});
+
+test('a settled payment holds its escrow until akan_dirilis_pada, then is auto-released', async () => {
+  const { input, handle, payment } = await startWithPayment(h);
+  const held = await settle(h, handle, input, payment);
+  expect(Date.parse(held.escrow!.akan_dirilis_pada) - Date.parse(held.escrow!.ditahan_pada)).toBe(7 * DAY);
+  await h.env.sleep('6d');
+  expect((await handle.query(statusQuery)).escrow?.status).toBe('held');
+  await h.env.sleep('1d');
+  const state = await eventually(handle, (s) => s.escrow?.status === 'released');
+  expect(state.escrow).toMatchObject({ status: 'released', dirilis_oleh: 'auto' });
+  expect(state.order_status).toBe('selesai');
+  expect(callsFor(input.pesanan_id, 'releaseEscrow').map((c) => c.args.dirilis_oleh)).toEqual(['auto']);
+});
