@@ -78,7 +78,10 @@ export class PaymentPath {
       throw new HttpError(409, 'INVALID_TRANSITION', `${why}; it cannot take a new payment`, { order_status: opened.order.status });
     }
     if (opened.kind === 'exists') {
-      const payment = opened.payment.payment_url ? opened.payment : { ...opened.payment, ...(await this.openCharge(opened.payment)) };
+      const charge = opened.payment.payment_url ? null : await this.openCharge(opened.payment); // its creator may still be at the gateway
+      const payment = charge ? { ...opened.payment, ...charge } : opened.payment;
+      // A waiting payment's workflow must be running: one signal-with-start, a no-op when it is (a deleted one restarts).
+      if (payment.status === 'menunggu' && payment.workflow_synced_status === 'menunggu') await this.announce(opened.order, payment, charge);
       return { created: false, payment, order: opened.order };
     }
     let charge: ChargeDetails;
@@ -146,17 +149,17 @@ export class PaymentPath {
    * charge and that the workflow knows. False when Temporal did not answer: the
    * payment is recorded and charged, and the sweep starts the workflow later.
    */
-  private async announce(order: OrderRecord, payment: PaymentRecord, charge: ChargeDetails): Promise<boolean> {
+  private async announce(order: OrderRecord, payment: PaymentRecord, charge: ChargeDetails | null): Promise<boolean> {
     try {
       await this.deps.workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });
     } catch (err) {
       if (!(err instanceof WorkflowGoneError)) {
         this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not start the order workflow; the sweep will');
-        await repo.recordCharge(this.deps.db, payment.id, charge, null);
+        if (charge) await repo.recordCharge(this.deps.db, payment.id, charge, null);
         return false;
       }
     }
-    await repo.recordCharge(this.deps.db, payment.id, charge, 'menunggu');
+    if (charge) await repo.recordCharge(this.deps.db, payment.id, charge, 'menunggu');
     return true;
   }
 

@@ -17,18 +17,23 @@ export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefi
 
 /**
  * Whether `err` is a unique-key violation (MySQL ER_DUP_ENTRY, SQLite
- * UNIQUE/PRIMARY KEY constraint), and, with `column`, one on that column.
- * MySQL names the index (`pembayaran_nomor_invoice_unique`), SQLite the column
- * (`pembayaran.nomor_invoice`): both contain the column's name.
+ * UNIQUE/PRIMARY KEY constraint), and, with `column`, one on that column. Only
+ * the driver's own words count (knex prefixes the whole SQL statement, which
+ * names every column): SQLite says `UNIQUE constraint failed: table.column`,
+ * MySQL `Duplicate entry '…' for key 'table_column_unique'` (or `PRIMARY`).
  */
 export function isUniqueViolation(err: unknown, column?: string): boolean {
-  const e = err as { code?: string; errno?: number; message?: string } | null;
+  const e = err as { code?: string; errno?: number; message?: string; sqlMessage?: string } | null;
   if (!e || typeof e !== 'object') return false;
-  const unique = e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-  if (!unique) return false;
+  const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const mysql = e.code === 'ER_DUP_ENTRY' || e.errno === 1062;
+  if (!sqlite && !mysql) return false;
   if (!column) return true;
-  const message = String(e.message ?? '');
-  return column === 'id' ? /\.id\b|PRIMARY/.test(message) : message.includes(column);
+  const message = String(e.sqlMessage ?? e.message ?? '');
+  const key = sqlite ? /constraint failed: ([\w.]+)/.exec(message)?.[1] : /for key '([^']+)'/.exec(message)?.[1];
+  if (!key) return false;
+  if (column === 'id') return sqlite ? key.endsWith('.id') : /(^|\.)PRIMARY$/.test(key);
+  return sqlite ? key.endsWith(`.${column}`) : key.endsWith(`_${column}_unique`);
 }
 
 /** An idempotent write found a different record where it expected its own. */

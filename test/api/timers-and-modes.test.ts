@@ -2,7 +2,8 @@ import express from 'express';
 import http from 'node:http';
 import request from 'supertest';
 import pino from 'pino';
-import { verifyWebhookSignature } from '../../domain/signature';
+import { Client } from '@temporalio/client';
+import { signWebhook, verifyWebhookSignature } from '../../domain/signature';
 import { loadConfig } from '../../domain/config';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { createLogger, startApi } from '../../scripts/compose';
@@ -41,7 +42,7 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
     return res.body.data.id as string;
   }
 
-  test('an unpaid payment expires (kadaluarsa), cancels the order, and a late settlement does not revive it', async () => {
+  test('an unpaid payment expires (kadaluarsa), cancels the order, and a late settlement does not revive it: it is marked for refund', async () => {
     const id = await order();
     const pay = await api().post('/api/payments/create', { pesanan_id: id, user_id: USERS.client, jumlah: 50_000, metode_pembayaran: 'qris' });
     expect(pay.status).toBe(201);
@@ -52,10 +53,40 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
     expect(payment.status).toBe('kadaluarsa');
     expect((await api().get(`/api/orders/${id}`)).body.data.status).toBe('dibatalkan');
     const late = await gatewayCall('/api/payments/mock/trigger-success', { transaction_id: pay.body.data.transaction_id });
-    expect(late.status).toBe(409);
-    expect((await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data.status).toBe('kadaluarsa');
+    expect([late.status, late.body.data?.status]).toEqual([200, 'kadaluarsa']);
+    const after = (await api().get(`/api/payments/${pay.body.data.payment_id}`)).body.data;
+    expect(after).toMatchObject({ status: 'kadaluarsa', refund_status: 'due', escrow_id: null });
+    expect(after.late_settled_at).toEqual(expect.any(String));
     expect(await stack.db('escrow').where({ pesanan_id: id })).toHaveLength(0);
+    const workflow = await stack.api.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: `order-${id}` } });
+    expect(workflow.workflowExecutionInfo?.status).toBe(2); // COMPLETED: the late money never reopened the order
   });
+
+  test('race: settlements sent around the moment of expiry: each payment ends one way everywhere (answer, database, workflow)', async () => {
+    const offsets = [-150, -50, -10, 0, 10, 50, 150]; // ms around expires_at
+    const results = await Promise.all(
+      offsets.map(async (offset) => {
+        const id = await order();
+        const pay = (await api().post('/api/payments/create', { pesanan_id: id, user_id: USERS.client, jumlah: 50_000, metode_pembayaran: 'qris' })).body.data;
+        await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(pay.expires_at) + offset - Date.now())));
+        const fields = { transaction_id: pay.transaction_id, transaction_status: 'settlement', gross_amount: String(pay.total_bayar), timestamp: String(Math.floor(Date.now() / 1000)) };
+        const answer = await gatewayCall('/api/payments/webhook', { ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
+        const handle = new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${id}`);
+        const state = await waitFor(() => handle.query<any>('status'), (st) => st.payment.status !== 'menunggu');
+        const [row] = await stack.db('pembayaran').where({ id: pay.payment_id });
+        const escrows = await stack.db('escrow').where({ pesanan_id: id });
+        return { offset, answer: answer.status, answered: answer.body.status, refund: answer.body.refund_status ?? null, db: row.status, dbRefund: row.refund_status, escrows: escrows.length, workflow: state.payment.status };
+      }),
+    );
+    for (const r of results) {
+      expect([r.offset, r.answer]).toEqual([r.offset, 200]); // always 2xx: the gateway must not retry recorded money
+      expect([r.offset, r.answered, r.workflow]).toEqual([r.offset, r.db, r.db]);
+      if (r.db === 'berhasil') expect([r.offset, r.escrows, r.refund, r.dbRefund]).toEqual([r.offset, 1, null, null]);
+      else expect([r.offset, r.db, r.escrows, r.refund, r.dbRefund]).toEqual([r.offset, 'kadaluarsa', 0, 'due', 'due']);
+    }
+    // well before the expiry the settlement wins
+    expect(results[0].db).toBe('berhasil');
+  }, 60_000);
 
   test('a held escrow is released automatically when nobody acts; akan_dirilis_pada follows the setting', async () => {
     const id = await order();

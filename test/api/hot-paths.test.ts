@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import request from 'supertest';
+import { heldEscrow } from '../../domain/records';
+import { signWebhook } from '../../domain/signature';
+import * as repo from '../../db/repositories';
+import { USERS, UserName, as, tokensFor } from '../helpers/auth';
+import { Stack, dbLabel, startStack } from '../helpers/stack';
+
+/**
+ * The hot paths under duplicates, races and crashes, on the real service:
+ * the database decides every exactly-once rule, each request waits for at most
+ * one Temporal write, and a process killed between two steps leaves nothing
+ * stranded (the worker's sweep runs every second here, with a 1 s grace).
+ */
+let stack: Stack;
+let tokens: Record<UserName, string>;
+beforeAll(async () => {
+  stack = await startStack({ PAYMENT_SWEEP_INTERVAL: '1s', PAYMENT_SWEEP_GRACE: '1s' });
+  tokens = await tokensFor(stack.config.auth.jwtSecret);
+}, 180_000);
+afterAll(async () => stack?.stop());
+
+const client = () => new Client({ connection: stack.api.connection });
+const by = (who: UserName) => as(stack.url, tokens[who]);
+const rows = (table: string, where: Record<string, unknown>) => stack.db(table).where(where);
+const waitFor = async <T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+async function createOrder() {
+  const res = await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Hot path', harga: 250_000 });
+  expect(res.status).toBe(201);
+  return res.body.data.id as string;
+}
+const createPayment = (orderId: string) => by('client').post('/api/payments/create', { pesanan_id: orderId, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' });
+function webhook(transactionId: string, status = 'settlement', gross = '265000') {
+  const fields = { transaction_id: transactionId, transaction_status: status, gross_amount: gross, timestamp: String(Math.floor(Date.now() / 1000)) };
+  return request(stack.url).post('/api/payments/webhook').send({ ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
+}
+const workflowState = (orderId: string) => client().workflow.getHandle(`order-${orderId}`).query<any>('status');
+
+describe(`duplicates (${dbLabel()})`, () => {
+  test('100 concurrent creates for one order: one payment, one charge, one 201 and 99 × 200 with the same transaction_id', async () => {
+    const id = await createOrder();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => createPayment(id)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(99);
+    const created = answers.find((a) => a.status === 201)!.body;
+    expect(created.message).toBe('Payment created successfully');
+    expect(new Set(answers.map((a) => a.body.data.transaction_id))).toEqual(new Set([created.data.transaction_id]));
+    expect(new Set(answers.map((a) => a.body.data.payment_url))).toEqual(new Set([created.data.payment_url]));
+    expect(answers.filter((a) => a.status === 200).every((a) => a.body.message === 'Payment already exists for this order')).toBe(true);
+    expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
+    expect(await rows('mock_gateway_charges', { transaction_id: created.data.transaction_id })).toHaveLength(1);
+    const state = await waitFor(() => workflowState(id), (s) => s.payment !== null);
+    expect(state.payment.transaction_id).toBe(created.data.transaction_id);
+  });
+
+  test('100 concurrent duplicate settlement webhooks: one escrow, 100 × 200 naming it, and the workflow holds it', async () => {
+    const id = await createOrder();
+    const tx = (await createPayment(id)).body.data.transaction_id;
+    const answers = await Promise.all(Array.from({ length: 100 }, () => webhook(tx)));
+    expect(answers.map((a) => a.status)).toEqual(Array(100).fill(200));
+    expect(new Set(answers.map((a) => a.body.status))).toEqual(new Set(['berhasil']));
+    const escrows = await rows('escrow', { pesanan_id: id });
+    expect(escrows).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.body.escrow_id))).toEqual(new Set([escrows[0].id]));
+    expect((await rows('webhook_log', { transaction_id: tx })).map((l) => l.http_status)).toEqual(Array(100).fill(200));
+    const state = await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    expect(state).toMatchObject({ order_status: 'dibayar', payment: { status: 'berhasil' }, escrow: { escrow_id: escrows[0].id, status: 'held' } });
+    expect(state.history.filter((e: { event: string }) => e.event.startsWith('payment settled'))).toHaveLength(1);
+    expect((await rows('pembayaran', { transaction_id: tx }))[0].workflow_synced_status).toBe('berhasil');
+  });
+
+  test('a settlement and a deny for one payment at once: the first to commit decides; the other gets 409, nothing else moves', async () => {
+    const id = await createOrder();
+    const tx = (await createPayment(id)).body.data.transaction_id;
+    const [settle, deny] = await Promise.all([webhook(tx, 'settlement'), webhook(tx, 'deny')]);
+    const [payment] = await rows('pembayaran', { transaction_id: tx });
+    const winner = payment.status === 'berhasil' ? settle : deny;
+    const loser = payment.status === 'berhasil' ? deny : settle;
+    expect(winner.status).toBe(200);
+    expect(winner.body.status).toBe(payment.status);
+    if (payment.status === 'berhasil') {
+      expect(loser.status).toBe(409);
+      expect(await rows('escrow', { pesanan_id: id })).toHaveLength(1);
+    } else {
+      expect([loser.status, loser.body.refund_status]).toEqual([200, 'due']); // settled after a failure: late money, refunded
+      expect(await rows('escrow', { pesanan_id: id })).toHaveLength(0);
+    }
+    const state = await waitFor(() => client().workflow.getHandle(`order-${id}`).query<any>('status'), (s) => s.payment.status !== 'menunggu');
+    expect(state.payment.status).toBe(payment.status);
+  });
+});
+
+describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () => {
+  async function deleteWorkflow(orderId: string) {
+    await stack.api.connection.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: `order-${orderId}` } });
+    // (a running workflow is deleted at once; the dev server takes about 30 s for a closed one)
+    const seen = await waitFor(
+      () => client().workflow.getHandle(`order-${orderId}`).describe().then((d) => `there:${d.status.name}`, () => 'gone'),
+      (s) => s === 'gone',
+    );
+    expect(seen).toBe('gone');
+  }
+
+  test('a finished order whose workflow was deleted refuses a new payment with 409; a repeated settlement still answers 200', async () => {
+    const id = await createOrder();
+    const tx = (await createPayment(id)).body.data.transaction_id;
+    const settled = await webhook(tx);
+    const escrowId = settled.body.escrow_id;
+    await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(200);
+    expect((await by('client').get(`/api/orders/${id}`)).body.data.status).toBe('selesai');
+    await deleteWorkflow(id); // finished for the order (selesai); gone from Temporal
+
+    const again = await createPayment(id);
+    expect([again.status, again.body.error?.code]).toEqual([409, 'INVALID_TRANSITION']);
+    expect(again.body.error.message).toMatch(/selesai/);
+    const repeat = await webhook(tx);
+    expect([repeat.status, repeat.body.status, repeat.body.escrow_id]).toEqual([200, 'berhasil', escrowId]);
+    expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
+    expect(await rows('escrow', { pesanan_id: id })).toHaveLength(1);
+    await expect(client().workflow.getHandle(`order-${id}`).describe()).rejects.toThrow(/not found/); // nothing restarted it
+  });
+
+  test('a live order whose workflow was deleted keeps its one payment: a new create answers it and restarts its workflow', async () => {
+    const id = await createOrder();
+    const first = await createPayment(id);
+    await deleteWorkflow(id);
+    const again = await createPayment(id);
+    expect([again.status, again.body.data.transaction_id]).toEqual([200, first.body.data.transaction_id]);
+    expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
+    const state = await waitFor(() => workflowState(id).catch(() => null), (s) => s?.payment != null);
+    expect(state.payment).toMatchObject({ transaction_id: first.body.data.transaction_id, expires_at: first.body.data.expires_at });
+  });
+});
+
+describe(`crash windows: the sweep finishes what a dead request started (${dbLabel()})`, () => {
+  async function orderWithStrandedPayment() {
+    const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Crash', harga: 250_000 });
+    const now = new Date();
+    const id = randomUUID();
+    const opened = await repo.openPayment(stack.db, {
+      id,
+      pesanan_id: order.id,
+      user_id: USERS.client,
+      transaction_id: `PAY-${now.getTime()}-${id.replace(/-/g, '').slice(0, 6).toUpperCase()}`,
+      nomor_invoice: `INV/2026/11/${id.replace(/-/g, '').slice(0, 10).toUpperCase()}`,
+      jumlah: 250_000,
+      biaya_platform: 12_500,
+      biaya_gateway: 2_500,
+      total_bayar: 265_000,
+      metode_pembayaran: 'qris',
+      channel: 'qris',
+      payment_gateway: 'mock',
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
+    });
+    return { order, payment: (opened as { payment: repo.PaymentRecord }).payment };
+  }
+
+  test('killed after the payment row, before the charge: the sweep opens the charge and starts the workflow', async () => {
+    const { order, payment } = await orderWithStrandedPayment();
+    const state = await waitFor(() => workflowState(order.id).catch(() => null), (s) => s?.payment != null);
+    expect(state.payment).toMatchObject({ payment_id: payment.id, status: 'menunggu', expires_at: payment.expires_at });
+    const row = (await repo.getPayment(stack.db, payment.id))!;
+    expect(row).toMatchObject({ workflow_synced_status: 'menunggu', payment_url: expect.stringMatching(/\/mock-payment\/MOCK-/) });
+    expect(await rows('mock_gateway_charges', { transaction_id: payment.transaction_id })).toHaveLength(1);
+    // the client asking again now gets the payment with its charge
+    const again = await createPayment(order.id);
+    expect([again.status, again.body.data.payment_url]).toEqual([200, row.payment_url]);
+  });
+
+  test('killed after the charge, before the signal: the sweep reuses the charge (one charge) and starts the workflow', async () => {
+    const { order, payment } = await orderWithStrandedPayment();
+    await stack.gateway.createCharge({ transaction_id: payment.transaction_id, method: 'qris', channel: 'qris', gross_amount: payment.total_bayar, expires_at: payment.expires_at });
+    const state = await waitFor(() => workflowState(order.id).catch(() => null), (s) => s?.payment != null);
+    expect(state.payment.payment_id).toBe(payment.id);
+    expect(await rows('mock_gateway_charges', { transaction_id: payment.transaction_id })).toHaveLength(1);
+  });
+
+  test('killed after the settlement committed, before its signal: the sweep tells the workflow, which holds the escrow', async () => {
+    const id = await createOrder();
+    const created = (await createPayment(id)).body.data;
+    const payment = (await repo.getPayment(stack.db, created.payment_id))!;
+    const order = (await repo.getOrder(stack.db, id))!;
+    const escrow = heldEscrow(randomUUID(), payment, order, new Date(), stack.config.escrowAutoReleaseMs);
+    const decided = await repo.decidePayment(stack.db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date().toISOString(), escrow });
+    expect(decided.kind).toBe('applied');
+    const state = await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    expect(state).toMatchObject({ order_status: 'dibayar', escrow: { escrow_id: escrow.id, status: 'held' } });
+    // and the client can release it as usual
+    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrow.id, user_id: USERS.client })).status).toBe(200);
+  });
+});

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import { PaymentPath } from '../../api/payment-path';
+import type { OrderWorkflows } from '../../api/workflow-calls';
+import { loadConfig } from '../../domain/config';
+import * as ids from '../../domain/ids';
+import type { NewPayment } from '../../domain/records';
+import * as repo from '../../db/repositories';
+import { IdempotencyConflictError, insertIdempotent } from '../../db/rows';
+import { MockGateway } from '../../gateway/mock-gateway';
+import { dbLabel, freshDb, testEnv } from '../helpers/stack';
+
+/**
+ * "Insert if absent" means absent by that id only: a repeat of the same record
+ * is a no-op, and any other unique clash fails loudly instead of being dropped
+ * (knex's onConflict().ignore() is INSERT IGNORE on MySQL). A clash of a drawn
+ * id (transaction id, invoice number) draws new ones.
+ */
+const config = loadConfig(testEnv());
+let db: Knex;
+beforeAll(async () => {
+  db = await freshDb(config);
+});
+afterAll(async () => db?.destroy());
+
+async function order() {
+  return repo.insertOrder(db, { id: randomUUID(), client_id: randomUUID(), freelancer_id: randomUUID(), judul: 'Idempotency', harga: 250_000 });
+}
+function newPayment(pesananId: string, overrides: Partial<NewPayment> = {}): NewPayment {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    pesanan_id: pesananId,
+    user_id: randomUUID(),
+    transaction_id: ids.transactionId(now),
+    nomor_invoice: ids.invoiceNumber(now),
+    jumlah: 250_000,
+    biaya_platform: 12_500,
+    biaya_gateway: 2_500,
+    total_bayar: 265_000,
+    metode_pembayaran: 'qris',
+    channel: 'qris',
+    payment_gateway: 'mock',
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
+    ...overrides,
+  };
+}
+
+describe(`idempotent writes (${dbLabel()})`, () => {
+  test('the same record again is a no-op; a different record under the same id, or a clash on another unique key, throws', async () => {
+    const o = await order();
+    const row = { id: randomUUID(), escrow_id: randomUUID(), pesanan_id: o.id, freelancer_id: o.freelancer_id, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'A', status: 'pending', created_at: '2026-11-28 10:00:00.000', updated_at: '2026-11-28 10:00:00.000' };
+    const same = ['escrow_id', 'jumlah_bersih'];
+    expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('inserted');
+    expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('existed');
+    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, jumlah_bersih: 1 }, same)).rejects.toThrow(IdempotencyConflictError);
+    // another withdrawal for the same escrow (a unique key other than the id): loud, not ignored
+    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, id: randomUUID() }, same)).rejects.toThrow(/unique key/);
+    expect(await db('pencairan_dana').where({ escrow_id: row.escrow_id })).toHaveLength(1);
+  });
+
+  test('a payment whose invoice number is taken is not silently dropped: nothing is written and the order stays unclaimed', async () => {
+    const first = await order();
+    const taken = newPayment(first.id);
+    expect((await repo.openPayment(db, taken)).kind).toBe('created');
+    const second = await order();
+    const clash = newPayment(second.id, { nomor_invoice: taken.nomor_invoice });
+    const err = await repo.openPayment(db, clash).then(() => null, (e) => e);
+    expect(repo.isUniqueViolation(err, 'nomor_invoice')).toBe(true);
+    expect(await db('pembayaran').where({ id: clash.id })).toHaveLength(0);
+    expect((await repo.getOrder(db, second.id))!.pembayaran_id).toBeNull();
+  });
+
+  test('the payment path draws a new invoice number after a clash and creates the payment', async () => {
+    const first = await order();
+    const taken = newPayment(first.id);
+    await repo.openPayment(db, taken);
+    const logger = pino({ level: 'silent' });
+    const signals: unknown[] = [];
+    const workflows = { signalPayment: async (...args: unknown[]) => void signals.push(args) } as unknown as OrderWorkflows;
+    const gateway = new MockGateway({ db, backendUrl: 'http://localhost:1', secret: 'x', autoSuccess: false, autoSuccessDelayMs: 0, logger });
+    const path = new PaymentPath({ db, gateway, workflows, config, logger });
+    const spy = jest.spyOn(ids, 'invoiceNumber').mockReturnValueOnce(taken.nomor_invoice);
+    try {
+      const o = await order();
+      const result = await path.create(o, { user_id: o.client_id, jumlah: 250_000, metode_pembayaran: 'qris', channel: 'qris' });
+      expect(result.created).toBe(true);
+      expect(result.payment.nomor_invoice).not.toBe(taken.nomor_invoice);
+      expect(result.payment.nomor_invoice).toMatch(ids.INVOICE_NUMBER_PATTERN);
+      expect(spy).toHaveBeenCalledTimes(2);
+      expect(signals).toHaveLength(1);
+      expect((await repo.getPayment(db, result.payment.id))!.workflow_synced_status).toBe('menunggu');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('invoice numbers carry 10 random characters: 36^10 per month', () => {
+    const n = ids.invoiceNumber(new Date('2026-11-28T00:00:00Z'));
+    expect(n).toMatch(/^INV\/2026\/11\/[A-Z0-9]{10}$/);
+    expect(ids.INVOICE_NUMBER_PATTERN.test('INV/2025/10/ABC123')).toBe(true); // numbers issued before stay valid
+  });
+
+  test('one live or settled payment per order is a rule of the database: a second live row for the order is refused', async () => {
+    const o = await order();
+    const p = newPayment(o.id);
+    await repo.openPayment(db, p);
+    const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+    const second = { ...newPayment(o.id), live_pesanan_id: o.id, status: 'menunggu', created_at: now, expires_at: now, updated_at: now };
+    const err = await db('pembayaran').insert(second).then(() => null, (e) => e);
+    expect(repo.isUniqueViolation(err, 'live_pesanan_id')).toBe(true);
+  });
+});
