@@ -51,7 +51,7 @@ describe('transactionId', () => {
 describe('invoiceNumber', () => {
   test('uses the UTC year and zero-padded month (2025-01-31T23:30Z -> 2025/01)', () => {
     const inv = invoiceNumber(new Date('2025-01-31T23:30:00Z'), seq(0));
-    expect(inv).toBe('INV/2025/01/AAAAAA');
+    expect(inv).toBe('INV/2025/01/AAAAAAAAAA');
     expect(inv).toMatch(INVOICE_NUMBER_PATTERN);
   });
 
@@ -60,19 +60,21 @@ describe('invoiceNumber', () => {
     // Simulate a machine east of UTC, where the local date is already 1 February.
     d.getMonth = () => 1;
     d.getFullYear = () => 2099;
-    expect(invoiceNumber(d, seq(0))).toBe('INV/2025/01/AAAAAA');
+    expect(invoiceNumber(d, seq(0))).toBe('INV/2025/01/AAAAAAAAAA');
   });
 
   test('a non-UTC offset is converted to UTC first', () => {
     // 2025-03-01 01:00 in Jakarta (+07:00) is still February in UTC
-    expect(invoiceNumber(new Date('2025-03-01T01:00:00+07:00'), seq(0))).toBe('INV/2025/02/AAAAAA');
-    expect(invoiceNumber(new Date('2024-12-31T23:59:59Z'), seq(35 / 36))).toBe('INV/2024/12/999999');
+    expect(invoiceNumber(new Date('2025-03-01T01:00:00+07:00'), seq(0))).toBe('INV/2025/02/AAAAAAAAAA');
+    expect(invoiceNumber(new Date('2024-12-31T23:59:59Z'), seq(35 / 36))).toBe('INV/2024/12/9999999999');
   });
 
   test('INVOICE_NUMBER_PATTERN rejects malformed numbers', () => {
     expect(INVOICE_NUMBER_PATTERN.test('INV/2025/1/AAAAAA')).toBe(false);
     expect(INVOICE_NUMBER_PATTERN.test('INV-2025-01-AAAAAA')).toBe(false);
     expect(INVOICE_NUMBER_PATTERN.test('INV/2025/01/aaaaaa')).toBe(false);
+    expect(INVOICE_NUMBER_PATTERN.test('INV/2025/01/AAAAAAAA')).toBe(false); // 6 (issued before) or 10 characters only
+    expect(INVOICE_NUMBER_PATTERN.test('INV/2025/01/AAAAAAAAAAA')).toBe(false);
   });
 });
 
