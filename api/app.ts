@@ -28,6 +28,8 @@ export interface AppDeps {
   temporalHealth: () => Promise<void>;
   /** Routers mounted without authentication (the mock gateway's, outside production). */
   extraRouters?: Router[];
+  /** Nudged after each commit that an order workflow must learn (the payments outbox relay). */
+  onPaymentPending?: (paymentId: string) => void;
 }
 
 /** The Express app: security middleware, health, then one router per resource. */
@@ -38,7 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
     workflows,
     config,
     logger,
-    payments: new PaymentPath({ db, gateway: deps.gateway, workflows, config, logger }),
+    payments: new PaymentPath({ db, gateway: deps.gateway, workflows, config, logger, onPending: deps.onPaymentPending }),
     v: schemas(config.amountLimits),
     auth: authenticate(config.auth.jwtSecret),
   };

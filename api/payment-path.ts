@@ -5,27 +5,28 @@ import type { Config } from '../domain/config';
 import { invoiceNumber, transactionId } from '../domain/ids';
 import type { PaymentMethod } from '../domain/methods';
 import { paymentFees } from '../domain/money';
-import { ChargeDetails, EscrowRecord, OrderRecord, PaymentRecord, heldEscrow, paymentOutcomeOf, paymentViewOf } from '../domain/records';
+import { ChargeDetails, OrderRecord, PaymentRecord, heldEscrow, paymentOutcomeOf, paymentViewOf } from '../domain/records';
 import type { FinalPaymentStatus } from '../db/payments';
 import * as repo from '../db/repositories';
 import type { PaymentGateway } from '../gateway/port';
-import type { OrderWorkflowInput } from '../workflows/messages';
+import type { OrderWorkflowInput, PaymentView } from '../workflows/messages';
 import { HttpError } from './errors';
 import { OrderWorkflows, WorkflowGoneError } from './workflow-calls';
 
 /**
- * The payment path, shared by the API's hot paths and the worker's sweep.
+ * The payment path. The database decides; the order workflows follow.
  *
- * Creating a payment: the database first (claim the order, insert the payment:
- * the UNIQUE live-payment key makes it one per order), then the charge at the
- * gateway (idempotent by transaction id), then one signal-with-start to the
- * order's workflow, then the row notes that the workflow knows. A crash
- * between any two steps leaves a row whose workflow does not know it; the
- * sweep finds it and finishes the steps.
+ * Creating a payment: claim the order and insert the payment in one
+ * transaction (the UNIQUE live-payment key makes it one per order), open the
+ * charge at the gateway (idempotent by transaction id), record it: answered.
+ * A gateway notification: decided in one transaction (payment, escrow, order;
+ * a duplicate, the expiry and a late settlement each find it decided):
+ * answered. Neither request waits for Temporal.
  *
- * A gateway notification: decided in the database (payment, escrow and order
- * in one transaction; a duplicate, the expiry and a late settlement each find
- * it decided), then one signal to the workflow.
+ * The payments table is the outbox: a payment whose status its workflow has
+ * not been told (`workflow_synced_status`) is delivered by `deliver` — one
+ * signal-with-start, or one signal — from the relay, which the API nudges after
+ * each commit and which also polls; the worker's sweep is the backstop.
  */
 export interface PaymentPathDeps {
   db: Knex;
@@ -33,6 +34,8 @@ export interface PaymentPathDeps {
   workflows: OrderWorkflows;
   config: Config;
   logger: Logger;
+  /** Called after a commit that left a payment for its workflow to learn (the relay's nudge). */
+  onPending?: (paymentId: string) => void;
 }
 
 export interface PaymentRequest {
@@ -52,7 +55,7 @@ export class PaymentPath {
   constructor(private readonly deps: PaymentPathDeps) {}
 
   /** The order's workflow input, from the database's order and this service's configuration. */
-  workflowInput(order: OrderRecord, payment: PaymentRecord): OrderWorkflowInput & { payment: ReturnType<typeof paymentViewOf> } {
+  workflowInput(order: OrderRecord, payment: PaymentRecord): OrderWorkflowInput & { payment: PaymentView } {
     const { config } = this.deps;
     return {
       pesanan_id: order.id,
@@ -77,13 +80,7 @@ export class PaymentPath {
       const why = opened.payment && opened.order.status === 'menunggu_pembayaran' ? `the order's payment is ${opened.payment.status}` : `this order is ${opened.order.status}`;
       throw new HttpError(409, 'INVALID_TRANSITION', `${why}; it cannot take a new payment`, { order_status: opened.order.status });
     }
-    if (opened.kind === 'exists') {
-      const charge = opened.payment.payment_url ? null : await this.openCharge(opened.payment); // its creator may still be at the gateway
-      const payment = charge ? { ...opened.payment, ...charge } : opened.payment;
-      // A waiting payment's workflow must be running: one signal-with-start, a no-op when it is (a deleted one restarts).
-      if (payment.status === 'menunggu' && payment.workflow_synced_status === 'menunggu') await this.announce(opened.order, payment, charge);
-      return { created: false, payment, order: opened.order };
-    }
+    if (opened.kind === 'exists') return { created: false, payment: await this.existing(opened.order, opened.payment), order: opened.order };
     let charge: ChargeDetails;
     try {
       charge = await this.openCharge(opened.payment);
@@ -91,9 +88,25 @@ export class PaymentPath {
       await repo.abandonPayment(this.deps.db, opened.payment.id);
       throw err;
     }
-    const payment = { ...opened.payment, ...charge };
-    await this.announce(opened.order, payment, charge);
-    return { created: true, payment, order: opened.order };
+    await repo.recordCharge(this.deps.db, opened.payment.id, charge);
+    this.deps.onPending?.(opened.payment.id);
+    return { created: true, payment: { ...opened.payment, ...charge }, order: opened.order };
+  }
+
+  /**
+   * The payment a repeated create answers: with its charge (its creator may
+   * still be at the gateway: the same idempotent call finds it). A waiting
+   * payment whose workflow was told must have one running: one
+   * signal-with-start, a no-op when it runs (one deleted by an operator restarts).
+   */
+  private async existing(order: OrderRecord, payment: PaymentRecord): Promise<PaymentRecord> {
+    const p = payment.payment_url ? payment : { ...payment, ...(await this.openCharge(payment)) };
+    if (p.status === 'menunggu' && p.workflow_synced_status === 'menunggu') {
+      await this.deps.workflows.signalPayment(this.workflowInput(order, p), { created: paymentViewOf(p) }).catch((err) => {
+        if (!(err instanceof WorkflowGoneError)) this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not check the order workflow');
+      });
+    }
+    return p;
   }
 
   /** Inserts the payment; draws new ids on the (rare) clash of a transaction id or invoice number. */
@@ -144,84 +157,70 @@ export class PaymentPath {
     }
   }
 
-  /**
-   * Signals-with-start the order's workflow with its payment, then records the
-   * charge and that the workflow knows. False when Temporal did not answer: the
-   * payment is recorded and charged, and the sweep starts the workflow later.
-   */
-  private async announce(order: OrderRecord, payment: PaymentRecord, charge: ChargeDetails | null): Promise<boolean> {
-    try {
-      await this.deps.workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });
-    } catch (err) {
-      if (!(err instanceof WorkflowGoneError)) {
-        this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not start the order workflow; the sweep will');
-        if (charge) await repo.recordCharge(this.deps.db, payment.id, charge, null);
-        return false;
-      }
-    }
-    if (charge) await repo.recordCharge(this.deps.db, payment.id, charge, 'menunggu');
-    return true;
-  }
-
-  /**
-   * A verified gateway notification with a final status: decided in the
-   * database, then told to the workflow (unless it knows already). A failure to
-   * tell is left to the sweep: the database holds the decision.
-   */
+  /** A verified gateway notification with a final status, decided in the database. */
   async notify(payment: PaymentRecord, order: OrderRecord, status: FinalPaymentStatus, gatewayStatus: string): Promise<repo.OutcomeResult> {
     const { config, db } = this.deps;
     const at = new Date();
     const escrow = status === 'berhasil' ? heldEscrow(randomUUID(), payment, order, at, config.escrowAutoReleaseMs) : undefined;
     const result = await repo.decidePayment(db, { payment_id: payment.id, status, gateway_status: gatewayStatus, at: at.toISOString(), escrow });
     if ((result.kind === 'applied' || result.kind === 'duplicate') && result.payment.workflow_synced_status !== result.payment.status) {
-      await this.tellOutcome(order, result.payment, result.escrow).catch((err) =>
-        this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not signal the payment outcome; the sweep will'),
-      );
+      this.deps.onPending?.(payment.id);
     }
     return result;
   }
 
-  /** Tells the order's workflow how its payment was decided; starts it first if it never was. */
-  async tellOutcome(order: OrderRecord, payment: PaymentRecord, escrow: EscrowRecord | null): Promise<void> {
-    const outcome = paymentOutcomeOf(payment, escrow);
+  /**
+   * Tells the payment's order workflow what the database holds, if it does not
+   * know yet: the payment (signal-with-start), or its outcome (a signal; with
+   * start for a workflow that never was). Idempotent: the workflow ignores
+   * what it knows, and the row then records that it knows. True when
+   * delivered (or nothing was owed).
+   */
+  async deliver(paymentId: string): Promise<boolean> {
+    const { db, workflows } = this.deps;
+    let payment = await repo.getPayment(db, paymentId);
+    if (!payment || payment.workflow_synced_status === payment.status) return true;
+    const order = await repo.getOrder(db, payment.pesanan_id);
+    if (!order || order.workflow_version === 1) return true; // orders on the in-workflow path keep their own books
     try {
-      if (payment.workflow_synced_status === null) {
-        await this.deps.workflows.signalPayment(this.workflowInput(order, payment), { outcome });
+      if (payment.status === 'menunggu') {
+        if (!payment.payment_url) {
+          const charge = await this.openCharge(payment); // its request died before recording the charge
+          await repo.recordCharge(db, payment.id, charge);
+          payment = { ...payment, ...charge };
+        }
+        await workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });
       } else {
-        await this.deps.workflows.signalOutcome(order.id, outcome);
+        const escrow = payment.status === 'berhasil' && order.escrow_id ? ((await repo.getEscrow(db, order.escrow_id)) ?? null) : null;
+        const outcome = paymentOutcomeOf(payment, escrow);
+        if (payment.workflow_synced_status === null) await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
+        else await workflows.signalOutcome(order.id, outcome);
       }
     } catch (err) {
-      if (!(err instanceof WorkflowGoneError)) throw err;
+      if (!(err instanceof WorkflowGoneError)) {
+        this.deps.logger.warn({ err: String(err), pesanan_id: order.id, status: payment.status }, 'could not tell the order workflow; will retry');
+        return false;
+      }
       // closed (or deleted by an operator): nothing is waiting to be told
     }
-    await repo.markWorkflowSynced(this.deps.db, payment.id, payment.status);
+    await repo.markWorkflowSynced(db, payment.id, payment.status);
+    return true;
   }
 
   /**
-   * The sweep: payments whose workflow has not been told their status for
-   * longer than `graceMs` (a process died between the database and Temporal)
-   * are delivered now. Returns how many were delivered.
+   * Payments owed to their workflows, untouched for `minAgeMs`. One still
+   * missing its charge only after PAYMENT_SWEEP_GRACE: until then its request
+   * may still be at the gateway.
    */
-  async sweep(graceMs: number, limit = 100, now = new Date()): Promise<number> {
-    const { db, logger } = this.deps;
-    const stranded = await repo.findUnsyncedPayments(db, new Date(now.getTime() - graceMs), limit);
+  pending(minAgeMs: number, limit: number, now = new Date()): Promise<string[]> {
+    const chargeGraceMs = Math.max(minAgeMs, this.deps.config.outbox.sweepGraceMs);
+    return repo.findUnsyncedPayments(this.deps.db, { touchedBefore: new Date(now.getTime() - minAgeMs), chargelessBefore: new Date(now.getTime() - chargeGraceMs), limit });
+  }
+
+  /** One pass over the outbox: delivers every payment owed to its workflow and untouched for `minAgeMs`. Returns how many were delivered. */
+  async sweep(minAgeMs: number, limit = 200, now = new Date()): Promise<number> {
     let delivered = 0;
-    for (const payment of stranded) {
-      const order = await repo.getOrder(db, payment.pesanan_id);
-      if (!order || order.workflow_version === 1) continue; // orders on the in-workflow path keep their own books
-      try {
-        if (payment.status === 'menunggu') {
-          const charge = await this.openCharge(payment);
-          if (!(await this.announce(order, { ...payment, ...charge }, charge))) continue;
-        } else {
-          await this.tellOutcome(order, payment, payment.status === 'berhasil' && order.escrow_id ? ((await repo.getEscrow(db, order.escrow_id)) ?? null) : null);
-        }
-        delivered++;
-        logger.info({ pesanan_id: order.id, transaction_id: payment.transaction_id, status: payment.status }, 'sweep: delivered a stranded payment to its workflow');
-      } catch (err) {
-        logger.warn({ err: String(err), pesanan_id: order.id }, 'sweep: could not deliver a stranded payment; will retry');
-      }
-    }
+    for (const id of await this.pending(minAgeMs, limit, now)) if (await this.deliver(id)) delivered++;
     return delivered;
   }
 }

@@ -71,18 +71,14 @@ export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentR
   return { kind: 'exists', payment, order };
 }
 
-/**
- * The charge is open at the gateway: records its details and, with `synced`,
- * that the order's workflow has been told the payment (one write).
- */
-export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails, synced: 'menunggu' | null): Promise<void> {
+/** The charge is open at the gateway: records its details. */
+export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<void> {
   await db('pembayaran')
     .where({ id: paymentId })
     .update({
       gateway_reference: charge.gateway_reference,
       payment_url: charge.payment_url,
       payment_instructions: JSON.stringify(charge.payment_instructions ?? null),
-      ...(synced ? { workflow_synced_status: db.raw("CASE WHEN status = 'menunggu' THEN 'menunggu' ELSE workflow_synced_status END") } : {}),
     });
 }
 
@@ -104,14 +100,19 @@ export async function markWorkflowSynced(db: Knex, paymentId: string, status: Pa
   await db('pembayaran').where({ id: paymentId, status }).update({ workflow_synced_status: status });
 }
 
-/** Payments whose workflow does not know their status yet and that nobody has touched since `before`. */
-export async function findUnsyncedPayments(db: Knex, before: Date, limit: number): Promise<PaymentRecord[]> {
-  const rows = await db('pembayaran')
+/**
+ * The outbox: ids of payments whose workflow does not know their status yet,
+ * untouched since `touchedBefore`; one whose charge is not recorded yet (its
+ * request may still be at the gateway) only once untouched since `chargelessBefore`.
+ */
+export async function findUnsyncedPayments(db: Knex, o: { touchedBefore: Date; chargelessBefore: Date; limit: number }): Promise<string[]> {
+  return db('pembayaran')
     .where((q) => q.whereNull('workflow_synced_status').orWhereRaw('workflow_synced_status <> status'))
-    .andWhere('updated_at', '<', toDbTime(before))
+    .andWhere('updated_at', '<=', toDbTime(o.touchedBefore))
+    .andWhere((q) => q.whereNotNull('gateway_reference').orWhere('updated_at', '<', toDbTime(o.chargelessBefore)))
     .orderBy('updated_at')
-    .limit(limit);
-  return rows.map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord);
+    .limit(o.limit)
+    .pluck('id');
 }
 
 export type FinalPaymentStatus = Exclude<PaymentStatus, 'menunggu'>;

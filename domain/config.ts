@@ -43,8 +43,12 @@ export interface Config {
   rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number };
   corsOrigins: string[];
   webhookToleranceSeconds: number;
-  /** The worker's sweep of payments whose workflow was not told (a crash between the database and Temporal). */
-  sweep: { intervalMs: number; graceMs: number };
+  /**
+   * The payments outbox: the API's relay tells order workflows what was
+   * committed (at once, and by polling every relayIntervalMs); the worker's
+   * sweep delivers what stayed undelivered for sweepGraceMs, every sweepIntervalMs.
+   */
+  outbox: { relayIntervalMs: number; relayConcurrency: number; sweepIntervalMs: number; sweepGraceMs: number };
   worker: { maxCachedWorkflows: number; maxConcurrentWorkflowTasks: number; workflowTaskPollers: number };
 }
 
@@ -193,7 +197,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhookToleranceSeconds: int(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, 1, 86_400),
-    sweep: { intervalMs: duration(env, 'PAYMENT_SWEEP_INTERVAL', '10s')[1], graceMs: duration(env, 'PAYMENT_SWEEP_GRACE', '30s')[1] },
+    outbox: {
+      relayIntervalMs: duration(env, 'PAYMENT_RELAY_INTERVAL', '1s')[1],
+      relayConcurrency: int(env, 'PAYMENT_RELAY_CONCURRENCY', 16, 1, 1000),
+      sweepIntervalMs: duration(env, 'PAYMENT_SWEEP_INTERVAL', '10s')[1],
+      sweepGraceMs: duration(env, 'PAYMENT_SWEEP_GRACE', '30s')[1],
+    },
     worker: {
       maxCachedWorkflows: int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 5000, 10, 1_000_000),
       maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 100, 2, 10_000),

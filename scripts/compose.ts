@@ -5,13 +5,13 @@ import type { Knex } from 'knex';
 import pino, { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { PaymentPath } from '../api/payment-path';
+import { PaymentRelay } from '../api/payment-relay';
 import { OrderWorkflows } from '../api/workflow-calls';
 import { Config } from '../domain/config';
 import { createDb } from '../db/connection';
 import { MockGateway } from '../gateway/mock-gateway';
 import { createMockGatewayRouter } from '../gateway/router';
 import { migrateLatest } from '../migrations';
-import { Sweeper, startSweeper } from '../worker/sweeper';
 import { createOrderWorker, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
 /**
@@ -52,6 +52,7 @@ export interface RunningApi {
   server: http.Server;
   url: string;
   connection: Connection;
+  relay: PaymentRelay;
   close(): Promise<void>;
 }
 
@@ -60,12 +61,22 @@ export async function startApi(config: Config, db: Knex, gateway: MockGateway, l
   // The API starts workflows with search attributes: make sure they exist even before a worker has run.
   await ensureSearchAttributes(connection, config.temporal.namespace);
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workflows = new OrderWorkflows(client, config.temporal.taskQueue);
+  const apiLogger = logger.child({ component: 'api' });
+  // The outbox relay: what a request committed reaches its order workflow off the request path.
+  const relay = new PaymentRelay(new PaymentPath({ db, gateway, workflows, config, logger: apiLogger }), {
+    intervalMs: config.outbox.relayIntervalMs,
+    minAgeMs: 0,
+    concurrency: config.outbox.relayConcurrency,
+    logger: apiLogger,
+  });
   const app = createApp({
     db,
     config,
-    logger: logger.child({ component: 'api' }),
-    workflows: new OrderWorkflows(client, config.temporal.taskQueue),
+    logger: apiLogger,
+    workflows,
     gateway,
+    onPaymentPending: (id) => relay.kick(id),
     temporalHealth: async () => {
       await connection.withDeadline(Date.now() + 3000, () => connection.workflowService.getSystemInfo({}));
     },
@@ -81,11 +92,13 @@ export async function startApi(config: Config, db: Knex, gateway: MockGateway, l
     server,
     url: `http://localhost:${actualPort}`,
     connection,
+    relay,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await relay.stop();
       await connection.close();
     },
   };
@@ -106,7 +119,8 @@ export function installRuntime(config: Config): void {
 export interface RunningWorker {
   worker: Worker;
   done: Promise<void>;
-  sweeper: Sweeper;
+  /** The backstop: delivers what the API's relay left undelivered for PAYMENT_SWEEP_GRACE. */
+  sweep: PaymentRelay;
   close(): Promise<void>;
 }
 
@@ -122,16 +136,20 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
   const workerLogger = logger.child({ component: 'worker' });
   const worker = await createOrderWorker({ config, db, gateway, logger: workerLogger, connection });
   const done = worker.run();
-  // The sweep tells workflows about payments a crashed request left behind.
+  // The sweep tells workflows about payments a crashed request (or an API that is not running) left behind.
   const workflows = new OrderWorkflows(new Client({ connection: clientConnection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
-  const payments = new PaymentPath({ db, gateway, workflows, config, logger: workerLogger });
-  const sweeper = startSweeper(payments, { ...config.sweep, logger: workerLogger });
+  const sweep = new PaymentRelay(new PaymentPath({ db, gateway, workflows, config, logger: workerLogger }), {
+    intervalMs: config.outbox.sweepIntervalMs,
+    minAgeMs: config.outbox.sweepGraceMs,
+    concurrency: 4,
+    logger: workerLogger,
+  });
   return {
     worker,
     done,
-    sweeper,
+    sweep,
     async close() {
-      await sweeper.stop();
+      await sweep.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch((err) => logger.error({ err: String(err) }, 'worker stopped with an error'));
       await connection.close();

@@ -8,7 +8,7 @@ import { escrowView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, mayAct, ok, visibleEscrow } from './context';
 
-export function escrowRouter({ db, workflows, v, auth }: RouteDeps): Router {
+export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): Router {
   const router = Router();
 
   router.post(
@@ -21,6 +21,7 @@ export function escrowRouter({ db, workflows, v, auth }: RouteDeps): Router {
       mayAct(p, 'releaseEscrow', body.user_id);
       if (escrow.client_id !== p.id) throw forbidden('only the order\'s client may release its escrow');
       if (escrow.status !== 'held') throw conflict(`escrow is ${escrow.status}; only a held escrow can be released`, { status: escrow.status });
+      await payments.deliver(escrow.pembayaran_id); // the workflow holds the escrow before it is asked to release it (a no-op once it knows)
       const released = await workflows.update(escrow.pesanan_id, releaseEscrowUpdate, { user_id: p.id, reason: body.reason ?? null }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) {
           const now = await repo.getEscrow(db, escrow.id);

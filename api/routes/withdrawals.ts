@@ -10,7 +10,7 @@ import { withdrawalView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, mayAct, ok, visibleEscrow } from './context';
 
-export function withdrawalsRouter({ db, workflows, config, v, auth }: RouteDeps): Router {
+export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
 
   router.post(
@@ -27,6 +27,7 @@ export function withdrawalsRouter({ db, workflows, config, v, auth }: RouteDeps)
       if (!WITHDRAWABLE_ESCROW_STATUSES.includes(escrow.status)) {
         throw conflict(`escrow is ${escrow.status}; it can be withdrawn only after it is released`, { status: escrow.status });
       }
+      await payments.deliver(escrow.pembayaran_id); // the workflow knows the escrow it pays out (a no-op once it does)
       const w = await workflows
         .update(escrow.pesanan_id, withdrawUpdate, {
           freelancer_id: p.id,

@@ -134,6 +134,7 @@ describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () =>
   test('a live order whose workflow was deleted keeps its one payment: a new create answers it and restarts its workflow', async () => {
     const id = await createOrder();
     const first = await createPayment(id);
+    await waitFor(() => workflowState(id).catch(() => null), (s) => s?.payment != null); // the relay started it
     await deleteWorkflow(id);
     const again = await createPayment(id);
     expect([again.status, again.body.data.transaction_id]).toEqual([200, first.body.data.transaction_id]);
