@@ -90,7 +90,7 @@ export class PaymentPath {
     }
     await repo.recordCharge(this.deps.db, opened.payment.id, charge);
     this.deps.onPending?.(opened.payment.id);
-    return { created: true, payment: { ...opened.payment, ...charge }, order: opened.order };
+    return { created: true, payment: { ...opened.payment, ...charge }, order: { ...order, pembayaran_id: opened.payment.id, workflow_version: 2 } };
   }
 
   /**

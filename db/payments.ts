@@ -24,7 +24,7 @@ export async function getPaymentByTransactionId(db: Knex, transactionId: string)
 const CLOSED_ORDER_STATUSES: readonly OrderStatus[] = ['dibatalkan', 'selesai', 'refunded'];
 
 export type OpenPaymentResult =
-  | { kind: 'created'; payment: PaymentRecord; order: OrderRecord }
+  | { kind: 'created'; payment: PaymentRecord }
   | { kind: 'exists'; payment: PaymentRecord; order: OrderRecord }
   | { kind: 'closed'; order: OrderRecord; payment: PaymentRecord | null }
   | { kind: 'not_found' };
@@ -38,7 +38,7 @@ export type OpenPaymentResult =
  * `transaction_id` or `nomor_invoice` throws (the caller draws new ones).
  */
 export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentResult> {
-  let created = false;
+  let created: PaymentRecord | null = null;
   try {
     created = await db.transaction(async (trx) => {
       const now = nowDb();
@@ -46,30 +46,37 @@ export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentR
         .where({ id: p.pesanan_id, status: 'menunggu_pembayaran' })
         .whereNull('pembayaran_id')
         .update({ pembayaran_id: p.id, workflow_version: 2, updated_at: now });
-      if (claimed === 0) return false;
-      await trx('pembayaran').insert({
-        ...p,
-        live_pesanan_id: p.pesanan_id,
-        status: 'menunggu',
-        expires_at: toDbTime(p.expires_at),
-        created_at: toDbTime(p.created_at),
-        updated_at: now,
-      });
-      return true;
+      if (claimed === 0) return null;
+      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, expires_at: toDbTime(p.expires_at), created_at: toDbTime(p.created_at), updated_at: now };
+      await trx('pembayaran').insert(row);
+      return fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord;
     });
   } catch (err) {
     if (!isUniqueViolation(err, 'live_pesanan_id')) throw err;
   }
-  // Read after the transaction, so MySQL's snapshot cannot hide the winner's commit.
+  if (created) return { kind: 'created', payment: created };
+  // Lost the claim: read after the transaction, so MySQL's snapshot cannot hide the winner's commit.
   const order = await getOrder(db, p.pesanan_id);
   if (!order) return { kind: 'not_found' };
   const payment = order.pembayaran_id ? ((await getPayment(db, order.pembayaran_id)) ?? null) : null;
-  if (created && payment) return { kind: 'created', payment, order };
   if (CLOSED_ORDER_STATUSES.includes(order.status) || !payment || (payment.status !== 'menunggu' && payment.status !== 'berhasil')) {
     return { kind: 'closed', order, payment };
   }
   return { kind: 'exists', payment, order };
 }
+
+/** The columns a new payment row leaves NULL. */
+const UNSET_PAYMENT_FIELDS = {
+  gateway_reference: null,
+  payment_url: null,
+  payment_instructions: null,
+  gateway_status: null,
+  dibayar_pada: null,
+  workflow_synced_status: null,
+  refund_status: null,
+  late_settled_at: null,
+  late_gateway_status: null,
+};
 
 /** The charge is open at the gateway: records its details. */
 export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<void> {
@@ -171,8 +178,8 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
     return true;
   });
   const payment = (await getPayment(db, o.payment_id)) as PaymentRecord;
+  if (applied) return { kind: 'applied', payment, escrow: o.escrow ? heldRecord(o.escrow, payment.updated_at) : null };
   const escrow = payment.status === 'berhasil' ? await escrowOf(db, payment) : null;
-  if (applied) return { kind: 'applied', payment, escrow };
   if (payment.status === o.status) return { kind: 'duplicate', payment, escrow };
   if (o.status === 'berhasil' && payment.status !== 'berhasil') {
     await db('pembayaran')
@@ -182,6 +189,11 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
     return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
   }
   return { kind: 'conflict', payment, escrow };
+}
+
+/** The escrow row a settlement just inserted, as the database holds it. */
+function heldRecord(e: NewEscrow, at: string): EscrowRecord {
+  return { ...e, status: 'held', dirilis_pada: null, dirilis_oleh: null, alasan: null, created_at: at, updated_at: at };
 }
 
 async function escrowOf(db: Knex, payment: PaymentRecord): Promise<EscrowRecord | null> {

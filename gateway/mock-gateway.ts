@@ -81,26 +81,16 @@ export class MockGateway implements PaymentGateway {
     if (existing) return this.sameCharge(existing, req);
     const reference = `MOCK-${req.transaction_id.slice(4)}`;
     const payment_url = `${this.opts.backendUrl}/mock-payment/${reference}`;
-    const instructions = buildInstructions(req, payment_url, reference);
+    const charge: Charge = { ...req, reference, payment_url, instructions: buildInstructions(req, payment_url, reference) };
     try {
-      await this.opts.db('mock_gateway_charges').insert({
-        transaction_id: req.transaction_id,
-        reference,
-        method: req.method,
-        channel: req.channel,
-        gross_amount: req.gross_amount,
-        instructions: JSON.stringify(instructions),
-        payment_url,
-        expires_at: req.expires_at,
-        created_at: new Date().toISOString(),
-      });
+      await this.opts.db('mock_gateway_charges').insert({ ...charge, instructions: JSON.stringify(charge.instructions), created_at: new Date().toISOString() });
     } catch (err) {
       const raced = await this.getCharge(req.transaction_id);
       if (!raced) throw err; // not a concurrent twin: a real failure
       return this.sameCharge(raced, req);
     }
     if (this.opts.autoSuccess) this.scheduleAutoSuccess(req.transaction_id);
-    return (await this.getCharge(req.transaction_id)) as Charge;
+    return charge;
   }
 
   private sameCharge(charge: Charge, req: ChargeRequest): Charge {

@@ -15,8 +15,11 @@ import { signWebhook } from '../domain/signature';
  * webhook -> escrow `held` (database and workflow search attribute), a summary
  * against the targets, then cleanup of everything the run created.
  *
- *   npm run bench -- [--url http://localhost:5001] [--n 100] [--runs 1]
+ *   npm run bench -- [--url http://localhost:5001] [--n 100] [--runs 1] [--warmup 10]
  *                    [--secret mock-secret] [--temporal 127.0.0.1:7233] [--keep]
+ *
+ * Before the runs, --warmup orders go through create and settle unreported;
+ * between phases it pauses 2 s so each phase meets a quiet server.
  *
  * It reads the service's database with the service's configuration (DB_HOST /
  * DB_FILE / DATA_DIR ...), so run it with the same environment as the service.
@@ -37,6 +40,9 @@ const RUNS = count('runs', 1);
 const SECRET = arg('secret', config.mock.secret);
 const TEMPORAL = arg('temporal', config.temporal.address ?? `127.0.0.1:${config.temporal.port}`);
 const KEEP = process.argv.includes('--keep');
+const WARMUP = Number(arg('warmup', '10'));
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be a whole number');
+const PAUSE_MS = 2000;
 const DB_POLL_MS = 10;
 const WORKFLOW_POLL_MS = 100;
 const WAIT_CAP_MS = 30_000;
@@ -118,9 +124,9 @@ interface BenchOrder {
   token: string;
 }
 /** One client user per order: payment creation is rate-limited per user. Not measured. */
-async function makeOrders(left: Leftovers): Promise<BenchOrder[]> {
+async function makeOrders(left: Leftovers, n = N): Promise<BenchOrder[]> {
   return Promise.all(
-    Array.from({ length: N }, async (_, i) => {
+    Array.from({ length: n }, async (_, i) => {
       const client = randomUUID();
       const token = await issueToken(config.auth.jwtSecret, { sub: client, role: 'client' });
       const res = await postJson('/api/orders', { client_id: client, freelancer_id: randomUUID(), judul: `bench ${i}`, harga: AMOUNT }, token);
@@ -139,7 +145,7 @@ async function createPayments(orders: BenchOrder[], left: Leftovers): Promise<{ 
   const wallMs = performance.now() - t0;
   const ok = results.filter((r) => r.status === 201);
   left.txIds.push(...ok.map((r) => r.json.data.transaction_id as string));
-  return { phase: { samples: ok.map((r) => r.ms), failures: N - ok.length, attempted: N, wallMs }, results };
+  return { phase: { samples: ok.map((r) => r.ms), failures: orders.length - ok.length, attempted: orders.length, wallMs }, results };
 }
 
 // ---- 3./4. webhooks and the wait for `held` -----------------------------
@@ -272,13 +278,15 @@ async function terminateAll(client: Client, ids: string[]): Promise<string> {
   return [...tally].map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
 }
 
-async function cleanup(db: Knex, client: Client, left: Leftovers) {
+async function cleanup(db: Knex, client: Client, left: Leftovers, silent = false) {
+  const log = silent ? () => undefined : console.log;
   if (KEEP) {
     console.log(`  cleanup skipped (--keep): ${left.rawIds.length} raw workflows, ${left.orderIds.length} orders kept`);
     return;
   }
-  console.log(`  cleanup: raw workflows: ${await terminateAll(client, left.rawIds)}`);
-  console.log(`  cleanup: order workflows: ${await terminateAll(client, left.orderIds.map((id) => `order-${id}`))}`);
+  const raw = await terminateAll(client, left.rawIds);
+  const orders = await terminateAll(client, left.orderIds.map((id) => `order-${id}`));
+  log(`  cleanup: raw workflows: ${raw}; order workflows: ${orders}`);
   // a payment whose create answered an error may still exist: take its transaction id from the database
   const chunks = (xs: string[]) => Array.from({ length: Math.ceil(xs.length / 500) }, (_, i) => xs.slice(i * 500, i * 500 + 500));
   if (await db.schema.hasTable('pembayaran')) {
@@ -291,10 +299,13 @@ async function cleanup(db: Knex, client: Client, left: Leftovers) {
     for (const ids of chunks([...new Set(left[key])])) rows += await db(table).whereIn(column, ids).del();
     deleted.push(`${table} ${rows}`);
   }
-  console.log(`  cleanup: deleted rows: ${deleted.join(', ')}`);
+  log(`  cleanup: deleted rows: ${deleted.join(', ')}`);
 }
 
 // ---- main ---------------------------------------------------------------
+/** Lets the server finish the previous phase's background work (the relay's signals, workflow tasks) so each phase is measured on its own. */
+const settleDown = () => sleep(PAUSE_MS);
+
 async function runOnce(run: number, db: Knex, client: Client) {
   console.log(`\nrun ${run}/${RUNS}: ${N} concurrent`);
   const left: Leftovers = { rawIds: [], orderIds: [], txIds: [] };
@@ -302,8 +313,10 @@ async function runOnce(run: number, db: Knex, client: Client) {
     const raw = await rawStarts(client, left);
     report('raw workflow.start', raw, [50, 95, 99]);
     const orders = await makeOrders(left);
+    await settleDown();
     const { phase: create, results } = await createPayments(orders, left);
     report('POST /api/payments/create', create, [50, 95, 99]);
+    await settleDown();
     const { webhook, dbHeld, wfHeld } = await settleAll(results, db, client);
     report('POST /api/payments/webhook', webhook, [50, 95, 99]);
     report('webhook → escrow held (db)', dbHeld, [50, 99]);
@@ -312,6 +325,21 @@ async function runOnce(run: number, db: Knex, client: Client) {
   } finally {
     await cleanup(db, client, left);
   }
+}
+
+/** A few orders through create and settle first, unreported: the first requests of a fresh process pay for compiling its code. */
+async function warmUp(db: Knex, client: Client) {
+  if (WARMUP === 0) return;
+  const left: Leftovers = { rawIds: [], orderIds: [], txIds: [] };
+  try {
+    const orders = await makeOrders(left, WARMUP);
+    const { results } = await createPayments(orders, left);
+    await settleAll(results, db, client);
+  } finally {
+    await cleanup(db, client, left, true);
+  }
+  console.log(`warm-up: ${WARMUP} orders created and settled (not reported)`);
+  await settleDown();
 }
 
 async function main() {
@@ -325,6 +353,7 @@ async function main() {
   });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {
+    await warmUp(db, client);
     for (let run = 1; run <= RUNS; run++) await runOnce(run, db, client);
   } finally {
     await connection.close();
