@@ -15,6 +15,8 @@ import { CreatePaymentRequest, ERROR_TYPES, createPaymentUpdate, paymentNotifica
  * as `paymentNotification` updates. Kept as it was, so those orders replay and
  * finish; new orders never run it. Remove once no such order is open.
  */
+const LEGACY_INVOICE_CODE_LENGTH = 6;
+
 export async function legacyPaymentPhase({ input, state, record }: OrderContext): Promise<PaymentPhaseResult> {
   const paymentExpiryMs = parseDuration(input.payment_expiry);
   const autoReleaseMs = parseDuration(input.escrow_auto_release_after);
@@ -54,7 +56,8 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
       pesanan_id: input.pesanan_id,
       user_id: req.user_id,
       transaction_id: transactionId(now),
-      nomor_invoice: invoiceNumber(now),
+      // 6 characters, as when these orders started: a replay must draw the same random numbers, or every id after it changes
+      nomor_invoice: invoiceNumber(now, Math.random, LEGACY_INVOICE_CODE_LENGTH),
       ...fees,
       metode_pembayaran: req.metode_pembayaran,
       channel: req.channel,
