@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
-import { PaymentOutcome, paymentOutcomeOf } from '../domain/records';
+import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 
@@ -17,21 +17,8 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
-export interface PaymentToCreate {
-  id: string;
-  pesanan_id: string;
-  user_id: string;
-  transaction_id: string;
-  nomor_invoice: string;
-  jumlah: number;
-  biaya_platform: number;
-  biaya_gateway: number;
-  total_bayar: number;
-  metode_pembayaran: PaymentMethod;
-  channel: string;
-  created_at: string;
-  expires_at: string;
-}
+/** A payment the workflow opens itself (orders on the in-workflow payment path). */
+export type PaymentToCreate = Omit<NewPayment, 'payment_gateway' | 'metode_pembayaran'> & { metode_pembayaran: PaymentMethod };
 
 export interface CreatedCharge {
   payment_url: string;

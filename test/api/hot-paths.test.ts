@@ -5,6 +5,7 @@ import { heldEscrow } from '../../domain/records';
 import { signWebhook } from '../../domain/signature';
 import * as repo from '../../db/repositories';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
+import { strandedPayment } from '../helpers/payments';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 
 /**
@@ -43,7 +44,8 @@ function webhook(transactionId: string, status = 'settlement', gross = '265000')
   const fields = { transaction_id: transactionId, transaction_status: status, gross_amount: gross, timestamp: String(Math.floor(Date.now() / 1000)) };
   return request(stack.url).post('/api/payments/webhook').send({ ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
 }
-const workflowState = (orderId: string) => client().workflow.getHandle(`order-${orderId}`).query<any>('status');
+/** The order workflow's state; null until the relay has started it (it is off the request path). */
+const workflowState = (orderId: string) => client().workflow.getHandle(`order-${orderId}`).query<any>('status').catch(() => null);
 
 describe(`duplicates (${dbLabel()})`, () => {
   test('100 concurrent creates for one order: one payment, one charge, one 201 and 99 × 200 with the same transaction_id', async () => {
@@ -59,7 +61,7 @@ describe(`duplicates (${dbLabel()})`, () => {
     expect(answers.filter((a) => a.status === 200).every((a) => a.body.message === 'Payment already exists for this order')).toBe(true);
     expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
     expect(await rows('mock_gateway_charges', { transaction_id: created.data.transaction_id })).toHaveLength(1);
-    const state = await waitFor(() => workflowState(id), (s) => s.payment !== null);
+    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
     expect(state.payment.transaction_id).toBe(created.data.transaction_id);
   });
 
@@ -73,7 +75,7 @@ describe(`duplicates (${dbLabel()})`, () => {
     expect(escrows).toHaveLength(1);
     expect(new Set(answers.map((a) => a.body.escrow_id))).toEqual(new Set([escrows[0].id]));
     expect((await rows('webhook_log', { transaction_id: tx })).map((l) => l.http_status)).toEqual(Array(100).fill(200));
-    const state = await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    const state = await waitFor(() => workflowState(id), (s) => s?.escrow != null);
     expect(state).toMatchObject({ order_status: 'dibayar', payment: { status: 'berhasil' }, escrow: { escrow_id: escrows[0].id, status: 'held' } });
     expect(state.history.filter((e: { event: string }) => e.event.startsWith('payment settled'))).toHaveLength(1);
     expect((await rows('pembayaran', { transaction_id: tx }))[0].workflow_synced_status).toBe('berhasil');
@@ -95,7 +97,7 @@ describe(`duplicates (${dbLabel()})`, () => {
       expect([loser.status, loser.body.refund_status]).toEqual([200, 'due']); // settled after a failure: late money, refunded
       expect(await rows('escrow', { pesanan_id: id })).toHaveLength(0);
     }
-    const state = await waitFor(() => client().workflow.getHandle(`order-${id}`).query<any>('status'), (s) => s.payment.status !== 'menunggu');
+    const state = await waitFor(() => workflowState(id), (s) => s != null && s.payment.status !== 'menunggu');
     expect(state.payment.status).toBe(payment.status);
   });
 });
@@ -116,7 +118,7 @@ describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () =>
     const tx = (await createPayment(id)).body.data.transaction_id;
     const settled = await webhook(tx);
     const escrowId = settled.body.escrow_id;
-    await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    await waitFor(() => workflowState(id), (s) => s?.escrow != null);
     expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(200);
     expect((await by('client').get(`/api/orders/${id}`)).body.data.status).toBe('selesai');
     await deleteWorkflow(id); // finished for the order (selesai); gone from Temporal
@@ -134,43 +136,22 @@ describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () =>
   test('a live order whose workflow was deleted keeps its one payment: a new create answers it and restarts its workflow', async () => {
     const id = await createOrder();
     const first = await createPayment(id);
-    await waitFor(() => workflowState(id).catch(() => null), (s) => s?.payment != null); // the relay started it
+    await waitFor(() => workflowState(id), (s) => s?.payment != null); // the relay started it
     await deleteWorkflow(id);
     const again = await createPayment(id);
     expect([again.status, again.body.data.transaction_id]).toEqual([200, first.body.data.transaction_id]);
     expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
-    const state = await waitFor(() => workflowState(id).catch(() => null), (s) => s?.payment != null);
+    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
     expect(state.payment).toMatchObject({ transaction_id: first.body.data.transaction_id, expires_at: first.body.data.expires_at });
   });
 });
 
 describe(`crash windows: the sweep finishes what a dead request started (${dbLabel()})`, () => {
-  async function orderWithStrandedPayment() {
-    const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Crash', harga: 250_000 });
-    const now = new Date();
-    const id = randomUUID();
-    const opened = await repo.openPayment(stack.db, {
-      id,
-      pesanan_id: order.id,
-      user_id: USERS.client,
-      transaction_id: `PAY-${now.getTime()}-${id.replace(/-/g, '').slice(0, 6).toUpperCase()}`,
-      nomor_invoice: `INV/2026/11/${id.replace(/-/g, '').slice(0, 10).toUpperCase()}`,
-      jumlah: 250_000,
-      biaya_platform: 12_500,
-      biaya_gateway: 2_500,
-      total_bayar: 265_000,
-      metode_pembayaran: 'qris',
-      channel: 'qris',
-      payment_gateway: 'mock',
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
-    });
-    return { order, payment: (opened as { payment: repo.PaymentRecord }).payment };
-  }
+  const orderWithStrandedPayment = () => strandedPayment(stack.db, Date.now(), { client_id: USERS.client, freelancer_id: USERS.freelancer });
 
   test('killed after the payment row, before the charge: the sweep opens the charge and starts the workflow', async () => {
     const { order, payment } = await orderWithStrandedPayment();
-    const state = await waitFor(() => workflowState(order.id).catch(() => null), (s) => s?.payment != null);
+    const state = await waitFor(() => workflowState(order.id), (s) => s?.payment != null);
     expect(state.payment).toMatchObject({ payment_id: payment.id, status: 'menunggu', expires_at: payment.expires_at });
     const row = (await repo.getPayment(stack.db, payment.id))!;
     expect(row).toMatchObject({ workflow_synced_status: 'menunggu', payment_url: expect.stringMatching(/\/mock-payment\/MOCK-/) });
@@ -183,7 +164,7 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
   test('killed after the charge, before the signal: the sweep reuses the charge (one charge) and starts the workflow', async () => {
     const { order, payment } = await orderWithStrandedPayment();
     await stack.gateway.createCharge({ transaction_id: payment.transaction_id, method: 'qris', channel: 'qris', gross_amount: payment.total_bayar, expires_at: payment.expires_at });
-    const state = await waitFor(() => workflowState(order.id).catch(() => null), (s) => s?.payment != null);
+    const state = await waitFor(() => workflowState(order.id), (s) => s?.payment != null);
     expect(state.payment.payment_id).toBe(payment.id);
     expect(await rows('mock_gateway_charges', { transaction_id: payment.transaction_id })).toHaveLength(1);
   });
@@ -196,7 +177,7 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
     const escrow = heldEscrow(randomUUID(), payment, order, new Date(), stack.config.escrowAutoReleaseMs);
     const decided = await repo.decidePayment(stack.db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date().toISOString(), escrow });
     expect(decided.kind).toBe('applied');
-    const state = await waitFor(() => workflowState(id), (s) => s.escrow !== null);
+    const state = await waitFor(() => workflowState(id), (s) => s?.escrow != null); // (its start may still be on the way too)
     expect(state).toMatchObject({ order_status: 'dibayar', escrow: { escrow_id: escrow.id, status: 'held' } });
     // and the client can release it as usual
     expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrow.id, user_id: USERS.client })).status).toBe(200);

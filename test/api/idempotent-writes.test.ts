@@ -9,6 +9,7 @@ import type { NewPayment } from '../../domain/records';
 import * as repo from '../../db/repositories';
 import { IdempotencyConflictError, insertIdempotent } from '../../db/rows';
 import { MockGateway } from '../../gateway/mock-gateway';
+import { newPaymentRow } from '../helpers/payments';
 import { dbLabel, freshDb, testEnv } from '../helpers/stack';
 
 /**
@@ -27,26 +28,7 @@ afterAll(async () => db?.destroy());
 async function order() {
   return repo.insertOrder(db, { id: randomUUID(), client_id: randomUUID(), freelancer_id: randomUUID(), judul: 'Idempotency', harga: 250_000 });
 }
-function newPayment(pesananId: string, overrides: Partial<NewPayment> = {}): NewPayment {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    pesanan_id: pesananId,
-    user_id: randomUUID(),
-    transaction_id: ids.transactionId(now),
-    nomor_invoice: ids.invoiceNumber(now),
-    jumlah: 250_000,
-    biaya_platform: 12_500,
-    biaya_gateway: 2_500,
-    total_bayar: 265_000,
-    metode_pembayaran: 'qris',
-    channel: 'qris',
-    payment_gateway: 'mock',
-    created_at: now.toISOString(),
-    expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
-    ...overrides,
-  };
-}
+const newPayment = (pesananId: string, overrides: Partial<NewPayment> = {}) => newPaymentRow(pesananId, Date.now(), overrides);
 
 describe(`idempotent writes (${dbLabel()})`, () => {
   test('the same record again is a no-op; a different record under the same id, or a clash on another unique key, throws', async () => {

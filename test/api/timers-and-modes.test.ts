@@ -72,7 +72,7 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
         const fields = { transaction_id: pay.transaction_id, transaction_status: 'settlement', gross_amount: String(pay.total_bayar), timestamp: String(Math.floor(Date.now() / 1000)) };
         const answer = await gatewayCall('/api/payments/webhook', { ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
         const handle = new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${id}`);
-        const state = await waitFor(() => handle.query<any>('status'), (st) => st.payment.status !== 'menunggu');
+        const state = await waitFor(() => handle.query<any>('status').catch(() => null), (st) => st != null && st.payment.status !== 'menunggu');
         const [row] = await stack.db('pembayaran').where({ id: pay.payment_id });
         const escrows = await stack.db('escrow').where({ pesanan_id: id });
         return { offset, answer: answer.status, answered: answer.body.status, refund: answer.body.refund_status ?? null, db: row.status, dbRefund: row.refund_status, escrows: escrows.length, workflow: state.payment.status };

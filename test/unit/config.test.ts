@@ -132,6 +132,24 @@ describe('loadConfig errors name the variable', () => {
     expectConfigError({ ESCROW_AUTO_RELEASE_AFTER: '7' }, 'ESCROW_AUTO_RELEASE_AFTER');
   });
 
+  test('the payments outbox and the worker: defaults, overrides, and bad values naming the variable', () => {
+    expect(loadConfig({}, CWD).outbox).toEqual({ relayIntervalMs: 1000, relayConcurrency: 16, sweepIntervalMs: 10_000, sweepGraceMs: 30_000 });
+    expect(loadConfig({}, CWD).worker).toEqual({ maxCachedWorkflows: 5000, maxConcurrentWorkflowTasks: 100, workflowTaskPollers: 10 });
+    const set = loadConfig({ PAYMENT_RELAY_INTERVAL: '250ms', PAYMENT_SWEEP_GRACE: '1m', WORKER_MAX_CACHED_WORKFLOWS: '20000' }, CWD);
+    expect([set.outbox.relayIntervalMs, set.outbox.sweepGraceMs, set.worker.maxCachedWorkflows]).toEqual([250, 60_000, 20_000]);
+    for (const [name, value] of [
+      ['PAYMENT_RELAY_INTERVAL', 'soon'],
+      ['PAYMENT_SWEEP_INTERVAL', '0s'],
+      ['PAYMENT_SWEEP_GRACE', '-5s'],
+      ['PAYMENT_RELAY_CONCURRENCY', '0'],
+      ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],
+      ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '1'],
+      ['WORKER_WORKFLOW_TASK_POLLERS', '1'],
+    ]) {
+      expectConfigError({ [name]: value }, name);
+    }
+  });
+
   test('bad MOCK_AUTO_SUCCESS', () => {
     expectConfigError({ MOCK_AUTO_SUCCESS: 'maybe' }, 'MOCK_AUTO_SUCCESS');
   });

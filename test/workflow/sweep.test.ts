@@ -8,6 +8,7 @@ import { heldEscrow } from '../../domain/records';
 import * as repo from '../../db/repositories';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { statusQuery } from '../../workflows/messages';
+import { strandedPayment } from '../helpers/payments';
 import { freshDb, testEnv } from '../helpers/stack';
 import { DAY, Harness, TASK_QUEUE, callsFor, eventually, startHarness } from './harness';
 
@@ -37,35 +38,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** An order and its payment row as the API writes them before it dies: no charge, no workflow. `createdAt` is in the test server's time. */
-async function strandedPayment(createdAt: number) {
-  const order = await repo.insertOrder(db, { id: randomUUID(), client_id: randomUUID(), freelancer_id: randomUUID(), judul: 'crash', harga: 250_000 });
-  const id = randomUUID();
-  const opened = await repo.openPayment(db, {
-    id,
-    pesanan_id: order.id,
-    user_id: order.client_id,
-    transaction_id: `PAY-${createdAt}-${id.slice(0, 6).toUpperCase().replace(/[^A-Z0-9]/g, 'X')}`,
-    nomor_invoice: `INV/2026/11/${id.replace(/-/g, '').slice(0, 10).toUpperCase()}`,
-    jumlah: 250_000,
-    biaya_platform: 12_500,
-    biaya_gateway: 2_500,
-    total_bayar: 265_000,
-    metode_pembayaran: 'qris',
-    channel: 'qris',
-    payment_gateway: 'mock',
-    created_at: new Date(createdAt).toISOString(),
-    expires_at: new Date(createdAt + DAY).toISOString(),
-  });
-  expect(opened.kind).toBe('created');
-  return { order, payment: (opened as { payment: repo.PaymentRecord }).payment };
-}
-
 const afterGrace = () => new Date(Date.now() + GRACE + 1000);
 
 test('a payment row whose workflow was never started is picked up by the sweep and expires at its expires_at', async () => {
   const createdAt = (await h.env.currentTimeMs()) - 3600_000; // the API died an hour ago
-  const { order, payment } = await strandedPayment(createdAt);
+  const { order, payment } = await strandedPayment(db, createdAt);
   const handle = h.env.client.workflow.getHandle(`order-${order.id}`);
   await expect(handle.describe()).rejects.toThrow(/not found/i);
   // within the grace period a request may still be finishing: the sweep leaves it alone
@@ -91,7 +68,7 @@ test('a payment row whose workflow was never started is picked up by the sweep a
 
 test('a settlement decided in the database whose signal was lost reaches a never-started workflow through the sweep', async () => {
   const now = await h.env.currentTimeMs();
-  const { order, payment } = await strandedPayment(now);
+  const { order, payment } = await strandedPayment(db, now);
   const escrow = heldEscrow(randomUUID(), payment, order, new Date(now), 7 * DAY);
   const decided = await repo.decidePayment(db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date(now).toISOString(), escrow });
   expect(decided.kind).toBe('applied');
