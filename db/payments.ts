@@ -47,7 +47,7 @@ export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentR
         .whereNull('pembayaran_id')
         .update({ pembayaran_id: p.id, workflow_version: 2, updated_at: now });
       if (claimed === 0) return null;
-      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, expires_at: toDbTime(p.expires_at), created_at: toDbTime(p.created_at), updated_at: now };
+      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, workflow_pending: 1, expires_at: toDbTime(p.expires_at), created_at: toDbTime(p.created_at), updated_at: now };
       await trx('pembayaran').insert(row);
       return fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord;
     });
@@ -104,7 +104,7 @@ export async function abandonPayment(db: Knex, paymentId: string): Promise<void>
 
 /** The order's workflow has been told the payment is `status` (a no-op if the status has moved on since). */
 export async function markWorkflowSynced(db: Knex, paymentId: string, status: PaymentStatus): Promise<void> {
-  await db('pembayaran').where({ id: paymentId, status }).update({ workflow_synced_status: status });
+  await db('pembayaran').where({ id: paymentId, status }).update({ workflow_synced_status: status, workflow_pending: 0 });
 }
 
 /**
@@ -114,7 +114,7 @@ export async function markWorkflowSynced(db: Knex, paymentId: string, status: Pa
  */
 export async function findUnsyncedPayments(db: Knex, o: { touchedBefore: Date; chargelessBefore: Date; limit: number }): Promise<string[]> {
   return db('pembayaran')
-    .where((q) => q.whereNull('workflow_synced_status').orWhereRaw('workflow_synced_status <> status'))
+    .where({ workflow_pending: 1 })
     .andWhere('updated_at', '<=', toDbTime(o.touchedBefore))
     .andWhere((q) => q.whereNotNull('gateway_reference').orWhere('updated_at', '<', toDbTime(o.chargelessBefore)))
     .orderBy('updated_at')
@@ -163,7 +163,7 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
         status: o.status,
         gateway_status: o.gateway_status,
         ...(settled ? { dibayar_pada: toDbTime(o.at) } : { live_pesanan_id: null }),
-        ...(o.decidedByWorkflow ? { workflow_synced_status: o.status } : {}),
+        ...(o.decidedByWorkflow ? { workflow_synced_status: o.status, workflow_pending: 0 } : { workflow_pending: 1 }),
         updated_at: now,
       });
     if (changed === 0) return false;

@@ -11,6 +11,7 @@ export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefi
   for (const k of MONEY) if (k in out && out[k] !== null) out[k] = Number(out[k]);
   for (const k of TIMES) if (k in out) out[k] = fromDbTime(out[k]);
   if ('workflow_version' in out && out.workflow_version !== null) out.workflow_version = Number(out.workflow_version);
+  if ('workflow_pending' in out) out.workflow_pending = Boolean(Number(out.workflow_pending));
   if (typeof out.payment_instructions === 'string') out.payment_instructions = JSON.parse(out.payment_instructions);
   return out as T;
 }

@@ -50,6 +50,8 @@ export interface PaymentRecord {
   dibayar_pada: string | null;
   /** The status the order's workflow was last told; null: never started for this payment. */
   workflow_synced_status: PaymentStatus | null;
+  /** The workflow has not been told the current status yet (the payments outbox). */
+  workflow_pending: boolean;
   /** `due` when a settlement arrived after the payment expired or failed. */
   refund_status: RefundStatus | null;
   late_settled_at: string | null;

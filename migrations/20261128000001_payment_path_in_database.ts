@@ -9,9 +9,10 @@ import type { Knex } from 'knex';
  *   order's whole life" a rule of the database, not of timing or of Temporal's
  *   retention.
  * - `pembayaran.workflow_synced_status` is the payment status the order's
- *   workflow was last told (NULL: the workflow was never started for it). A row
- *   whose status differs from it for long is stranded (a crash between the
- *   database write and the signal); the worker's sweep delivers it.
+ *   workflow was last told (NULL: the workflow was never started for it);
+ *   `workflow_pending` is 1 while they differ: the payments outbox, which the
+ *   API's relay delivers and the worker's sweep backs up (indexed, so a poll
+ *   reads only what is owed).
  * - `pembayaran.refund_status`, `late_settled_at`, `late_gateway_status`: money
  *   that settled after the payment had expired or failed is recorded and marked
  *   for refund (`due`), never applied.
@@ -22,10 +23,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('pembayaran', (t) => {
     t.string('live_pesanan_id', 36).nullable().unique();
     t.string('workflow_synced_status', 16).nullable();
+    t.tinyint('workflow_pending').notNullable().defaultTo(0);
     t.string('refund_status', 16).nullable();
     t.datetime('late_settled_at', { precision: 3 }).nullable();
     t.string('late_gateway_status', 16).nullable();
-    t.index(['status', 'workflow_synced_status', 'updated_at'], 'pembayaran_sync_idx');
+    t.index(['workflow_pending', 'updated_at'], 'pembayaran_outbox_idx');
   });
   await knex.schema.alterTable('pesanan', (t) => {
     t.integer('workflow_version').nullable();
@@ -41,10 +43,11 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('workflow_version');
   });
   await knex.schema.alterTable('pembayaran', (t) => {
-    t.dropIndex(['status', 'workflow_synced_status', 'updated_at'], 'pembayaran_sync_idx');
+    t.dropIndex(['workflow_pending', 'updated_at'], 'pembayaran_outbox_idx');
     t.dropUnique(['live_pesanan_id']);
     t.dropColumn('live_pesanan_id');
     t.dropColumn('workflow_synced_status');
+    t.dropColumn('workflow_pending');
     t.dropColumn('refund_status');
     t.dropColumn('late_settled_at');
     t.dropColumn('late_gateway_status');
