@@ -15,7 +15,11 @@ export async function getOrder(db: Knex, id: string): Promise<OrderRecord | unde
   return fromRow<OrderRecord>(await db('pesanan').where({ id }).first());
 }
 
-/** No payment was ever created for the order in time: the order is cancelled. Idempotent. */
+/**
+ * No payment was ever created for the order in time (in-workflow payment
+ * path): the order is cancelled, unless a payment has been opened for it since
+ * (on the database-decided path). Idempotent.
+ */
 export async function cancelUnpaidOrder(db: Knex, pesananId: string): Promise<void> {
-  await db('pesanan').where({ id: pesananId, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: nowDb() });
+  await db('pesanan').where({ id: pesananId, status: 'menunggu_pembayaran' }).whereNull('pembayaran_id').update({ status: 'dibatalkan', updated_at: nowDb() });
 }
