@@ -35,6 +35,7 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
         method: p.metode_pembayaran,
         channel: p.channel,
         gross_amount: p.total_bayar,
+        gateway_fee: p.biaya_gateway,
         expires_at: p.expires_at,
       });
       await repo.insertPaymentIfAbsent(db, {

@@ -7,6 +7,7 @@ import type { PaymentGateway } from '../gateway/port';
 import { authenticate } from './auth';
 import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
 import { PaymentPath } from './payment-path';
+import { adminRouter } from './routes/admin';
 import { RouteDeps } from './routes/context';
 import { escrowRouter } from './routes/escrow';
 import { ordersRouter } from './routes/orders';
@@ -77,6 +78,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(paymentsRouter(routes));
   app.use(escrowRouter(routes));
   app.use(withdrawalsRouter(routes));
+  app.use(adminRouter(routes));
   app.use(paymentReadRouter(routes)); // /api/payments/:id after the fixed /api/payments/* routes
 
   app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));

@@ -144,6 +144,7 @@ export class PaymentPath {
           method: p.metode_pembayaran as PaymentMethod,
           channel: p.channel,
           gross_amount: p.total_bayar,
+          gateway_fee: p.biaya_gateway,
           expires_at: p.expires_at,
         });
         return { gateway_reference: charge.reference, payment_url: charge.payment_url, payment_instructions: charge.instructions };

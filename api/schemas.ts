@@ -72,6 +72,11 @@ export function schemas(limits: AmountLimits) {
 }
 
 export const idParam = uuid();
+/** Admin ledger reads: an account name prefix (`escrow:`, `freelancer_payable:<id>`), and a record (or order) id. */
+export const ledgerAccountsQuery = z.strictObject({
+  prefix: z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' }).regex(/^[a-z_:0-9-]*$/, { error: 'must be an account name prefix such as escrow: or platform_fee_revenue' }).optional(),
+});
+export const ledgerJournalsQuery = z.strictObject({ record_id: uuid() });
 export const paymentIdParam = z.union([uuid(), z.string().regex(TRANSACTION_ID_PATTERN)]);
 
 /** Parses or throws a 400 naming the first offending field. */

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { EscrowRecord } from '../domain/records';
+import { escrowReleased } from '../domain/ledger';
+import * as ledger from './ledger';
 import { fromRow } from './rows';
 import { nowDb, toDbTime } from './time';
 
@@ -7,16 +9,17 @@ export async function getEscrow(db: Knex, id: string): Promise<EscrowRecord | un
   return fromRow<EscrowRecord>(await db('escrow').where({ id }).first());
 }
 
-/** Escrow held → released, order → selesai. Idempotent. */
+/** Escrow held → released, order → selesai, and the release journal, in one transaction. Idempotent. */
 export async function releaseEscrow(
   db: Knex,
   r: { escrow_id: string; pesanan_id: string; dirilis_pada: string; dirilis_oleh: 'client' | 'auto'; alasan: string | null },
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await trx('escrow')
+    const released = await trx('escrow')
       .where({ id: r.escrow_id, status: 'held' })
       .update({ status: 'released', dirilis_pada: toDbTime(r.dirilis_pada), dirilis_oleh: r.dirilis_oleh, alasan: r.alasan, updated_at: now });
     await trx('pesanan').where({ id: r.pesanan_id, status: 'dibayar' }).update({ status: 'selesai', updated_at: now });
+    if (released) await ledger.post(trx, escrowReleased((await getEscrow(trx, r.escrow_id)) as EscrowRecord));
   });
 }

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord } from '../domain/records';
 import type { OrderStatus, PaymentStatus } from '../domain/statuses';
+import { latePaymentReceived, paymentSettled } from '../domain/ledger';
 import { getEscrow } from './escrow';
+import * as ledger from './ledger';
 import { getOrder } from './orders';
 import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
 import { nowDb, toDbTime } from './time';
@@ -171,6 +173,7 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       const e = o.escrow!;
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
       await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+      await ledger.post(trx, paymentSettled((await getPayment(trx, o.payment_id)) as PaymentRecord));
     } else {
       const row = await trx('pembayaran').where({ id: o.payment_id }).first('pesanan_id');
       await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
@@ -182,10 +185,13 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
   const escrow = payment.status === 'berhasil' ? await escrowOf(db, payment) : null;
   if (payment.status === o.status) return { kind: 'duplicate', payment, escrow };
   if (o.status === 'berhasil' && payment.status !== 'berhasil') {
-    await db('pembayaran')
-      .where({ id: o.payment_id })
-      .whereNull('refund_status')
-      .update({ refund_status: 'due', late_settled_at: toDbTime(o.at), late_gateway_status: o.gateway_status, updated_at: nowDb() });
+    await db.transaction(async (trx) => {
+      const marked = await trx('pembayaran')
+        .where({ id: o.payment_id })
+        .whereNull('refund_status')
+        .update({ refund_status: 'due', late_settled_at: toDbTime(o.at), late_gateway_status: o.gateway_status, updated_at: nowDb() });
+      if (marked) await ledger.post(trx, latePaymentReceived(payment));
+    });
     return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
   }
   return { kind: 'conflict', payment, escrow };
@@ -232,13 +238,14 @@ export async function settlePayment(
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await trx('pembayaran')
+    const settled = await trx('pembayaran')
       .where({ id: s.payment_id, status: 'menunggu' })
       .update({ status: 'berhasil', gateway_status: s.gateway_status, dibayar_pada: toDbTime(s.dibayar_pada), workflow_synced_status: 'berhasil', updated_at: now });
     const e = s.escrow;
     const row = { ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now };
     await insertIdempotent(trx, 'escrow', row, ['pembayaran_id', 'pesanan_id', 'jumlah_ditahan']);
     await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+    if (settled) await ledger.post(trx, paymentSettled((await getPayment(trx, s.payment_id)) as PaymentRecord));
   });
 }
 

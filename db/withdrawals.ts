@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { WithdrawalRecord } from '../domain/records';
+import { payoutCompleted, payoutSent } from '../domain/ledger';
+import * as ledger from './ledger';
 import { fromRow, insertIdempotent } from './rows';
 import { nowDb, toDbTime } from './time';
 
@@ -12,8 +14,9 @@ export type NewWithdrawal = Omit<WithdrawalRecord, 'status' | 'bukti_transfer' |
 export async function insertWithdrawalIfAbsent(db: Knex, w: NewWithdrawal): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await insertIdempotent(trx, 'pencairan_dana', { ...w, created_at: toDbTime(w.created_at), updated_at: now }, ['escrow_id', 'freelancer_id', 'jumlah_bersih']);
+    const inserted = await insertIdempotent(trx, 'pencairan_dana', { ...w, created_at: toDbTime(w.created_at), updated_at: now }, ['escrow_id', 'freelancer_id', 'jumlah_bersih']);
     await trx('pesanan').where({ id: w.pesanan_id }).update({ pencairan_id: w.id, updated_at: now });
+    if (inserted === 'inserted' && w.status === 'processing') await ledger.post(trx, payoutSent(w));
   });
 }
 
@@ -21,14 +24,15 @@ export async function getWithdrawal(db: Knex, id: string): Promise<WithdrawalRec
   return fromRow<WithdrawalRecord>(await db('pencairan_dana').where({ id }).first());
 }
 
-/** Payout done: withdrawal → completed with its proof, escrow → completed. Idempotent. */
+/** Payout done: withdrawal → completed with its proof, escrow → completed, and the payout journal(s), in one transaction. Idempotent. */
 export async function completeWithdrawal(
   db: Knex,
   c: { withdrawal_id: string; escrow_id: string; bukti_transfer: string; referensi_payout: string; dicairkan_pada: string },
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await trx('pencairan_dana')
+    const before = (await getWithdrawal(trx, c.withdrawal_id)) as WithdrawalRecord;
+    const completed = await trx('pencairan_dana')
       .where({ id: c.withdrawal_id })
       .whereIn('status', ['pending', 'processing'])
       .update({
@@ -39,5 +43,9 @@ export async function completeWithdrawal(
         updated_at: now,
       });
     await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
+    if (completed) {
+      if (before.status === 'pending') await ledger.post(trx, payoutSent(before)); // paid without passing through processing
+      await ledger.post(trx, payoutCompleted(before));
+    }
   });
 }

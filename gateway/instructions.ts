@@ -12,6 +12,8 @@ export interface ChargeRequest {
   channel: string;
   gross_amount: number;
   expires_at: string;
+  /** What the gateway keeps of the gross amount when it settles (its 1%). */
+  gateway_fee?: number;
 }
 
 export interface PaymentInstructions {

@@ -83,7 +83,7 @@ export class MockGateway implements PaymentGateway {
     const payment_url = `${this.opts.backendUrl}/mock-payment/${reference}`;
     const charge: Charge = { ...req, reference, payment_url, instructions: buildInstructions(req, payment_url, reference) };
     try {
-      await this.opts.db('mock_gateway_charges').insert({ ...charge, instructions: JSON.stringify(charge.instructions), created_at: new Date().toISOString() });
+      await this.opts.db('mock_gateway_charges').insert({ ...charge, gateway_fee: req.gateway_fee ?? 0, instructions: JSON.stringify(charge.instructions), created_at: new Date().toISOString() });
     } catch (err) {
       const raced = await this.getCharge(req.transaction_id);
       if (!raced) throw err; // not a concurrent twin: a real failure
@@ -131,10 +131,15 @@ export class MockGateway implements PaymentGateway {
     this.pending.add(timer);
   }
 
-  /** Sends the signed webhook for a charge and waits until the service has processed it. */
+  /**
+   * Sends the signed webhook for a charge and waits until the service has
+   * processed it. A settlement is first recorded in the gateway's own books
+   * (the money is at the gateway whatever the service answers).
+   */
   async notify(transactionId: string, status: GatewayStatus): Promise<WebhookDelivery> {
     const charge = await this.getCharge(transactionId);
     if (!charge) throw new UnknownChargeError(`unknown transaction ${transactionId}`);
+    if (status === 'settlement' || status === 'capture') await this.recordSettlement(transactionId);
     const fields = {
       transaction_id: charge.transaction_id,
       transaction_status: status,
@@ -168,6 +173,11 @@ export class MockGateway implements PaymentGateway {
       if (attempt < this.attempts) await sleep(this.backoffMs * 2 ** (attempt - 1));
     }
     return last;
+  }
+
+  /** The gateway's books: the charge's money has arrived (once; a repeat changes nothing). */
+  async recordSettlement(transactionId: string): Promise<void> {
+    await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).whereNull('settled_at').update({ settled_at: new Date().toISOString() });
   }
 
   /** Pays out to a bank account or e-wallet; the same idempotency key returns the same payout. */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './20261126000001_initial';
 import * as paymentPathInDatabase from './20261128000001_payment_path_in_database';
+import * as ledger from './20261128000002_ledger';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -9,6 +10,7 @@ import * as paymentPathInDatabase from './20261128000001_payment_path_in_databas
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261126000001_initial': initial,
   '20261128000001_payment_path_in_database': paymentPathInDatabase,
+  '20261128000002_ledger': ledger,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -294,6 +294,7 @@ describe(`webhook (${dbLabel()})`, () => {
     const pending = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'pending', gross_amount: '265000' }));
     expect(pending.status).toBe(200);
     expect(pending.body.status).toBe('menunggu');
+    await stack.gateway.recordSettlement(p.transaction_id); // the test acts as the gateway: its books see the money
     const settle = () => post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000.00' }));
     const first = await settle();
     expect(first.status).toBe(200);
@@ -314,6 +315,7 @@ describe(`webhook (${dbLabel()})`, () => {
     expect(fail.body).toMatchObject({ success: true, message: 'Payment failure triggered', data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' } });
     expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibatalkan');
     // The gateway gets a 2xx once the late money is recorded (it would retry anything else for hours); the payment stays gagal.
+    await stack.gateway.recordSettlement(p.transaction_id); // the test acts as the gateway: its books see the money
     const late = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000' }));
     expect(late.status).toBe(200);
     expect(late.body).toMatchObject({ success: true, transaction_id: p.transaction_id, status: 'gagal', escrow_id: null, refund_status: 'due' });

@@ -40,7 +40,9 @@ async function createOrder() {
   return res.body.data.id as string;
 }
 const createPayment = (orderId: string) => by('client').post('/api/payments/create', { pesanan_id: orderId, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' });
-function webhook(transactionId: string, status = 'settlement', gross = '265000') {
+/** The gateway's webhook, as the gateway sends it: a settlement is in its books first. */
+async function webhook(transactionId: string, status = 'settlement', gross = '265000') {
+  if (status === 'settlement') await stack.gateway.recordSettlement(transactionId);
   const fields = { transaction_id: transactionId, transaction_status: status, gross_amount: gross, timestamp: String(Math.floor(Date.now() / 1000)) };
   return request(stack.url).post('/api/payments/webhook').send({ ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
 }
@@ -175,6 +177,7 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
     const payment = (await repo.getPayment(stack.db, created.payment_id))!;
     const order = (await repo.getOrder(stack.db, id))!;
     const escrow = heldEscrow(randomUUID(), payment, order, new Date(), stack.config.escrowAutoReleaseMs);
+    await stack.gateway.recordSettlement(payment.transaction_id);
     const decided = await repo.decidePayment(stack.db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date().toISOString(), escrow });
     expect(decided.kind).toBe('applied');
     const state = await waitFor(() => workflowState(id), (s) => s?.escrow != null); // (its start may still be on the way too)

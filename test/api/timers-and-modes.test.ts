@@ -70,6 +70,7 @@ describe(`short timers on the running service (${dbLabel()})`, () => {
         const pay = (await api().post('/api/payments/create', { pesanan_id: id, user_id: USERS.client, jumlah: 50_000, metode_pembayaran: 'qris' })).body.data;
         await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(pay.expires_at) + offset - Date.now())));
         const fields = { transaction_id: pay.transaction_id, transaction_status: 'settlement', gross_amount: String(pay.total_bayar), timestamp: String(Math.floor(Date.now() / 1000)) };
+        await stack.gateway.recordSettlement(pay.transaction_id);
         const answer = await gatewayCall('/api/payments/webhook', { ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
         const handle = new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${id}`);
         const state = await waitFor(() => handle.query<any>('status').catch(() => null), (st) => st != null && st.payment.status !== 'menunggu');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { Config, loadConfig } from '../../domain/config';
 import { createDb } from '../../db/connection';
+import { reconcile } from '../../db/reconcile';
 import { migrateLatest, migrateRollbackAll } from '../../migrations';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { RunningApi, RunningWorker, createGateway, createLogger, startApi, startWorker } from '../../scripts/compose';
@@ -68,12 +69,17 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     worker,
     api,
     url: api.url,
+    /** Stops everything; first reconciles the books: a suite that leaves a difference fails, naming it. */
     async stop() {
       gateway.close();
       await api.close();
       await worker.close();
+      const report = await reconcile(db).catch((err) => ({ differences: [{ check: 'reconcile', record_id: '-', detail: String(err) }] }));
       await db.destroy();
       await temporal.stop();
+      if (report.differences.length) {
+        throw new Error(`the books do not reconcile after this suite:\n${report.differences.map((d) => `  [${d.check}] ${d.record_id}: ${d.detail}`).join('\n')}`);
+      }
     },
   };
 }

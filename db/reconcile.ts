@@ -1,0 +1,168 @@
+import type { Knex } from 'knex';
+import { ACCOUNTS, Entry, Journal, JournalKind, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutSent } from '../domain/ledger';
+import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
+import { fromRow } from './rows';
+
+/**
+ * Reconciliation: the books against the records they describe, and against
+ * the gateway's own books. Every check lists its differences with the record
+ * ids; none means every rupiah is where the statuses say it is.
+ */
+export interface Difference {
+  check: string;
+  record_id: string;
+  detail: string;
+}
+export interface CheckResult {
+  check: string;
+  checked: number;
+  differences: number;
+}
+export interface ReconcileReport {
+  checks: CheckResult[];
+  differences: Difference[];
+}
+
+interface Books {
+  journals: { id: string; kind: JournalKind; record_id: string; entries: Entry[] }[];
+  orphanEntries: { id: number; journal_id: string }[];
+  balances: Map<string, number>;
+  payments: PaymentRecord[];
+  escrows: EscrowRecord[];
+  withdrawals: WithdrawalRecord[];
+}
+
+async function load(db: Knex.Transaction): Promise<Books> {
+  const journals = await db('ledger_journals').select('id', 'kind', 'record_id');
+  const entries = await db('ledger_entries').select('id', 'journal_id', 'account', 'debit', 'credit');
+  const byJournal = new Map<string, Entry[]>();
+  const balances = new Map<string, number>();
+  for (const e of entries) {
+    const entry = { account: String(e.account), debit: Number(e.debit), credit: Number(e.credit) };
+    byJournal.set(e.journal_id, [...(byJournal.get(e.journal_id) ?? []), entry]);
+    balances.set(entry.account, (balances.get(entry.account) ?? 0) + entry.debit - entry.credit);
+  }
+  const ids = new Set(journals.map((j: { id: string }) => j.id));
+  return {
+    journals: journals.map((j: { id: string; kind: JournalKind; record_id: string }) => ({ ...j, entries: byJournal.get(j.id) ?? [] })),
+    orphanEntries: entries.filter((e: { journal_id: string }) => !ids.has(e.journal_id)),
+    balances,
+    payments: (await db('pembayaran')).map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord),
+    escrows: (await db('escrow')).map((r: Record<string, unknown>) => fromRow<EscrowRecord>(r) as EscrowRecord),
+    withdrawals: (await db('pencairan_dana')).map((r: Record<string, unknown>) => fromRow<WithdrawalRecord>(r) as WithdrawalRecord),
+  };
+}
+
+const sameEntries = (a: Entry[], b: Entry[]) => {
+  const key = (es: Entry[]) => es.map((e) => `${e.account}|${e.debit}|${e.credit}`).sort().join(';');
+  return key(a) === key(b);
+};
+
+export async function reconcile(db: Knex): Promise<ReconcileReport> {
+  // One read transaction: a snapshot, so a movement committing meanwhile is seen whole or not at all.
+  return db.transaction(async (trx) => check(trx, await load(trx)), { readOnly: db.client.config.client === 'mysql2' });
+}
+
+async function check(db: Knex, books: Books): Promise<ReconcileReport> {
+  const differences: Difference[] = [];
+  const checks: CheckResult[] = [];
+  const record = (name: string, run: (diff: (record_id: string, detail: string) => void) => number) => {
+    const before = differences.length;
+    const checked = run((record_id, detail) => differences.push({ check: name, record_id, detail }));
+    checks.push({ check: name, checked, differences: differences.length - before });
+  };
+
+  record('every journal balances; no entry without its journal', (diff) => {
+    for (const j of books.journals) {
+      const debit = j.entries.reduce((s, e) => s + e.debit, 0);
+      const credit = j.entries.reduce((s, e) => s + e.credit, 0);
+      if (debit !== credit || debit === 0) diff(j.id, `${j.kind} for ${j.record_id}: debit ${debit}, credit ${credit}`);
+    }
+    for (const e of books.orphanEntries) diff(String(e.id), `entry of journal ${e.journal_id}, which does not exist`);
+    return books.journals.length;
+  });
+
+  // Each movement's records and the one journal each must have, with the amounts the domain computes.
+  const expected: { kind: JournalKind; record_id: string; owed: boolean; journal: () => Journal }[] = [
+    ...books.payments.map((p) => ({ kind: 'payment_settled' as const, record_id: p.id, owed: p.status === 'berhasil', journal: () => paymentSettled(p) })),
+    ...books.payments.map((p) => ({ kind: 'late_payment_received' as const, record_id: p.id, owed: p.refund_status !== null, journal: () => latePaymentReceived(p) })),
+    ...books.escrows.map((e) => ({ kind: 'escrow_released' as const, record_id: e.id, owed: ['released', 'completed'].includes(e.status), journal: () => escrowReleased(e) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: ['processing', 'completed'].includes(w.status), journal: () => payoutSent(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_completed' as const, record_id: w.id, owed: w.status === 'completed', journal: () => payoutCompleted(w) })),
+  ];
+  record('each settlement, late payment, release and payout has exactly its one journal, with the right amounts', (diff) => {
+    const posted = new Map<string, Books['journals']>();
+    for (const j of books.journals) posted.set(`${j.kind}|${j.record_id}`, [...(posted.get(`${j.kind}|${j.record_id}`) ?? []), j]);
+    for (const x of expected) {
+      const found = posted.get(`${x.kind}|${x.record_id}`) ?? [];
+      posted.delete(`${x.kind}|${x.record_id}`);
+      if (!x.owed) {
+        if (found.length) diff(x.record_id, `${x.kind} journal posted, but the record's status does not allow it`);
+        continue;
+      }
+      if (found.length !== 1) diff(x.record_id, `${found.length} ${x.kind} journals, expected 1`);
+      else if (!sameEntries(found[0].entries, x.journal().entries)) diff(x.record_id, `${x.kind} journal amounts differ from the record's`);
+    }
+    for (const [key, js] of posted) diff(key.split('|')[1], `${js.length} ${key.split('|')[0]} journal(s) for a record that does not exist`);
+    return expected.filter((x) => x.owed).length;
+  });
+
+  const balance = (account: string) => books.balances.get(account) ?? 0;
+  record('each escrow account holds what its escrow\'s status says (held: jumlah_ditahan; otherwise 0)', (diff) => {
+    const known = new Set<string>();
+    for (const e of books.escrows) {
+      const account = ACCOUNTS.escrow(e.pesanan_id);
+      known.add(account);
+      const want = e.status === 'held' ? -e.jumlah_ditahan : 0;
+      if (balance(account) !== want) diff(e.id, `${account} balance ${balance(account)}, expected ${want} (escrow ${e.status}, jumlah_ditahan ${e.jumlah_ditahan})`);
+    }
+    for (const [account, b] of books.balances) if (account.startsWith('escrow:') && !known.has(account) && b !== 0) diff(account, `balance ${b} for an order without an escrow`);
+    return books.escrows.length;
+  });
+
+  record('each freelancer_payable is released nets less payouts sent, never negative', (diff) => {
+    const owed = new Map<string, number>();
+    for (const e of books.escrows) if (['released', 'completed'].includes(e.status)) owed.set(e.freelancer_id, (owed.get(e.freelancer_id) ?? 0) + e.jumlah_bersih);
+    for (const w of books.withdrawals) if (['processing', 'completed'].includes(w.status)) owed.set(w.freelancer_id, (owed.get(w.freelancer_id) ?? 0) - w.jumlah_bersih);
+    for (const [account] of books.balances) if (account.startsWith('freelancer_payable:')) owed.set(account.slice('freelancer_payable:'.length), owed.get(account.slice('freelancer_payable:'.length)) ?? 0);
+    for (const [freelancer, want] of owed) {
+      const account = ACCOUNTS.freelancerPayable(freelancer);
+      if (want < 0) diff(freelancer, `paid out Rp ${-want} more than was released`);
+      if (balance(account) !== -want) diff(freelancer, `${account} balance ${balance(account)}, expected ${-want}`);
+    }
+    return owed.size;
+  });
+
+  record('platform fees, gateway fees, refunds owed and payouts in transit add up from the records', (diff) => {
+    const settled = books.payments.filter((p) => p.status === 'berhasil');
+    const late = books.payments.filter((p) => p.refund_status !== null);
+    const released = books.escrows.filter((e) => ['released', 'completed'].includes(e.status));
+    const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((s, x) => s + f(x), 0);
+    const want: [string, number][] = [
+      [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform))],
+      [ACCOUNTS.gatewayFeeExpense, sum(settled, (p) => p.biaya_gateway) + sum(late, (p) => p.biaya_gateway)],
+      [ACCOUNTS.gatewayFeeRecovered, -sum(settled, (p) => p.biaya_gateway)],
+      [ACCOUNTS.payoutInTransit, -sum(books.withdrawals.filter((w) => w.status === 'processing'), (w) => w.jumlah_bersih)],
+    ];
+    const refunds = new Map<string, number>();
+    for (const p of late) refunds.set(ACCOUNTS.clientRefundPayable(p.user_id), (refunds.get(ACCOUNTS.clientRefundPayable(p.user_id)) ?? 0) - p.total_bayar);
+    for (const [account] of books.balances) if (account.startsWith('client_refund_payable:') && !refunds.has(account)) refunds.set(account, 0);
+    for (const [account, w] of [...want, ...refunds]) if (balance(account) !== w) diff(account, `balance ${balance(account)}, expected ${w}`);
+    return want.length + refunds.size;
+  });
+
+  await gatewayClearing(db, balance(ACCOUNTS.gatewayClearing), record);
+  return { checks, differences };
+}
+
+/** gateway_clearing against the (mock) gateway's own books: settled charges less its fee, less the payouts it made. */
+async function gatewayClearing(db: Knex, booked: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
+  const charges = await db('mock_gateway_charges').whereNotNull('settled_at').select('gross_amount', 'gateway_fee');
+  const payouts = await db('mock_gateway_payouts').select('amount');
+  const held = charges.reduce((s: number, c: { gross_amount: unknown; gateway_fee: unknown }) => s + Number(c.gross_amount) - Number(c.gateway_fee), 0);
+  const paid = payouts.reduce((s: number, p: { amount: unknown }) => s + Number(p.amount), 0);
+  check('gateway_clearing agrees with the gateway\'s books (settled charges less its fee, less payouts)', (diff) => {
+    if (booked !== held - paid) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${held - paid} (settled ${held}, paid out ${paid})`);
+    return 1;
+  });
+}

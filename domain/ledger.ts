@@ -1,0 +1,154 @@
+import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from './records';
+
+/**
+ * The books: double-entry journals in whole rupiah (IDR). Every money movement
+ * posts one journal, built here from the records it moves, and every journal
+ * balances (Σ debit = Σ credit). Balances are read debit-normal: a positive
+ * balance is a debit balance (assets, expenses), a negative one a credit
+ * balance (liabilities, revenue).
+ *
+ * The chart of accounts (the text after `:` is the id):
+ * - `gateway_clearing` (asset): what the gateway holds for the platform.
+ * - `escrow:<pesanan_id>` (liability): money held for one order.
+ * - `freelancer_payable:<freelancer_id>` (liability): released, not yet paid out.
+ * - `payout_in_transit` (liability): payouts sent to the bank and not yet
+ *   confirmed. A liability, not a contra-asset, because the money is still
+ *   owed until the bank confirms: it moves out of `freelancer_payable` when
+ *   the payout is sent and out of `gateway_clearing` when it completes.
+ * - `client_refund_payable:<client_id>` (liability): refunds owed to a client.
+ * - `platform_fee_revenue` (revenue): the 5% from the client and the 5%
+ *   commission from the freelancer.
+ * - `gateway_fee_expense` (expense) and `gateway_fee_recovered` (revenue): the
+ *   1% the gateway keeps of every settlement, and what the client paid
+ *   towards it. Two accounts rather than one netted account, so the cost of
+ *   the gateway stays visible when it is not recovered (a late payment is
+ *   refunded in full, fee included).
+ */
+export const ACCOUNTS = {
+  gatewayClearing: 'gateway_clearing',
+  payoutInTransit: 'payout_in_transit',
+  platformFeeRevenue: 'platform_fee_revenue',
+  gatewayFeeExpense: 'gateway_fee_expense',
+  gatewayFeeRecovered: 'gateway_fee_recovered',
+  escrow: (pesananId: string) => `escrow:${pesananId}`,
+  freelancerPayable: (freelancerId: string) => `freelancer_payable:${freelancerId}`,
+  clientRefundPayable: (clientId: string) => `client_refund_payable:${clientId}`,
+} as const;
+
+export const JOURNAL_KINDS = ['payment_settled', 'late_payment_received', 'escrow_released', 'payout_sent', 'payout_completed'] as const;
+export type JournalKind = (typeof JOURNAL_KINDS)[number];
+export type LedgerRecordType = 'payment' | 'escrow' | 'withdrawal';
+
+export interface Entry {
+  account: string;
+  debit: number;
+  credit: number;
+}
+
+export interface Journal {
+  kind: JournalKind;
+  record_type: LedgerRecordType;
+  record_id: string;
+  pesanan_id: string;
+  description: string;
+  entries: Entry[];
+}
+
+const dr = (account: string, amount: number): Entry => ({ account, debit: amount, credit: 0 });
+const cr = (account: string, amount: number): Entry => ({ account, debit: 0, credit: amount });
+
+/** Throws unless every amount is a non-negative whole rupiah and Σ debit = Σ credit. */
+export function assertBalanced(j: Pick<Journal, 'kind' | 'record_id' | 'entries'>): void {
+  let debit = 0;
+  let credit = 0;
+  for (const e of j.entries) {
+    for (const v of [e.debit, e.credit]) if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`journal ${j.kind} ${j.record_id}: ${e.account} has a bad amount ${v}`);
+    debit += e.debit;
+    credit += e.credit;
+  }
+  if (debit !== credit || debit === 0) throw new RangeError(`journal ${j.kind} ${j.record_id} does not balance: debit ${debit}, credit ${credit}`);
+}
+
+function journal(j: Journal): Journal {
+  const entries = j.entries.filter((e) => e.debit > 0 || e.credit > 0);
+  assertBalanced({ ...j, entries });
+  return { ...j, entries };
+}
+
+type PaymentAmounts = Pick<PaymentRecord, 'id' | 'pesanan_id' | 'transaction_id' | 'jumlah' | 'biaya_platform' | 'biaya_gateway' | 'total_bayar'>;
+
+/** Settled: the gateway holds total_bayar less its fee; the order's price is held in escrow; the client's platform fee is earned. */
+export function paymentSettled(p: PaymentAmounts): Journal {
+  return journal({
+    kind: 'payment_settled',
+    record_type: 'payment',
+    record_id: p.id,
+    pesanan_id: p.pesanan_id,
+    description: `payment ${p.transaction_id} settled: Rp ${p.total_bayar}`,
+    entries: [
+      dr(ACCOUNTS.gatewayClearing, p.total_bayar - p.biaya_gateway),
+      dr(ACCOUNTS.gatewayFeeExpense, p.biaya_gateway),
+      cr(ACCOUNTS.escrow(p.pesanan_id), p.jumlah),
+      cr(ACCOUNTS.platformFeeRevenue, p.biaya_platform),
+      cr(ACCOUNTS.gatewayFeeRecovered, p.biaya_gateway),
+    ],
+  });
+}
+
+/** Money for a payment that had already expired or failed: held for the client, to be refunded in full (total_bayar); the gateway's fee is not recovered. */
+export function latePaymentReceived(p: PaymentAmounts & Pick<PaymentRecord, 'user_id'>): Journal {
+  return journal({
+    kind: 'late_payment_received',
+    record_type: 'payment',
+    record_id: p.id,
+    pesanan_id: p.pesanan_id,
+    description: `late settlement of ${p.transaction_id}: Rp ${p.total_bayar} owed back to the client`,
+    entries: [
+      dr(ACCOUNTS.gatewayClearing, p.total_bayar - p.biaya_gateway),
+      dr(ACCOUNTS.gatewayFeeExpense, p.biaya_gateway),
+      cr(ACCOUNTS.clientRefundPayable(p.user_id), p.total_bayar),
+    ],
+  });
+}
+
+/** Released (by the client or automatically): the held price goes to the freelancer less the 5% commission. */
+export function escrowReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih'>): Journal {
+  return journal({
+    kind: 'escrow_released',
+    record_type: 'escrow',
+    record_id: e.id,
+    pesanan_id: e.pesanan_id,
+    description: `escrow released: Rp ${e.jumlah_bersih} to the freelancer, Rp ${e.biaya_platform} commission`,
+    entries: [
+      dr(ACCOUNTS.escrow(e.pesanan_id), e.jumlah_ditahan),
+      cr(ACCOUNTS.freelancerPayable(e.freelancer_id), e.jumlah_bersih),
+      cr(ACCOUNTS.platformFeeRevenue, e.biaya_platform),
+    ],
+  });
+}
+
+type WithdrawalAmounts = Pick<WithdrawalRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_bersih'>;
+
+/** A payout was sent to the bank: owed to the freelancer until the bank confirms. */
+export function payoutSent(w: WithdrawalAmounts): Journal {
+  return journal({
+    kind: 'payout_sent',
+    record_type: 'withdrawal',
+    record_id: w.id,
+    pesanan_id: w.pesanan_id,
+    description: `payout of Rp ${w.jumlah_bersih} sent`,
+    entries: [dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih), cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih)],
+  });
+}
+
+/** The bank confirmed the payout: the money has left the gateway. */
+export function payoutCompleted(w: WithdrawalAmounts): Journal {
+  return journal({
+    kind: 'payout_completed',
+    record_type: 'withdrawal',
+    record_id: w.id,
+    pesanan_id: w.pesanan_id,
+    description: `payout of Rp ${w.jumlah_bersih} completed`,
+    entries: [dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih), cr(ACCOUNTS.gatewayClearing, w.jumlah_bersih)],
+  });
+}
