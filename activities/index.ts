@@ -1,7 +1,9 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
+import { reconcile } from '../db/reconcile';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 
@@ -101,6 +103,18 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       });
       logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference }, 'payout sent');
       return result;
+    },
+
+    /** Reconciles the books; differences fail the run for good (a finding, not a fault to retry), each one named. */
+    async reconcileBooks(): Promise<{ checks: number; differences: number }> {
+      const report = await reconcile(db);
+      if (report.differences.length) {
+        logger.error({ differences: report.differences }, 'the books do not reconcile');
+        const list = report.differences.slice(0, 50).map((d) => `[${d.check}] ${d.record_id}: ${d.detail}`).join('\n');
+        throw ApplicationFailure.create({ type: 'BOOKS_DO_NOT_RECONCILE', nonRetryable: true, message: `${report.differences.length} difference(s):\n${list}`, details: [report.differences] });
+      }
+      logger.info({ checks: report.checks.length }, 'the books reconcile');
+      return { checks: report.checks.length, differences: 0 };
     },
 
     async completeWithdrawal(c: Parameters<typeof repo.completeWithdrawal>[1]): Promise<void> {

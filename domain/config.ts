@@ -50,6 +50,9 @@ export interface Config {
    */
   outbox: { relayIntervalMs: number; relayConcurrency: number; sweepIntervalMs: number; sweepGraceMs: number };
   worker: { maxCachedWorkflows: number; maxConcurrentWorkflowTasks: number; workflowTaskPollers: number };
+  /** How often the worker's Temporal Schedule reconciles the books. */
+  reconcileEvery: string;
+  reconcileEveryMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -163,6 +166,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const [paymentExpiry, paymentExpiryMs] = duration(env, 'PAYMENT_EXPIRY', '24h');
   const [escrowAutoReleaseAfter, escrowAutoReleaseMs] = duration(env, 'ESCROW_AUTO_RELEASE_AFTER', '7d');
+  const [reconcileEvery, reconcileEveryMs] = duration(env, 'RECONCILE_EVERY', '1h');
   return {
     nodeEnv,
     isProduction,
@@ -203,6 +207,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       sweepIntervalMs: duration(env, 'PAYMENT_SWEEP_INTERVAL', '10s')[1],
       sweepGraceMs: duration(env, 'PAYMENT_SWEEP_GRACE', '30s')[1],
     },
+    reconcileEvery,
+    reconcileEveryMs,
     worker: {
       maxCachedWorkflows: int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 5000, 10, 1_000_000),
       maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 100, 2, 10_000),

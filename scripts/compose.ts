@@ -12,7 +12,7 @@ import { createDb } from '../db/connection';
 import { MockGateway } from '../gateway/mock-gateway';
 import { createMockGatewayRouter } from '../gateway/router';
 import { migrateLatest } from '../migrations';
-import { createOrderWorker, ensureSearchAttributes, temporalAddress } from '../worker/worker';
+import { createOrderWorker, ensureReconcileSchedule, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
 /**
  * Composition: builds the database, gateway, worker and API from the
@@ -136,8 +136,10 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
   const workerLogger = logger.child({ component: 'worker' });
   const worker = await createOrderWorker({ config, db, gateway, logger: workerLogger, connection });
   const done = worker.run();
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  await ensureReconcileSchedule(client, config);
   // The sweep tells workflows about payments a crashed request (or an API that is not running) left behind.
-  const workflows = new OrderWorkflows(new Client({ connection: clientConnection, namespace: config.temporal.namespace }), config.temporal.taskQueue);
+  const workflows = new OrderWorkflows(client, config.temporal.taskQueue);
   const sweep = new PaymentRelay(new PaymentPath({ db, gateway, workflows, config, logger: workerLogger }), {
     intervalMs: config.outbox.sweepIntervalMs,
     minAgeMs: config.outbox.sweepGraceMs,

@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -57,4 +57,32 @@ export function keywordAttributes(names: readonly string[] = SEARCH_ATTRIBUTE_NA
 
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
+}
+
+export const RECONCILE_SCHEDULE_ID = 'reconcile-books';
+
+/**
+ * The Temporal Schedule that reconciles the books every RECONCILE_EVERY
+ * (`reconcileWorkflow`), visible in the Web UI under Schedules. Created once;
+ * a worker started with another interval updates it.
+ */
+export async function ensureReconcileSchedule(client: Client, config: Config): Promise<void> {
+  const spec = { intervals: [{ every: config.reconcileEveryMs }] };
+  try {
+    await client.schedule.create({
+      scheduleId: RECONCILE_SCHEDULE_ID,
+      spec,
+      action: { type: 'startWorkflow', workflowType: 'reconcileWorkflow', taskQueue: config.temporal.taskQueue, args: [], workflowId: 'reconcile-books' },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
+      state: { note: `reconcile the books every ${config.reconcileEvery}` },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((s) => ({
+      ...s,
+      spec,
+      action: { ...s.action, taskQueue: config.temporal.taskQueue } as typeof s.action,
+      state: { ...s.state, note: `reconcile the books every ${config.reconcileEvery}` },
+    }));
+  }
 }

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import request from 'supertest';
 import { ACCOUNTS } from '../../domain/ledger';
 import * as repo from '../../db/repositories';
+import { RECONCILE_SCHEDULE_ID } from '../../worker/worker';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 
@@ -159,5 +161,47 @@ describe(`npm run reconcile (${dbLabel()})`, () => {
     await stack.db('pencairan_dana').where({ id: ghost.id }).del();
 
     expect((await reconcileCli()).code).toBe(0);
+  }, 60_000);
+});
+
+describe(`the reconcile Schedule (${dbLabel()})`, () => {
+  const runs = async () => {
+    const out: { id: string; status: string }[] = [];
+    for await (const w of new Client({ connection: stack.api.connection }).workflow.list({ query: `WorkflowType = 'reconcileWorkflow'` })) out.push({ id: w.workflowId, status: w.status.name });
+    return out;
+  };
+  async function triggerAndWait(before: number) {
+    const client = new Client({ connection: stack.api.connection });
+    await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).trigger();
+    for (let i = 0; i < 100; i++) {
+      const done = (await runs()).filter((r) => r.status !== 'RUNNING');
+      if (done.length > before) {
+        const latest = (await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe()).info.recentActions.at(-1)!;
+        return client.workflow.getHandle(latest.action.workflow.workflowId, latest.action.workflow.firstExecutionRunId);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the triggered reconcile run did not finish');
+  }
+
+  test('the worker registers it every RECONCILE_EVERY; a run passes on clean books and fails, naming the record, on tampered ones', async () => {
+    const client = new Client({ connection: stack.api.connection });
+    const described = await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe();
+    expect(described.spec.intervals?.[0]?.every).toBe(3_600_000);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileWorkflow', taskQueue: stack.config.temporal.taskQueue });
+
+    const ok = await triggerAndWait(0);
+    await expect(ok.result()).resolves.toMatchObject({ differences: 0 });
+
+    const { escrowId } = await paidOrder();
+    await stack.db('escrow').where({ id: escrowId }).update({ jumlah_ditahan: 1 });
+    try {
+      const failed = await triggerAndWait(1);
+      const err = await failed.result().then(() => null, (e) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(String(err.cause?.cause?.message ?? err.cause?.message)).toContain(escrowId);
+    } finally {
+      await stack.db('escrow').where({ id: escrowId }).update({ jumlah_ditahan: 250_000 });
+    }
   }, 60_000);
 });

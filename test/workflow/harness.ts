@@ -38,6 +38,9 @@ export const fakeActivities: OrderActivities = {
   settlePayment: unused('settlePayment') as OrderActivities['settlePayment'],
   closePayment: unused('closePayment') as OrderActivities['closePayment'],
   cancelOrder: unused('cancelOrder') as OrderActivities['cancelOrder'],
+  async reconcileBooks() {
+    return { checks: 0, differences: 0 };
+  },
   async expirePayment(e) {
     calls.push({ name: 'expirePayment', args: e });
     await gates.get(e.payment_id);
