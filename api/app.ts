@@ -1,4 +1,5 @@
-import express, { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { RequestHandler, Router } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../domain/config';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestIds(logger));
   app.use(securityHeaders());
   app.use(corsFor(config.corsOrigins));
 
@@ -84,4 +86,24 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));
   app.use(errorMiddleware(logger));
   return app;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+
+/**
+ * X-Request-Id on every response: the caller's when well-formed, otherwise a
+ * new one; logged with the request's outcome and written into its audit rows.
+ */
+function requestIds(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.requestId = id;
+    res.set('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info({ request_id: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  };
 }

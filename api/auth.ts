@@ -12,6 +12,8 @@ import { HttpError } from './errors';
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /** X-Request-Id: the caller's if well-formed, otherwise generated; in the logs and the audit rows of this request. */
+    requestId?: string;
   }
 }
 

@@ -52,7 +52,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       }
       if (err instanceof URIError) return sendError(res, new HttpError(400, 'BAD_REQUEST', 'request path could not be decoded'));
     }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    logger.error({ err, method: req.method, path: req.path, request_id: req.requestId }, 'unhandled error');
     return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));
   };
 }

@@ -6,6 +6,7 @@ import { invoiceNumber, transactionId } from '../domain/ids';
 import type { PaymentMethod } from '../domain/methods';
 import { paymentFees } from '../domain/money';
 import { ChargeDetails, OrderRecord, PaymentRecord, heldEscrow, paymentOutcomeOf, paymentViewOf } from '../domain/records';
+import { Actor, SYSTEM } from '../db/audit';
 import type { FinalPaymentStatus } from '../db/payments';
 import * as repo from '../db/repositories';
 import type { PaymentGateway } from '../gateway/port';
@@ -73,8 +74,8 @@ export class PaymentPath {
    * 409 for an order that is closed or whose payment failed or expired; 502
    * when the gateway cannot open the charge (nothing is kept).
    */
-  async create(order: OrderRecord, req: PaymentRequest): Promise<CreateResult> {
-    const opened = await this.open(order, req);
+  async create(order: OrderRecord, req: PaymentRequest, actor: Actor = SYSTEM): Promise<CreateResult> {
+    const opened = await this.open(order, req, actor);
     if (opened.kind === 'not_found') throw new HttpError(404, 'NOT_FOUND', 'order not found');
     if (opened.kind === 'closed') {
       const why = opened.payment && opened.order.status === 'menunggu_pembayaran' ? `the order's payment is ${opened.payment.status}` : `this order is ${opened.order.status}`;
@@ -85,7 +86,7 @@ export class PaymentPath {
     try {
       charge = await this.openCharge(opened.payment);
     } catch (err) {
-      await repo.abandonPayment(this.deps.db, opened.payment.id);
+      await repo.abandonPayment(this.deps.db, opened.payment.id, actor);
       throw err;
     }
     await repo.recordCharge(this.deps.db, opened.payment.id, charge);
@@ -110,7 +111,7 @@ export class PaymentPath {
   }
 
   /** Inserts the payment; draws new ids on the (rare) clash of a transaction id or invoice number. */
-  private async open(order: OrderRecord, req: PaymentRequest): Promise<repo.OpenPaymentResult> {
+  private async open(order: OrderRecord, req: PaymentRequest, actor: Actor): Promise<repo.OpenPaymentResult> {
     for (let attempt = 1; ; attempt++) {
       const now = new Date();
       try {
@@ -126,7 +127,7 @@ export class PaymentPath {
           payment_gateway: 'mock',
           created_at: now.toISOString(),
           expires_at: new Date(now.getTime() + this.deps.config.paymentExpiryMs).toISOString(),
-        });
+        }, actor);
       } catch (err) {
         const clash = repo.isUniqueViolation(err, 'transaction_id') || repo.isUniqueViolation(err, 'nomor_invoice');
         if (!clash || attempt >= ID_ATTEMPTS) throw err;
@@ -159,11 +160,11 @@ export class PaymentPath {
   }
 
   /** A verified gateway notification with a final status, decided in the database. */
-  async notify(payment: PaymentRecord, order: OrderRecord, status: FinalPaymentStatus, gatewayStatus: string): Promise<repo.OutcomeResult> {
+  async notify(payment: PaymentRecord, order: OrderRecord, status: FinalPaymentStatus, gatewayStatus: string, actor: Actor = { type: 'gateway' }): Promise<repo.OutcomeResult> {
     const { config, db } = this.deps;
     const at = new Date();
     const escrow = status === 'berhasil' ? heldEscrow(randomUUID(), payment, order, at, config.escrowAutoReleaseMs) : undefined;
-    const result = await repo.decidePayment(db, { payment_id: payment.id, status, gateway_status: gatewayStatus, at: at.toISOString(), escrow });
+    const result = await repo.decidePayment(db, { payment_id: payment.id, status, gateway_status: gatewayStatus, at: at.toISOString(), escrow, actor });
     if ((result.kind === 'applied' || result.kind === 'duplicate') && result.payment.workflow_synced_status !== result.payment.status) {
       this.deps.onPending?.(payment.id);
     }

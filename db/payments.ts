@@ -3,6 +3,7 @@ import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, P
 import type { OrderStatus, PaymentStatus } from '../domain/statuses';
 import { latePaymentReceived, paymentSettled } from '../domain/ledger';
 import { getEscrow } from './escrow';
+import { Actor, SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { getOrder } from './orders';
 import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
@@ -39,7 +40,7 @@ export type OpenPaymentResult =
  * whose payment failed or expired, refuses (`closed`). A clash on
  * `transaction_id` or `nomor_invoice` throws (the caller draws new ones).
  */
-export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentResult> {
+export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM): Promise<OpenPaymentResult> {
   let created: PaymentRecord | null = null;
   try {
     created = await db.transaction(async (trx) => {
@@ -51,6 +52,7 @@ export async function openPayment(db: Knex, p: NewPayment): Promise<OpenPaymentR
       if (claimed === 0) return null;
       const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, workflow_pending: 1, expires_at: toDbTime(p.expires_at), created_at: toDbTime(p.created_at), updated_at: now };
       await trx('pembayaran').insert(row);
+      await audit(trx, actor, { action: 'payment.created', record_type: 'payment', record_id: p.id, pesanan_id: p.pesanan_id, status_before: null, status_after: 'menunggu' });
       return fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord;
     });
   } catch (err) {
@@ -95,12 +97,13 @@ export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDe
  * The gateway could not open the charge: the payment never existed for
  * anyone outside. Removes it and frees the order for another try.
  */
-export async function abandonPayment(db: Knex, paymentId: string): Promise<void> {
+export async function abandonPayment(db: Knex, paymentId: string, actor: Actor = SYSTEM): Promise<void> {
   await db.transaction(async (trx) => {
     const row = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').first('pesanan_id');
     if (!row) return;
     await trx('pembayaran').where({ id: paymentId }).del();
     await trx('pesanan').where({ id: row.pesanan_id, pembayaran_id: paymentId }).update({ pembayaran_id: null, workflow_version: null, updated_at: nowDb() });
+    await audit(trx, actor, { action: 'payment.abandoned', record_type: 'payment', record_id: paymentId, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: null });
   });
 }
 
@@ -146,7 +149,11 @@ export interface Outcome {
   escrow?: NewEscrow;
   /** the workflow itself decided (its expiry timer): it knows the outcome already */
   decidedByWorkflow?: boolean;
+  /** who decided: the gateway (a webhook, with its request id) or the system (the expiry) */
+  actor?: Actor;
 }
+
+const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = { berhasil: 'payment.settled', gagal: 'payment.failed', kadaluarsa: 'payment.expired' };
 
 /**
  * Decides a waiting payment, once: settled (payment berhasil, escrow held,
@@ -169,13 +176,17 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
         updated_at: now,
       });
     if (changed === 0) return false;
+    const actor = o.actor ?? SYSTEM;
+    const row = await trx('pembayaran').where({ id: o.payment_id }).first('pesanan_id');
+    await audit(trx, actor, { action: PAYMENT_ACTIONS[o.status], record_type: 'payment', record_id: o.payment_id, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: o.status });
+    await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: row.pesanan_id, pesanan_id: row.pesanan_id, status_before: 'menunggu_pembayaran', status_after: settled ? 'dibayar' : 'dibatalkan' });
     if (settled) {
       const e = o.escrow!;
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
       await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
       await ledger.post(trx, paymentSettled((await getPayment(trx, o.payment_id)) as PaymentRecord));
+      await audit(trx, actor, { action: 'escrow.held', record_type: 'escrow', record_id: e.id, pesanan_id: e.pesanan_id, status_before: null, status_after: 'held' });
     } else {
-      const row = await trx('pembayaran').where({ id: o.payment_id }).first('pesanan_id');
       await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
     }
     return true;
@@ -190,7 +201,9 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
         .where({ id: o.payment_id })
         .whereNull('refund_status')
         .update({ refund_status: 'due', late_settled_at: toDbTime(o.at), late_gateway_status: o.gateway_status, updated_at: nowDb() });
-      if (marked) await ledger.post(trx, latePaymentReceived(payment));
+      if (!marked) return;
+      await ledger.post(trx, latePaymentReceived(payment));
+      await audit(trx, o.actor ?? SYSTEM, { action: 'payment.late_settlement_recorded', record_type: 'payment', record_id: payment.id, pesanan_id: payment.pesanan_id, status_before: payment.status, status_after: payment.status });
     });
     return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
   }
@@ -245,7 +258,10 @@ export async function settlePayment(
     const row = { ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now };
     await insertIdempotent(trx, 'escrow', row, ['pembayaran_id', 'pesanan_id', 'jumlah_ditahan']);
     await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
-    if (settled) await ledger.post(trx, paymentSettled((await getPayment(trx, s.payment_id)) as PaymentRecord));
+    if (settled) {
+      await ledger.post(trx, paymentSettled((await getPayment(trx, s.payment_id)) as PaymentRecord));
+      await audit(trx, SYSTEM, { action: 'payment.settled', record_type: 'payment', record_id: s.payment_id, pesanan_id: e.pesanan_id, status_before: 'menunggu', status_after: 'berhasil' });
+    }
   });
 }
 
@@ -256,9 +272,10 @@ export async function closePayment(
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    await trx('pembayaran')
+    const closed = await trx('pembayaran')
       .where({ id: c.payment_id, status: 'menunggu' })
       .update({ status: c.status, gateway_status: c.gateway_status, live_pesanan_id: null, workflow_synced_status: c.status, updated_at: now });
+    if (closed) await audit(trx, SYSTEM, { action: PAYMENT_ACTIONS[c.status], record_type: 'payment', record_id: c.payment_id, pesanan_id: c.pesanan_id, status_before: 'menunggu', status_after: c.status });
     await trx('pesanan').where({ id: c.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
   });
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { WithdrawalRecord } from '../domain/records';
 import { payoutCompleted, payoutSent } from '../domain/ledger';
+import { SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { fromRow, insertIdempotent } from './rows';
 import { nowDb, toDbTime } from './time';
@@ -16,7 +17,9 @@ export async function insertWithdrawalIfAbsent(db: Knex, w: NewWithdrawal): Prom
     const now = nowDb();
     const inserted = await insertIdempotent(trx, 'pencairan_dana', { ...w, created_at: toDbTime(w.created_at), updated_at: now }, ['escrow_id', 'freelancer_id', 'jumlah_bersih']);
     await trx('pesanan').where({ id: w.pesanan_id }).update({ pencairan_id: w.id, updated_at: now });
-    if (inserted === 'inserted' && w.status === 'processing') await ledger.post(trx, payoutSent(w));
+    if (inserted !== 'inserted') return;
+    if (w.status === 'processing') await ledger.post(trx, payoutSent(w));
+    await audit(trx, { type: 'user', id: w.freelancer_id, role: 'freelancer' }, { action: 'withdrawal.requested', record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: null, status_after: w.status });
   });
 }
 
@@ -46,6 +49,7 @@ export async function completeWithdrawal(
     if (completed) {
       if (before.status === 'pending') await ledger.post(trx, payoutSent(before)); // paid without passing through processing
       await ledger.post(trx, payoutCompleted(before));
+      await audit(trx, SYSTEM, { action: 'withdrawal.completed', record_type: 'withdrawal', record_id: before.id, pesanan_id: before.pesanan_id, status_before: before.status, status_after: 'completed' });
     }
   });
 }

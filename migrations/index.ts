@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261126000001_initial';
 import * as paymentPathInDatabase from './20261128000001_payment_path_in_database';
 import * as ledger from './20261128000002_ledger';
+import * as auditLog from './20261128000003_audit_log';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261126000001_initial': initial,
   '20261128000001_payment_path_in_database': paymentPathInDatabase,
   '20261128000002_ledger': ledger,
+  '20261128000003_audit_log': auditLog,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,11 +1,12 @@
 import { RequestHandler, Router } from 'express';
+import { auditTrail } from '../../db/audit';
 import * as ledger from '../../db/ledger';
 import { principalOf } from '../auth';
 import { asyncHandler, forbidden } from '../errors';
 import { ledgerAccountsQuery, ledgerJournalsQuery, parse } from '../schemas';
 import { RouteDeps, ok } from './context';
 
-/** Admin reads of the books. Anyone else authenticated gets 403. */
+/** Admin reads of the books and the audit trail. Anyone else authenticated gets 403. */
 export function adminRouter({ db, auth }: RouteDeps): Router {
   const router = Router();
   const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
@@ -25,6 +26,14 @@ export function adminRouter({ db, auth }: RouteDeps): Router {
     asyncHandler(async (req, res) => {
       const q = parse(ledgerJournalsQuery, req.query, 'query');
       res.json(ok('Ledger journals retrieved', { record_id: q.record_id, journals: await ledger.journalsFor(db, q.record_id) }));
+    }),
+  );
+
+  router.get(
+    '/api/admin/audit',
+    asyncHandler(async (req, res) => {
+      const q = parse(ledgerJournalsQuery, req.query, 'query');
+      res.json(ok('Audit trail retrieved', { record_id: q.record_id, entries: await auditTrail(db, q.record_id) }));
     }),
   );
 

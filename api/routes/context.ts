@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { ACTION_ROLES, Principal, canSeeEscrow, canSeeOrder } from '../../domain/access';
 import type { Config } from '../../domain/config';
+import type { Actor } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
 import { forbidden, notFound } from '../errors';
@@ -22,6 +23,12 @@ export interface RouteDeps {
 }
 
 export const ok = (message: string, data: unknown) => ({ success: true, message, data });
+
+/** Who the audit trail names for this request: the authenticated user, with the request id. */
+export function actorOf(req: Request): Actor {
+  const p = principalOf(req);
+  return { type: 'user', id: p.id, role: p.role, request_id: req.requestId ?? null };
+}
 
 /** The role an action needs, then that every id in the body is the caller's own. */
 export function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUserId: string): void {

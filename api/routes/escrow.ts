@@ -6,7 +6,8 @@ import { asyncHandler, conflict, forbidden } from '../errors';
 import { idParam, parse } from '../schemas';
 import { escrowView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, mayAct, ok, visibleEscrow } from './context';
+import { audit } from '../../db/audit';
+import { RouteDeps, actorOf, mayAct, ok, visibleEscrow } from './context';
 
 export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -29,6 +30,7 @@ export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): R
         }
         throw err;
       });
+      await audit(db, actorOf(req), { action: 'escrow.release_requested', record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: escrow.status, status_after: released.status });
       res.json(
         ok('Escrow released successfully', {
           escrow_id: released.escrow_id,

@@ -6,7 +6,7 @@ import { asyncHandler, badRequest, notFound } from '../errors';
 import { parse } from '../schemas';
 import { lifecycleView, orderView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, mayAct, ok, visibleOrder } from './context';
+import { RouteDeps, actorOf, mayAct, ok, visibleOrder } from './context';
 
 export function ordersRouter({ db, workflows, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -19,7 +19,7 @@ export function ordersRouter({ db, workflows, v, auth }: RouteDeps): Router {
       const body = parse(v.createOrder, req.body);
       mayAct(p, 'createOrder', body.client_id);
       if (body.client_id === body.freelancer_id) throw badRequest('freelancer_id must differ from client_id', 'freelancer_id');
-      const order = await repo.insertOrder(db, { id: randomUUID(), ...body });
+      const order = await repo.insertOrder(db, { id: randomUUID(), ...body }, actorOf(req));
       res.status(201).json(ok('Order created successfully', orderView(order)));
     }),
   );

@@ -7,7 +7,7 @@ import { asyncHandler, badRequest, conflict, notFound } from '../errors';
 import { parse, paymentIdParam } from '../schemas';
 import { limiter } from '../security';
 import { paymentView } from '../views';
-import { RouteDeps, mayAct, ok } from './context';
+import { RouteDeps, actorOf, mayAct, ok } from './context';
 
 export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -30,12 +30,11 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       if (body.jumlah !== order.harga) {
         throw badRequest(`jumlah must equal the order's harga (${order.harga})`, 'jumlah');
       }
-      const { created, payment, order: now } = await payments.create(order, {
-        user_id: p.id,
-        jumlah: body.jumlah,
-        metode_pembayaran: body.metode_pembayaran,
-        channel: body.channel,
-      });
+      const { created, payment, order: now } = await payments.create(
+        order,
+        { user_id: p.id, jumlah: body.jumlah, metode_pembayaran: body.metode_pembayaran, channel: body.channel },
+        actorOf(req),
+      );
       res.status(created ? 201 : 200).json(
         ok(created ? 'Payment created successfully' : 'Payment already exists for this order', {
           payment_id: payment.id,

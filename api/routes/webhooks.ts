@@ -62,7 +62,7 @@ export function webhooksRouter(deps: RouteDeps): Router {
       const order = (await repo.getOrder(db, payment.pesanan_id)) as OrderRecord;
       let answer: Answer;
       try {
-        answer = order.workflow_version === 1 ? await legacyNotification(deps, payment, order, fields) : await notification(deps, payment, order, fields);
+        answer = order.workflow_version === 1 ? await legacyNotification(deps, payment, order, fields) : await notification(deps, payment, order, fields, req.requestId ?? null);
       } catch (err) {
         if (err instanceof HttpError) return refuse(err);
         throw err;
@@ -87,10 +87,10 @@ function reply(res: Response, transactionId: string, a: Answer): void {
 }
 
 /** The payment path decided by the database (orders with workflow_version 2, and any order paid from now on). */
-async function notification({ payments }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook): Promise<Answer> {
+async function notification({ payments }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook, requestId: string | null): Promise<Answer> {
   const target = paymentStatusForGateway(f.transaction_status);
   if (target === null || target === 'menunggu') return { status: payment.status, escrow_id: order.escrow_id, refund_status: null }; // pending: no change
-  const result = await payments.notify(payment, order, target, f.transaction_status);
+  const result = await payments.notify(payment, order, target, f.transaction_status, { type: 'gateway', request_id: requestId });
   switch (result.kind) {
     case 'applied':
     case 'duplicate':

@@ -8,7 +8,8 @@ import { asyncHandler, conflict, forbidden, notFound } from '../errors';
 import { idParam, parse } from '../schemas';
 import { withdrawalView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, mayAct, ok, visibleEscrow } from './context';
+import { audit } from '../../db/audit';
+import { RouteDeps, actorOf, mayAct, ok, visibleEscrow } from './context';
 
 export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -40,6 +41,7 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
           if (err instanceof WorkflowGoneError) throw conflict('this escrow has already been withdrawn');
           throw err;
         });
+      await audit(db, actorOf(req), { action: 'withdrawal.request_accepted', record_type: 'withdrawal', record_id: w.withdrawal_id, pesanan_id: escrow.pesanan_id, status_before: null, status_after: w.status });
       res.status(201).json(
         ok('Withdrawal request created successfully', {
           withdrawal_id: w.withdrawal_id,

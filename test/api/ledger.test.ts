@@ -205,3 +205,49 @@ describe(`the reconcile Schedule (${dbLabel()})`, () => {
     }
   }, 60_000);
 });
+
+describe(`the audit trail (${dbLabel()})`, () => {
+  test('every change of the seed flow is audited: who, what, which record, before and after, and the request id', async () => {
+    const run = Date.now();
+    const rid = (n: number) => `test-request-${n}-${run}`;
+    const order = await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Audit', harga: 250_000 }).set('X-Request-Id', rid(1));
+    expect(order.headers['x-request-id']).toBe(rid(1));
+    const orderId = order.body.data.id as string;
+    const pay = await by('client').post('/api/payments/create', { pesanan_id: orderId, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' }).set('X-Request-Id', rid(2));
+    const settled = await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    const escrowId = settled.body.data.escrow_id as string;
+    const releaseId = rid(3);
+    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client }).set('X-Request-Id', releaseId)).status).toBe(200);
+    const w = await by('freelancer').post('/api/payments/withdraw', { escrow_id: escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John Doe' });
+    expect(w.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/); // generated when none was sent
+
+    const trail = (await by('admin').get(`/api/admin/audit?record_id=${orderId}`)).body.data.entries as Record<string, unknown>[];
+    const line = (e: Record<string, unknown>) => [e.action, e.actor_type, e.actor_role, e.status_before, e.status_after];
+    expect(trail.map(line)).toEqual([
+      ['order.created', 'user', 'client', null, 'menunggu_pembayaran'],
+      ['payment.created', 'user', 'client', null, 'menunggu'],
+      ['payment.settled', 'gateway', null, 'menunggu', 'berhasil'],
+      ['order.status_changed', 'gateway', null, 'menunggu_pembayaran', 'dibayar'],
+      ['escrow.held', 'gateway', null, null, 'held'],
+      ['escrow.released', 'user', 'client', 'held', 'released'],
+      ['escrow.release_requested', 'user', 'client', 'held', 'released'],
+      ['withdrawal.requested', 'user', 'freelancer', null, 'processing'],
+      ['withdrawal.completed', 'system', null, 'processing', 'completed'],
+      ['withdrawal.request_accepted', 'user', 'freelancer', null, 'completed'],
+    ]);
+    expect(trail[0]).toMatchObject({ actor_id: USERS.client, request_id: rid(1), record_type: 'order', record_id: orderId });
+    expect(trail[1]).toMatchObject({ request_id: rid(2), record_id: pay.body.data.payment_id });
+    expect(trail[2].request_id).toEqual(expect.any(String)); // the webhook's own request
+    expect(trail[6]).toMatchObject({ request_id: releaseId, record_id: escrowId });
+    expect(trail[9]).toMatchObject({ request_id: w.headers['x-request-id'], actor_id: USERS.freelancer });
+    expect(JSON.stringify(trail)).not.toContain('1234567890'); // no account numbers
+    expect((await by('client').get(`/api/admin/audit?record_id=${orderId}`)).status).toBe(403);
+  });
+
+  test('a malformed X-Request-Id is replaced, not echoed', async () => {
+    for (const bad of ['short', 'has spaces in it', 'x'.repeat(65), '<script>alert(1)</script>']) {
+      const res = await by('client').get(`/api/orders/${USERS.client}`).set('X-Request-Id', bad);
+      expect([bad, res.headers['x-request-id']]).toEqual([bad, expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    }
+  });
+});
