@@ -255,7 +255,13 @@ function summary(raw: Phase, create: Phase, webhook: Phase, dbHeld: Phase) {
 }
 
 // ---- 6. cleanup ---------------------------------------------------------
+/**
+ * The bench's own orders, and everything they wrote. (The books are
+ * append-only for real orders; the bench removes its synthetic ones whole,
+ * journals included, so `npm run reconcile` stays at 0 afterwards.)
+ */
 const DB_ROWS: [table: string, column: string, key: 'orderIds' | 'txIds'][] = [
+  ['audit_log', 'pesanan_id', 'orderIds'],
   ['escrow', 'pesanan_id', 'orderIds'],
   ['pembayaran', 'pesanan_id', 'orderIds'],
   ['pesanan', 'id', 'orderIds'],
@@ -293,6 +299,16 @@ async function cleanup(db: Knex, client: Client, left: Leftovers, silent = false
     for (const ids of chunks(left.orderIds)) left.txIds.push(...(await db('pembayaran').whereIn('pesanan_id', ids).pluck('transaction_id')));
   }
   const deleted: string[] = [];
+  if (await db.schema.hasTable('ledger_journals')) {
+    let entries = 0;
+    let journals = 0;
+    for (const ids of chunks(left.orderIds)) {
+      const journalIds: string[] = await db('ledger_journals').whereIn('pesanan_id', ids).pluck('id');
+      for (const js of chunks(journalIds)) entries += await db('ledger_entries').whereIn('journal_id', js).del();
+      journals += await db('ledger_journals').whereIn('pesanan_id', ids).del();
+    }
+    deleted.push(`ledger_journals ${journals}`, `ledger_entries ${entries}`);
+  }
   for (const [table, column, key] of DB_ROWS) {
     if (!(await db.schema.hasTable(table))) continue;
     let rows = 0;
