@@ -42,6 +42,7 @@ async function fixture(stage: 'created' | 'pending' | 'held' | 'released' | 'wit
 }
 
 async function snapshot(f: { orderId: string }) {
+  await stack.outboxDrained(); // what the relay still had to tell a workflow is not the action's doing
   const order = await stack.db('pesanan').where({ id: f.orderId }).first();
   const workflow = order.pembayaran_id ? await new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${f.orderId}`).query(statusQuery) : null;
   const counts = await Promise.all(['pembayaran', 'escrow', 'pencairan_dana'].map((t) => stack.db(t).where({ pesanan_id: f.orderId }).count({ n: '*' })));

@@ -21,6 +21,7 @@ const fx = {} as { big: string; huge: string; fresh: string; pendingOrder: strin
 const TABLES = ['pesanan', 'pembayaran', 'escrow', 'pencairan_dana', 'mock_gateway_charges', 'mock_gateway_payouts'];
 
 async function snapshot() {
+  await stack.outboxDrained(); // what the relay still had to tell a workflow is not the attack's doing
   const rows: Record<string, unknown[]> = {};
   for (const t of TABLES) rows[t] = await stack.db(t).select().orderBy(t.startsWith('mock_gateway_payouts') ? 'idempotency_key' : t === 'mock_gateway_charges' ? 'transaction_id' : 'id');
   const workflows = await Promise.all(

@@ -23,6 +23,8 @@ export interface Stack {
   worker: RunningWorker;
   api: RunningApi;
   url: string;
+  /** Resolves once every committed payment has reached its workflow (the outbox relay works off the request path). */
+  outboxDrained(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,16 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     worker,
     api,
     url: api.url,
+    async outboxDrained(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [{ n }] = await db('pembayaran').where({ workflow_pending: 1 }).count({ n: '*' });
+        if (Number(n) === 0) return;
+        if (Date.now() > deadline) throw new Error(`${n} payment(s) still not delivered to their workflows`);
+        await api.relay.poll();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     /** Stops everything; first reconciles the books: a suite that leaves a difference fails, naming it. */
     async stop() {
       gateway.close();
