@@ -75,6 +75,9 @@ export class PaymentPath {
    * when the gateway cannot open the charge (nothing is kept).
    */
   async create(order: OrderRecord, req: PaymentRequest, actor: Actor = SYSTEM): Promise<CreateResult> {
+    if (order.workflow_version === 0 && (await this.deps.workflows.retireLegacyWaiting(order.id))) {
+      this.deps.logger.info({ pesanan_id: order.id }, 'ended an old order workflow still waiting for its first payment');
+    }
     const opened = await this.open(order, req, actor);
     if (opened.kind === 'not_found') throw new HttpError(404, 'NOT_FOUND', 'order not found');
     if (opened.kind === 'closed') {
@@ -101,7 +104,12 @@ export class PaymentPath {
    * signal-with-start, a no-op when it runs (one deleted by an operator restarts).
    */
   private async existing(order: OrderRecord, payment: PaymentRecord): Promise<PaymentRecord> {
-    const p = payment.payment_url ? payment : { ...payment, ...(await this.openCharge(payment)) };
+    let p = payment;
+    if (!payment.payment_url) {
+      const charge = await this.openCharge(payment);
+      await repo.recordCharge(this.deps.db, payment.id, charge); // recorded: its creator can no longer withdraw it
+      p = { ...payment, ...charge };
+    }
     if (p.status === 'menunggu' && p.workflow_synced_status === 'menunggu') {
       await this.deps.workflows.signalPayment(this.workflowInput(order, p), { created: paymentViewOf(p) }).catch((err) => {
         if (!(err instanceof WorkflowGoneError)) this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not check the order workflow');
@@ -188,22 +196,27 @@ export class PaymentPath {
       if (payment.status === 'menunggu') {
         if (!payment.payment_url) {
           const charge = await this.openCharge(payment); // its request died before recording the charge
-          await repo.recordCharge(db, payment.id, charge);
+          if (!(await repo.recordCharge(db, payment.id, charge))) return true; // withdrawn meanwhile: nothing to tell
           payment = { ...payment, ...charge };
         }
         await workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });
       } else {
-        const escrow = payment.status === 'berhasil' && order.escrow_id ? ((await repo.getEscrow(db, order.escrow_id)) ?? null) : null;
+        const escrow = payment.status === 'berhasil' ? ((await repo.getEscrowOfPayment(db, payment.id)) ?? null) : null;
         const outcome = paymentOutcomeOf(payment, escrow);
         if (payment.workflow_synced_status === null) await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
         else await workflows.signalOutcome(order.id, outcome);
       }
     } catch (err) {
-      if (!(err instanceof WorkflowGoneError)) {
-        this.deps.logger.warn({ err: String(err), pesanan_id: order.id, status: payment.status }, 'could not tell the order workflow; will retry');
+      const gone = err instanceof WorkflowGoneError;
+      if (!gone || payment.status === 'menunggu') {
+        // A waiting payment needs a running workflow for its expiry: a closed one is not "told" (the
+        // sweep's overdue check expires the payment in the database if nothing else does).
+        const log = gone ? this.deps.logger.error.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
+        log({ err: String(err), pesanan_id: order.id, status: payment.status }, gone ? 'the order workflow has closed while its payment waits' : 'could not tell the order workflow; will retry');
+        await repo.touchPayment(db, payment.id);
         return false;
       }
-      // closed (or deleted by an operator): nothing is waiting to be told
+      // a decided payment and a closed workflow (finished, or deleted by an operator): nothing is waiting to be told
     }
     await repo.markWorkflowSynced(db, payment.id, payment.status);
     return true;
@@ -217,6 +230,24 @@ export class PaymentPath {
   pending(minAgeMs: number, limit: number, now = new Date()): Promise<string[]> {
     const chargeGraceMs = Math.max(minAgeMs, this.deps.config.outbox.sweepGraceMs);
     return repo.findUnsyncedPayments(this.deps.db, { touchedBefore: new Date(now.getTime() - minAgeMs), chargelessBefore: new Date(now.getTime() - chargeGraceMs), limit });
+  }
+
+  /**
+   * The backstop for expiry: waiting payments whose window closed more than
+   * `graceMs` ago (their workflow's timer should have expired them) are expired
+   * in the database, and their workflows told like any other outcome.
+   */
+  async expireOverdue(graceMs: number, limit = 200, now = new Date()): Promise<number> {
+    let expired = 0;
+    for (const id of await repo.findOverduePayments(this.deps.db, graceMs, limit, now)) {
+      const result = await repo.decidePayment(this.deps.db, { payment_id: id, status: 'kadaluarsa', gateway_status: null, at: now.toISOString() });
+      if (result.kind === 'applied') {
+        expired++;
+        this.deps.logger.warn({ payment_id: id }, 'sweep: expired an overdue payment its workflow had not expired');
+        this.deps.onPending?.(id);
+      }
+    }
+    return expired;
   }
 
   /** One pass over the outbox: delivers every payment owed to its workflow and untouched for `minAgeMs`. Returns how many were delivered. */

@@ -15,6 +15,8 @@ export interface RelayOptions {
   minAgeMs: number;
   concurrency: number;
   logger: Logger;
+  /** The worker's sweep also expires, in the database, waiting payments whose window closed more than minAgeMs ago. */
+  expireOverdue?: boolean;
 }
 
 export class PaymentRelay {
@@ -42,8 +44,8 @@ export class PaymentRelay {
 
   /** Looks for payments owed to their workflows (what a kick missed) and queues them. */
   poll(): Promise<void> {
-    this.polling ??= this.payments
-      .pending(this.opts.minAgeMs, 500)
+    this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs) : Promise.resolve(0))
+      .then(() => this.payments.pending(this.opts.minAgeMs, 500))
       .then((ids) => ids.forEach((id) => this.kick(id)))
       .catch((err) => this.opts.logger.warn({ err: String(err) }, 'payment relay: polling the outbox failed'))
       .finally(() => (this.polling = null));

@@ -15,6 +15,7 @@ import {
   ORDER_WORKFLOW_TYPE,
   OrderState,
   OrderWorkflowInput,
+  PAYMENT_DECIDED_BY_DATABASE,
   PaymentOutcome,
   PaymentView,
   paymentCreatedSignal,
@@ -83,8 +84,8 @@ export class OrderWorkflows {
    * Tells the order's workflow about its payment, starting the workflow if it
    * is not running: one Temporal write (signal-with-start), no worker round
    * trip. `signal` is the message to deliver: the payment itself, or its
-   * outcome for a workflow that may never have been started. A closed order's
-   * workflow is never started again (its id may not be reused).
+   * outcome for a workflow that may never have been started. A completed
+   * order's workflow is never started again.
    */
   signalPayment(input: OrderWorkflowInput & { payment: PaymentView }, signal: { created: PaymentView } | { outcome: PaymentOutcome }): Promise<void> {
     const common = {
@@ -92,7 +93,9 @@ export class OrderWorkflows {
       taskQueue: this.taskQueue,
       args: [input] as [OrderWorkflowInput],
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      // a completed order's workflow never runs again; a terminated one (an operator, or an old order's
+      // workflow retired for the new path) may be followed by a new run for the same payment
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
       typedSearchAttributes: [
         { key: OrderIdKey, value: input.pesanan_id },
         { key: OrderStatusKey, value: 'menunggu_pembayaran' },
@@ -106,6 +109,28 @@ export class OrderWorkflows {
         await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, { ...common, signal: paymentOutcomeSignal, signalArgs: [signal.outcome] });
       }
     }).catch(gone);
+  }
+
+  /**
+   * An order created before the payment path moved may still have its old
+   * workflow waiting for a payment (its first create failed at the gateway):
+   * that workflow holds no money and would ignore the new path's signals, so
+   * it is ended before the order takes its payment. Workflows with the patch
+   * marker are left alone.
+   */
+  async retireLegacyWaiting(pesananId: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
+    const described = await this.withDeadline(() => handle.describe()).catch((err) => {
+      if (err instanceof WorkflowGoneError) return null;
+      throw err;
+    });
+    if (!described || described.status.name !== 'RUNNING') return false;
+    const patches = (described.searchAttributes?.TemporalChangeVersion as string[] | undefined) ?? [];
+    if (patches.includes(PAYMENT_DECIDED_BY_DATABASE)) return false;
+    await this.withDeadline(() => handle.terminate('superseded: the order takes its payment on the database-decided path')).catch((err) => {
+      if (!(err instanceof WorkflowGoneError)) throw err;
+    });
+    return true;
   }
 
   /** Tells a running order workflow how its payment was decided (one signal). */

@@ -10,6 +10,10 @@ export async function getEscrow(db: Knex, id: string): Promise<EscrowRecord | un
   return fromRow<EscrowRecord>(await db('escrow').where({ id }).first());
 }
 
+export async function getEscrowOfPayment(db: Knex, paymentId: string): Promise<EscrowRecord | undefined> {
+  return fromRow<EscrowRecord>(await db('escrow').where({ pembayaran_id: paymentId }).first());
+}
+
 /** Escrow held → released, order → selesai, and the release journal, in one transaction. Idempotent. */
 export async function releaseEscrow(
   db: Knex,

@@ -40,7 +40,7 @@ export type OpenPaymentResult =
  * whose payment failed or expired, refuses (`closed`). A clash on
  * `transaction_id` or `nomor_invoice` throws (the caller draws new ones).
  */
-export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM): Promise<OpenPaymentResult> {
+export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM, attempt = 1): Promise<OpenPaymentResult> {
   let created: PaymentRecord | null = null;
   try {
     created = await db.transaction(async (trx) => {
@@ -63,6 +63,8 @@ export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM
   const order = await getOrder(db, p.pesanan_id);
   if (!order) return { kind: 'not_found' };
   const payment = order.pembayaran_id ? ((await getPayment(db, order.pembayaran_id)) ?? null) : null;
+  // the winner's charge failed and it withdrew its payment meanwhile: claim again
+  if (!payment && order.status === 'menunggu_pembayaran' && attempt < 3) return openPayment(db, p, actor, attempt + 1);
   if (CLOSED_ORDER_STATUSES.includes(order.status) || !payment || (payment.status !== 'menunggu' && payment.status !== 'berhasil')) {
     return { kind: 'closed', order, payment };
   }
@@ -82,15 +84,27 @@ const UNSET_PAYMENT_FIELDS = {
   late_gateway_status: null,
 };
 
-/** The charge is open at the gateway: records its details. */
-export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<void> {
+/** The charge is open at the gateway: records its details (once; the same charge again changes nothing). Whether the payment row exists. */
+export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<boolean> {
   await db('pembayaran')
     .where({ id: paymentId })
+    .whereNull('gateway_reference')
     .update({
       gateway_reference: charge.gateway_reference,
       payment_url: charge.payment_url,
       payment_instructions: JSON.stringify(charge.payment_instructions ?? null),
     });
+  return Boolean(await db('pembayaran').where({ id: paymentId }).first('id'));
+}
+
+/** A delivery failed: moves the payment to the back of the outbox's queue, so it cannot starve the rows behind it. */
+export async function touchPayment(db: Knex, paymentId: string): Promise<void> {
+  await db('pembayaran').where({ id: paymentId, workflow_pending: 1 }).update({ updated_at: nowDb() });
+}
+
+/** Waiting payments whose window closed more than `graceMs` ago: the backstop expires them even without a workflow. */
+export async function findOverduePayments(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<string[]> {
+  return db('pembayaran').where({ status: 'menunggu' }).andWhere('expires_at', '<', toDbTime(new Date(now.getTime() - graceMs))).orderBy('expires_at').limit(limit).pluck('id');
 }
 
 /**
@@ -99,10 +113,12 @@ export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDe
  */
 export async function abandonPayment(db: Knex, paymentId: string, actor: Actor = SYSTEM): Promise<void> {
   await db.transaction(async (trx) => {
-    const row = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').first('pesanan_id');
+    const row = await trx('pembayaran').where({ id: paymentId }).first('pesanan_id');
     if (!row) return;
-    await trx('pembayaran').where({ id: paymentId }).del();
-    await trx('pesanan').where({ id: row.pesanan_id, pembayaran_id: paymentId }).update({ pembayaran_id: null, workflow_version: null, updated_at: nowDb() });
+    // only a payment whose charge nobody recorded: one a repeated create or the relay opened stays
+    const deleted = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').del();
+    if (!deleted) return;
+    await trx('pesanan').where({ id: row.pesanan_id, pembayaran_id: paymentId }).update({ pembayaran_id: null, workflow_version: 2, updated_at: nowDb() });
     await audit(trx, actor, { action: 'payment.abandoned', record_type: 'payment', record_id: paymentId, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: null });
   });
 }

@@ -17,7 +17,8 @@ import type { Knex } from 'knex';
  *   that settled after the payment had expired or failed is recorded and marked
  *   for refund (`due`), never applied.
  * - `pesanan.workflow_version`: 1 for orders whose workflow runs the old
- *   in-workflow payment code (they finish that way), 2 for the new path.
+ *   in-workflow payment code (they finish that way), 2 for the new path, 0 for
+ *   orders without a payment that may still have an old workflow waiting.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('pembayaran', (t) => {
@@ -32,10 +33,19 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('pesanan', (t) => {
     t.integer('workflow_version').nullable();
   });
-  // Payments made before this change: their workflows decide in-workflow and mirror it here.
-  await knex('pembayaran').whereIn('status', ['menunggu', 'berhasil']).update({ live_pesanan_id: knex.ref('pesanan_id') });
+  // Payments made before this change: their workflows decide in-workflow and mirror it here. The
+  // live key goes to the payment each order points at only: the old code could leave a second live
+  // or settled payment for an order (overwriting pembayaran_id); those stay outside the key, to be
+  // found by reconciliation and refunded, instead of failing the migration.
+  await knex('pembayaran')
+    .whereIn('status', ['menunggu', 'berhasil'])
+    .whereIn('id', knex('pesanan').select('pembayaran_id').whereNotNull('pembayaran_id'))
+    .update({ live_pesanan_id: knex.ref('pesanan_id') });
   await knex('pembayaran').update({ workflow_synced_status: knex.ref('status') });
   await knex('pesanan').whereNotNull('pembayaran_id').update({ workflow_version: 1 });
+  // Orders without a payment may still have an old workflow waiting for one (a create that failed at
+  // the gateway): 0 marks them, and their first payment on the new path retires that workflow.
+  await knex('pesanan').whereNull('pembayaran_id').update({ workflow_version: 0 });
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -144,6 +144,7 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
     intervalMs: config.outbox.sweepIntervalMs,
     minAgeMs: config.outbox.sweepGraceMs,
     concurrency: 4,
+    expireOverdue: true,
     logger: workerLogger,
   });
   return {

@@ -19,6 +19,13 @@ export const ERROR_TYPES = {
 
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 
+/**
+ * The patch that moved the payment path into the database (workflows/payment.ts).
+ * Orders whose history lacks its marker run the old in-workflow payment phase
+ * and finish as they started.
+ */
+export const PAYMENT_DECIDED_BY_DATABASE = 'payment-decided-by-database';
+
 export interface OrderWorkflowInput {
   pesanan_id: string;
   client_id: string;

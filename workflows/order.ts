@@ -16,6 +16,7 @@ import type { OrderContext } from './context';
 import {
   ERROR_TYPES,
   HistoryTopic,
+  PAYMENT_DECIDED_BY_DATABASE,
   OrderState,
   OrderWorkflowInput,
   ReleaseEscrowRequest,
@@ -26,6 +27,8 @@ import {
 } from './messages';
 import { legacyPaymentPhase } from './payment-legacy';
 import { paymentPhase } from './payment';
+
+export { PAYMENT_DECIDED_BY_DATABASE };
 import {
   EscrowStatusKey,
   OrderIdKey,
@@ -38,12 +41,6 @@ import {
 /** How a withdraw request waits for the payout before answering `processing`. */
 const PAYOUT_ANSWER_WITHIN = '10s';
 
-/**
- * The patch that moved the payment path into the database (see payment.ts).
- * Orders whose history lacks its marker run legacyPaymentPhase and finish as
- * they started.
- */
-export const PAYMENT_DECIDED_BY_DATABASE = 'payment-decided-by-database';
 
 /**
  * One order's whole money lifecycle: payment (expires after PAYMENT_EXPIRY),

@@ -25,7 +25,9 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
   };
   // Adopted in the handler itself, so an update in the same workflow task (a release) already sees the escrow.
   const adoptDecision = (o: PaymentOutcome) => {
-    if (decided === undefined && o.payment_id === state.payment?.payment_id) decided = adoptOutcome(ctx, o);
+    if (decided !== undefined || o.payment_id !== state.payment?.payment_id) return;
+    if (o.status === 'berhasil' && !o.escrow) return; // malformed: the expiry will ask the database, which has the escrow
+    decided = adoptOutcome(ctx, o);
   };
   if (input.payment) adoptPayment(input.payment);
   setHandler(paymentCreatedSignal, adoptPayment);
@@ -51,10 +53,11 @@ function adoptOutcome({ input, state, record }: OrderContext, o: PaymentOutcome)
   payment.status = o.status;
   payment.gateway_status = o.gateway_status;
   payment.dibayar_pada = o.dibayar_pada;
-  if (o.status === 'berhasil' && o.escrow) {
-    state.escrow = { ...o.escrow };
+  if (o.status === 'berhasil') {
+    const escrow = o.escrow!;
+    state.escrow = { ...escrow };
     state.order_status = 'dibayar';
-    record(`payment settled (${o.gateway_status}); Rp ${o.escrow.jumlah_ditahan} held in escrow until ${o.escrow.akan_dirilis_pada}`, 'escrow');
+    record(`payment settled (${o.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`, 'escrow');
     return 'settled';
   }
   state.order_status = 'dibatalkan';

@@ -186,3 +186,20 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
     expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrow.id, user_id: USERS.client })).status).toBe(200);
   });
 });
+
+describe(`orders from before the payment path moved (${dbLabel()})`, () => {
+  test('an old order whose workflow still waits for its first payment: that workflow is retired and the payment gets a new one', async () => {
+    const id = await createOrder();
+    await stack.db('pesanan').where({ id }).update({ workflow_version: 0 }); // as the migration marks orders without a payment
+    // the old code's workflow, started by a create that then failed at the gateway: running, without the patch marker
+    const legacy = await client().workflow.start('orderWorkflow', { workflowId: `order-${id}`, taskQueue: `old-release-${id}`, args: [{ pesanan_id: id }] });
+    const created = await createPayment(id);
+    expect(created.status).toBe(201);
+    expect((await client().workflow.getHandle(`order-${id}`, legacy.firstExecutionRunId).describe()).status.name).toBe('TERMINATED');
+    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
+    expect(state.payment.transaction_id).toBe(created.body.data.transaction_id);
+    const described = await client().workflow.getHandle(`order-${id}`).describe();
+    expect(described.runId).not.toBe(legacy.firstExecutionRunId);
+    expect(described.searchAttributes.TemporalChangeVersion).toContain('payment-decided-by-database');
+  });
+});

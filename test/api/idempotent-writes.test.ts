@@ -95,3 +95,42 @@ describe(`idempotent writes (${dbLabel()})`, () => {
     expect(repo.isUniqueViolation(err, 'live_pesanan_id')).toBe(true);
   });
 });
+
+describe(`withdrawing a payment whose charge failed (${dbLabel()})`, () => {
+  test('only a payment nobody recorded a charge for is withdrawn; the order is then free for another try', async () => {
+    const o = await order();
+    const p = newPayment(o.id);
+    await repo.openPayment(db, p);
+    await repo.recordCharge(db, p.id, { gateway_reference: 'MOCK-1', payment_url: 'http://gw/MOCK-1', payment_instructions: {} }); // a repeated create opened and recorded it
+    await repo.abandonPayment(db, p.id);
+    expect(await repo.getPayment(db, p.id)).toBeDefined();
+    expect((await repo.getOrder(db, o.id))!.pembayaran_id).toBe(p.id);
+
+    const o2 = await order();
+    const lone = newPayment(o2.id);
+    await repo.openPayment(db, lone);
+    await repo.abandonPayment(db, lone.id);
+    expect(await repo.getPayment(db, lone.id)).toBeUndefined();
+    const retry = await repo.openPayment(db, newPayment(o2.id));
+    expect(retry.kind).toBe('created');
+  });
+});
+
+describe(`the migration to the database-decided path on old data (${dbLabel()})`, () => {
+  test('an order the old code gave two settled payments migrates: the live key goes to the one the order points at', async () => {
+    const { migrationSource } = await import('../../migrations');
+    await db.migrate.rollback({ migrationSource }, true);
+    await db.migrate.up({ migrationSource }); // the initial schema only: the old code's tables
+    const now = '2026-11-27 10:00:00.000';
+    const orderRow = { id: '11111111-aaaa-4aaa-8aaa-000000000001', client_id: 'c', freelancer_id: 'f', judul: 'old', harga: 250_000, status: 'dibayar', created_at: now, updated_at: now };
+    const pay = (id: string, tx: string, inv: string) => ({ id, pesanan_id: orderRow.id, user_id: 'c', transaction_id: tx, nomor_invoice: inv, jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris', payment_gateway: 'mock', status: 'berhasil', expires_at: now, created_at: now, updated_at: now });
+    await db('pesanan').insert({ ...orderRow, pembayaran_id: '22222222-aaaa-4aaa-8aaa-000000000002' });
+    await db('pesanan').insert({ ...orderRow, id: '11111111-aaaa-4aaa-8aaa-000000000009', status: 'menunggu_pembayaran' }); // its create failed: no payment
+    await db('pembayaran').insert([pay('22222222-aaaa-4aaa-8aaa-000000000001', 'PAY-1000000000001-AAAAAA', 'INV/2026/11/AAAAAA'), pay('22222222-aaaa-4aaa-8aaa-000000000002', 'PAY-1000000000002-BBBBBB', 'INV/2026/11/BBBBBB')]);
+    await db.migrate.latest({ migrationSource });
+    const rows = await db('pembayaran').where({ pesanan_id: orderRow.id }).orderBy('id');
+    expect(rows.map((r: { live_pesanan_id: string | null }) => r.live_pesanan_id)).toEqual([null, orderRow.id]);
+    expect((await repo.getOrder(db, orderRow.id))!.workflow_version).toBe(1);
+    expect((await repo.getOrder(db, '11111111-aaaa-4aaa-8aaa-000000000009'))!.workflow_version).toBe(0);
+  });
+});

@@ -80,3 +80,27 @@ test('a settlement decided in the database whose signal was lost reaches a never
   await h.env.sleep('7d');
   expect((await eventually(handle, (s) => s.escrow?.status === 'released')).escrow?.dirilis_oleh).toBe('auto');
 });
+
+test('a waiting payment whose workflow an operator terminated gets a new run; once its window is over the sweep\'s backstop expires it in the database', async () => {
+  const createdAt = await h.env.currentTimeMs();
+  const { order, payment } = await strandedPayment(db, createdAt);
+  expect(await payments.sweep(GRACE, 100, afterGrace())).toBe(1);
+  const handle = h.env.client.workflow.getHandle(`order-${order.id}`);
+  await eventually(handle, (s) => s.payment !== null);
+  await handle.terminate('an operator ended it');
+  // something makes the payment owed again (another delivery attempt): the workflow is gone, so it stays owed
+  await db('pembayaran').where({ id: payment.id }).update({ workflow_synced_status: null, workflow_pending: 1 });
+  expect(await payments.deliver(payment.id)).toBe(true); // terminated, not completed: a new run may start for it
+  const rerun = await eventually(h.env.client.workflow.getHandle(`order-${order.id}`), (s) => s.payment !== null);
+  expect(rerun.payment?.payment_id).toBe(payment.id);
+  await h.env.client.workflow.getHandle(`order-${order.id}`).terminate('an operator ended it again');
+
+  const overdueAt = new Date(Date.parse(payment.expires_at) + GRACE + 1000);
+  await payments.expireOverdue(GRACE, 100, new Date(Date.parse(payment.expires_at) - 1000));
+  expect((await repo.getPayment(db, payment.id))!.status).toBe('menunggu'); // its window is still open
+  expect(await payments.expireOverdue(GRACE, 100, overdueAt)).toBeGreaterThanOrEqual(1);
+  expect((await repo.getPayment(db, payment.id))!).toMatchObject({ status: 'kadaluarsa', workflow_pending: true });
+  expect((await repo.getOrder(db, order.id))!.status).toBe('dibatalkan');
+  expect(await payments.deliver(payment.id)).toBe(true); // decided, and its workflow closed: nothing waits to be told
+  expect((await repo.getPayment(db, payment.id))!).toMatchObject({ workflow_synced_status: 'kadaluarsa', workflow_pending: false });
+});
