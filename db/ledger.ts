@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Journal, assertBalanced } from '../domain/ledger';
+import { Journal, assertBalanced, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutSent } from '../domain/ledger';
+import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
+import { fromRow } from './rows';
 import { fromDbTime, nowDb } from './time';
 
 /**
@@ -65,4 +67,32 @@ export async function journalsFor(db: Knex, recordId: string): Promise<JournalWi
       .filter((e: { journal_id: string }) => e.journal_id === j.id)
       .map((e: Record<string, unknown>) => ({ account: String(e.account), debit: Number(e.debit), credit: Number(e.credit), currency: String(e.currency) })),
   }));
+}
+
+/**
+ * Opening journals: the movements made before the books existed (records
+ * whose status says money moved, without their journal) get the journal they
+ * would have had, marked as opening. Run once, when the ledger's migration is
+ * applied; idempotent anyway (a journal is unique per kind and record).
+ */
+export async function postOpeningJournals(db: Knex): Promise<number> {
+  const rows = async <T>(table: string) => (await db(table)).map((r: Record<string, unknown>) => fromRow<T>(r) as T);
+  const owed: Journal[] = [];
+  for (const p of await rows<PaymentRecord>('pembayaran')) {
+    if (p.status === 'berhasil') owed.push(paymentSettled(p));
+    if (p.refund_status) owed.push(latePaymentReceived(p));
+  }
+  for (const e of await rows<EscrowRecord>('escrow')) if (['released', 'completed'].includes(e.status)) owed.push(escrowReleased(e));
+  for (const w of await rows<WithdrawalRecord>('pencairan_dana')) {
+    if (['processing', 'completed'].includes(w.status)) owed.push(payoutSent(w));
+    if (w.status === 'completed') owed.push(payoutCompleted(w));
+  }
+  let posted = 0;
+  for (const j of owed) {
+    const exists = await db('ledger_journals').where({ kind: j.kind, record_id: j.record_id }).first('id');
+    if (exists) continue;
+    await db.transaction((trx) => post(trx, { ...j, description: `opening balance: ${j.description}` }));
+    posted++;
+  }
+  return posted;
 }

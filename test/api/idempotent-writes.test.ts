@@ -6,6 +6,7 @@ import type { OrderWorkflows } from '../../api/workflow-calls';
 import { loadConfig } from '../../domain/config';
 import * as ids from '../../domain/ids';
 import type { NewPayment } from '../../domain/records';
+import { postOpeningJournals } from '../../db/ledger';
 import * as repo from '../../db/repositories';
 import { IdempotencyConflictError, insertIdempotent } from '../../db/rows';
 import { MockGateway } from '../../gateway/mock-gateway';
@@ -132,5 +133,10 @@ describe(`the migration to the database-decided path on old data (${dbLabel()})`
     expect(rows.map((r: { live_pesanan_id: string | null }) => r.live_pesanan_id)).toEqual([null, orderRow.id]);
     expect((await repo.getOrder(db, orderRow.id))!.workflow_version).toBe(1);
     expect((await repo.getOrder(db, '11111111-aaaa-4aaa-8aaa-000000000009'))!.workflow_version).toBe(0);
+    // the books open with the movements made before them: both settlements (the second one is the old double charge)
+    expect(await postOpeningJournals(db)).toBe(2);
+    expect(await postOpeningJournals(db)).toBe(0); // once
+    const opening = await db('ledger_journals').where({ pesanan_id: orderRow.id });
+    expect(opening.map((j: { kind: string; description: string }) => [j.kind, j.description.startsWith('opening balance:')])).toEqual([['payment_settled', true], ['payment_settled', true]]);
   });
 });
