@@ -6,6 +6,7 @@ import { signWebhook } from '../../domain/signature';
 import * as repo from '../../db/repositories';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { strandedPayment } from '../helpers/payments';
+import { waitFor } from '../helpers/wait';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 
 /**
@@ -25,14 +26,6 @@ afterAll(async () => stack?.stop());
 const client = () => new Client({ connection: stack.api.connection });
 const by = (who: UserName) => as(stack.url, tokens[who]);
 const rows = (table: string, where: Record<string, unknown>) => stack.db(table).where(where);
-const waitFor = async <T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 async function createOrder() {
   const res = await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Hot path', harga: 250_000 });

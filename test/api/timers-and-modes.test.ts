@@ -9,6 +9,7 @@ import { MockGateway } from '../../gateway/mock-gateway';
 import { createLogger, startApi } from '../../scripts/compose';
 import { createApp } from '../../api/app';
 import type { OrderWorkflows } from '../../api/workflow-calls';
+import { waitFor } from '../helpers/wait';
 import { Stack, dbLabel, freshDb, startStack, testEnv } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 
@@ -17,14 +18,6 @@ import { USERS, UserName, as, tokensFor } from '../helpers/auth';
  * service, the mock gateway's own behaviour (auto-success, retried webhook
  * delivery, idempotent payouts), and production mode.
  */
-const waitFor = async <T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 describe(`short timers on the running service (${dbLabel()})`, () => {
   let stack: Stack;
