@@ -13,8 +13,9 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
   const router = Router();
 
   /**
-   * Create payment: the database decides (one live payment per order), the
-   * gateway opens the charge, one signal-with-start tells the order's workflow.
+   * Create payment: the database decides (one live payment per order) and the
+   * gateway opens the charge; the outbox relay tells the order's workflow after
+   * the answer (api/payment-path.ts).
    */
   router.post(
     '/api/payments/create',

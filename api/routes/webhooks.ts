@@ -14,8 +14,8 @@ type Answer = { status: string; escrow_id: string | null; refund_status?: string
 
 /**
  * The gateway's webhook: verified over the raw body (before any JSON parser),
- * checked against the database, decided in the database and signalled to the
- * order's workflow. Every call that reaches verification is audited. A
+ * checked against the database and decided in it; the outbox relay tells the
+ * order's workflow after the answer. Every call that reaches verification is audited. A
  * settlement that arrives after its payment expired or failed is recorded
  * and marked for refund, and answered 200: the gateway must not keep retrying
  * money that has been accounted for.
