@@ -111,7 +111,7 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       if (report.differences.length) {
         logger.error({ differences: report.differences }, 'the books do not reconcile');
         const list = report.differences.slice(0, 50).map((d) => `[${d.check}] ${d.record_id}: ${d.detail}`).join('\n');
-        throw ApplicationFailure.create({ type: 'BOOKS_DO_NOT_RECONCILE', nonRetryable: true, message: `${report.differences.length} difference(s):\n${list}`, details: [report.differences] });
+        throw ApplicationFailure.create({ type: 'BOOKS_DO_NOT_RECONCILE', nonRetryable: true, message: `${report.differences.length} difference(s):\n${list}`, details: [report.differences.slice(0, 200)] });
       }
       logger.info({ checks: report.checks.length }, 'the books reconcile');
       return { checks: report.checks.length, differences: 0 };

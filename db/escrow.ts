@@ -24,11 +24,12 @@ export async function releaseEscrow(
     const released = await trx('escrow')
       .where({ id: r.escrow_id, status: 'held' })
       .update({ status: 'released', dirilis_pada: toDbTime(r.dirilis_pada), dirilis_oleh: r.dirilis_oleh, alasan: r.alasan, updated_at: now });
-    await trx('pesanan').where({ id: r.pesanan_id, status: 'dibayar' }).update({ status: 'selesai', updated_at: now });
+    const finished = await trx('pesanan').where({ id: r.pesanan_id, status: 'dibayar' }).update({ status: 'selesai', updated_at: now });
     if (!released) return;
     const escrow = (await getEscrow(trx, r.escrow_id)) as EscrowRecord;
     await ledger.post(trx, escrowReleased(escrow));
     const actor = r.dirilis_oleh === 'client' ? { type: 'user' as const, id: escrow.client_id, role: 'client' } : SYSTEM;
     await audit(trx, actor, { action: r.dirilis_oleh === 'client' ? 'escrow.released' : 'escrow.auto_released', record_type: 'escrow', record_id: r.escrow_id, pesanan_id: r.pesanan_id, status_before: 'held', status_after: 'released' });
+    if (finished) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: r.pesanan_id, pesanan_id: r.pesanan_id, status_before: 'dibayar', status_after: 'selesai' });
   });
 }

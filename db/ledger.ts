@@ -72,10 +72,12 @@ export async function journalsFor(db: Knex, recordId: string): Promise<JournalWi
 /**
  * Opening journals: the movements made before the books existed (records
  * whose status says money moved, without their journal) get the journal they
- * would have had, marked as opening. Run once, when the ledger's migration is
- * applied; idempotent anyway (a journal is unique per kind and record).
+ * would have had, marked as opening. Runs at every start until it has once
+ * completed (`ledger_state`), so a crash half-way is finished by the next
+ * start; idempotent anyway (a journal is unique per kind and record).
  */
 export async function postOpeningJournals(db: Knex): Promise<number> {
+  if (await db('ledger_state').where({ step: 'opening_journals' }).first('step')) return 0;
   const rows = async <T>(table: string) => (await db(table)).map((r: Record<string, unknown>) => fromRow<T>(r) as T);
   const owed: Journal[] = [];
   for (const p of await rows<PaymentRecord>('pembayaran')) {
@@ -94,5 +96,6 @@ export async function postOpeningJournals(db: Knex): Promise<number> {
     await db.transaction((trx) => post(trx, { ...j, description: `opening balance: ${j.description}` }));
     posted++;
   }
+  await db('ledger_state').insert({ step: 'opening_journals', done_at: nowDb() });
   return posted;
 }

@@ -104,7 +104,14 @@ export async function touchPayment(db: Knex, paymentId: string): Promise<void> {
 
 /** Waiting payments whose window closed more than `graceMs` ago: the backstop expires them even without a workflow. */
 export async function findOverduePayments(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<string[]> {
-  return db('pembayaran').where({ status: 'menunggu' }).andWhere('expires_at', '<', toDbTime(new Date(now.getTime() - graceMs))).orderBy('expires_at').limit(limit).pluck('id');
+  // only the database-decided path's: an old order's workflow decides its own payment
+  return db('pembayaran')
+    .join('pesanan', 'pesanan.id', 'pembayaran.pesanan_id')
+    .where({ 'pembayaran.status': 'menunggu', 'pesanan.workflow_version': 2 })
+    .andWhere('pembayaran.expires_at', '<', toDbTime(new Date(now.getTime() - graceMs)))
+    .orderBy('pembayaran.expires_at')
+    .limit(limit)
+    .pluck('pembayaran.id');
 }
 
 /**
@@ -271,6 +278,8 @@ export async function settlePayment(
       .where({ id: s.payment_id, status: 'menunggu' })
       .update({ status: 'berhasil', gateway_status: s.gateway_status, dibayar_pada: toDbTime(s.dibayar_pada), workflow_synced_status: 'berhasil', updated_at: now });
     const e = s.escrow;
+    // a retry finds its escrow; a payment decided otherwise meanwhile gets none (no escrow without its journal)
+    if (!settled && !(await trx('escrow').where({ id: e.id }).first('id'))) return;
     const row = { ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now };
     await insertIdempotent(trx, 'escrow', row, ['pembayaran_id', 'pesanan_id', 'jumlah_ditahan']);
     await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
@@ -292,6 +301,7 @@ export async function closePayment(
       .where({ id: c.payment_id, status: 'menunggu' })
       .update({ status: c.status, gateway_status: c.gateway_status, live_pesanan_id: null, workflow_synced_status: c.status, updated_at: now });
     if (closed) await audit(trx, SYSTEM, { action: PAYMENT_ACTIONS[c.status], record_type: 'payment', record_id: c.payment_id, pesanan_id: c.pesanan_id, status_before: 'menunggu', status_after: c.status });
-    await trx('pesanan').where({ id: c.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+    const cancelled = await trx('pesanan').where({ id: c.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+    if (cancelled) await audit(trx, SYSTEM, { action: 'order.status_changed', record_type: 'order', record_id: c.pesanan_id, pesanan_id: c.pesanan_id, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
   });
 }

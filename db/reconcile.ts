@@ -60,7 +60,8 @@ const sameEntries = (a: Entry[], b: Entry[]) => {
 
 export async function reconcile(db: Knex): Promise<ReconcileReport> {
   // One read transaction: a snapshot, so a movement committing meanwhile is seen whole or not at all.
-  return db.transaction(async (trx) => check(trx, await load(trx)), { readOnly: db.client.config.client === 'mysql2' });
+  const mysql = db.client.config.client === 'mysql2';
+  return db.transaction(async (trx) => check(trx, await load(trx)), mysql ? { isolationLevel: 'repeatable read' } : {});
 }
 
 async function check(db: Knex, books: Books): Promise<ReconcileReport> {
@@ -151,18 +152,49 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     return want.length + refunds.size;
   });
 
-  await gatewayClearing(db, balance(ACCOUNTS.gatewayClearing), record);
+  await gatewayClearing(db, books, balance(ACCOUNTS.gatewayClearing), record);
   return { checks, differences };
 }
 
-/** gateway_clearing against the (mock) gateway's own books: settled charges less its fee, less the payouts it made. */
-async function gatewayClearing(db: Knex, booked: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
-  const charges = await db('mock_gateway_charges').whereNotNull('settled_at').select('gross_amount', 'gateway_fee');
-  const payouts = await db('mock_gateway_payouts').select('amount');
-  const held = charges.reduce((s: number, c: { gross_amount: unknown; gateway_fee: unknown }) => s + Number(c.gross_amount) - Number(c.gateway_fee), 0);
-  const paid = payouts.reduce((s: number, p: { amount: unknown }) => s + Number(p.amount), 0);
-  check('gateway_clearing agrees with the gateway\'s books (settled charges less its fee, less payouts)', (diff) => {
-    if (booked !== held - paid) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${held - paid} (settled ${held}, paid out ${paid})`);
-    return 1;
+/** How long a movement the gateway has made may wait for its journal (a webhook in delivery, a payout activity running) before it is a difference. */
+const IN_FLIGHT_MS = 5 * 60_000;
+
+/**
+ * gateway_clearing against the (mock) gateway's own books, record by record:
+ * every settled charge has its payment's settlement (or late-payment) journal
+ * and every payout the gateway made its payout_completed journal, and the
+ * reverse; then the account's balance equals settled charges less the fee,
+ * less payouts, over what is booked. A movement younger than IN_FLIGHT_MS
+ * without its journal is in flight, not a difference.
+ */
+async function gatewayClearing(db: Knex, books: Books, booked: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
+  const now = Date.now();
+  const charges: { transaction_id: string; gross_amount: unknown; gateway_fee: unknown; settled_at: string }[] = await db('mock_gateway_charges').whereNotNull('settled_at').select('transaction_id', 'gross_amount', 'gateway_fee', 'settled_at');
+  const payouts: { idempotency_key: string; amount: unknown; created_at: string }[] = await db('mock_gateway_payouts').select('idempotency_key', 'amount', 'created_at');
+  const journaled = new Set(books.journals.map((j) => `${j.kind}|${j.record_id}`));
+  const paymentByTx = new Map(books.payments.map((p) => [p.transaction_id, p]));
+  const young = (at: string) => now - Date.parse(at) < IN_FLIGHT_MS;
+  check('gateway_clearing agrees with the gateway\'s books (each settled charge and payout booked; settled less fee less payouts)', (diff) => {
+    let expected = 0;
+    const settledPayments = new Set<string>();
+    for (const c of charges) {
+      const p = paymentByTx.get(c.transaction_id);
+      const booked = p && (journaled.has(`payment_settled|${p.id}`) || journaled.has(`late_payment_received|${p.id}`));
+      if (p) settledPayments.add(p.id);
+      if (booked) expected += Number(c.gross_amount) - Number(c.gateway_fee);
+      else if (!young(c.settled_at)) diff(p?.id ?? c.transaction_id, `the gateway settled ${c.transaction_id} (Rp ${c.gross_amount}) but the books have no settlement for it`);
+    }
+    for (const j of books.journals) {
+      if ((j.kind === 'payment_settled' || j.kind === 'late_payment_received') && !settledPayments.has(j.record_id)) diff(j.record_id, `${j.kind} booked, but the gateway has no settled charge for it`);
+    }
+    const paidOut = new Set<string>();
+    for (const p of payouts) {
+      paidOut.add(p.idempotency_key);
+      if (journaled.has(`payout_completed|${p.idempotency_key}`)) expected -= Number(p.amount);
+      else if (!young(p.created_at)) diff(p.idempotency_key, `the gateway paid out Rp ${p.amount} but the books have no completed payout for it`);
+    }
+    for (const j of books.journals) if (j.kind === 'payout_completed' && !paidOut.has(j.record_id)) diff(j.record_id, 'payout_completed booked, but the gateway made no such payout');
+    if (booked !== expected) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${expected} for what is booked`);
+    return charges.length + payouts.length;
   });
 }

@@ -45,7 +45,9 @@ export async function completeWithdrawal(
         dicairkan_pada: toDbTime(c.dicairkan_pada),
         updated_at: now,
       });
-    await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
+    const escrowBefore = await trx('escrow').where({ id: c.escrow_id }).first('status', 'pesanan_id');
+    const escrowDone = await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
+    if (escrowDone) await audit(trx, SYSTEM, { action: 'escrow.completed', record_type: 'escrow', record_id: c.escrow_id, pesanan_id: escrowBefore.pesanan_id, status_before: escrowBefore.status, status_after: 'completed' });
     if (completed) {
       if (before.status === 'pending') await ledger.post(trx, payoutSent(before)); // paid without passing through processing
       await ledger.post(trx, payoutCompleted(before));

@@ -25,6 +25,11 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('credit').notNullable().defaultTo(0);
     t.string('currency', 3).notNullable().defaultTo('IDR');
   });
+  // One-time steps of the books, done once each (the opening journals).
+  await knex.schema.createTable('ledger_state', (t) => {
+    t.string('step', 64).primary();
+    t.datetime('done_at', { precision: 3 }).notNullable();
+  });
   await knex.schema.alterTable('mock_gateway_charges', (t) => {
     t.bigInteger('gateway_fee').notNullable().defaultTo(0);
     t.string('settled_at', 30).nullable();
@@ -43,6 +48,7 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('gateway_fee');
     t.dropColumn('settled_at');
   });
+  await knex.schema.dropTableIfExists('ledger_state');
   await knex.schema.dropTableIfExists('ledger_entries');
   await knex.schema.dropTableIfExists('ledger_journals');
 }

@@ -15,9 +15,6 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000003_audit_log': auditLog,
 };
 
-/** The migration that created the books: applying it posts the opening journals (scripts/compose.ts). */
-export const LEDGER_MIGRATION = '20261128000002_ledger';
-
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(MIGRATIONS).sort(),
   getMigrationName: (name) => name,

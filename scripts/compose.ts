@@ -11,7 +11,7 @@ import { Config } from '../domain/config';
 import { createDb } from '../db/connection';
 import { MockGateway } from '../gateway/mock-gateway';
 import { createMockGatewayRouter } from '../gateway/router';
-import { LEDGER_MIGRATION, migrateLatest } from '../migrations';
+import { migrateLatest } from '../migrations';
 import { postOpeningJournals } from '../db/ledger';
 import { createOrderWorker, ensureReconcileSchedule, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
@@ -35,10 +35,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Knex
   const db = await createDb(config.db);
   const applied = await migrateLatest(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  if (applied.includes(LEDGER_MIGRATION)) {
-    const posted = await postOpeningJournals(db);
-    if (posted) logger.info({ posted }, 'opening journals posted for the movements made before the books existed');
-  }
+  const posted = await postOpeningJournals(db);
+  if (posted) logger.info({ posted }, 'opening journals posted for the movements made before the books existed');
   return db;
 }
 

@@ -62,7 +62,7 @@ export function webhooksRouter(deps: RouteDeps): Router {
       const order = (await repo.getOrder(db, payment.pesanan_id)) as OrderRecord;
       let answer: Answer;
       try {
-        answer = order.workflow_version === 1 ? await legacyNotification(deps, payment, order, fields) : await notification(deps, payment, order, fields, req.requestId ?? null);
+        answer = order.workflow_version === 1 ? await legacyNotification(deps, payment, order, fields, req.requestId ?? null) : await notification(deps, payment, order, fields, req.requestId ?? null);
       } catch (err) {
         if (err instanceof HttpError) return refuse(err);
         throw err;
@@ -103,13 +103,16 @@ async function notification({ payments }: RouteDeps, payment: PaymentRecord, ord
 }
 
 /** Orders whose workflow decides the payment itself (workflow_version 1): the notification goes to it as an update. */
-async function legacyNotification({ db, workflows }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook): Promise<Answer> {
+async function legacyNotification(deps: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook, requestId: string | null): Promise<Answer> {
+  const { db, workflows } = deps;
   const recorded = async () => ({
     status: (await repo.getPaymentByTransactionId(db, payment.transaction_id))!.status,
     escrow_id: (await repo.getOrder(db, order.id))?.escrow_id ?? null,
   });
   const target = paymentStatusForGateway(f.transaction_status as GatewayStatus);
   if (target === null) return recorded();
+  // money for an old order's payment that had already expired or failed: recorded and owed back, as on the new path
+  if (target === 'berhasil' && (payment.status === 'gagal' || payment.status === 'kadaluarsa')) return notification(deps, payment, order, f, requestId);
   let result: Answer;
   try {
     result = await workflows.update(order.id, paymentNotificationUpdate, { transaction_id: f.transaction_id, transaction_status: f.transaction_status, gross_amount: f.gross_amount });

@@ -105,6 +105,17 @@ describe(`the ledger (${dbLabel()})`, () => {
     expect(await balance(ACCOUNTS.clientRefundPayable(USERS.client))).toBe(owed - 265_000);
   });
 
+  test('an old order (in-workflow path) whose payment failed: a late settlement is booked and owed back as on the new path', async () => {
+    const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Old late', harga: 250_000 })).body.data;
+    const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' })).body.data;
+    await request(stack.url).post('/api/payments/mock/trigger-failure').send({ transaction_id: pay.transaction_id });
+    await stack.db('pesanan').where({ id: order.id }).update({ workflow_version: 1 }); // as an order paid before the change
+    const late = await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.transaction_id });
+    expect([late.status, late.body.data.status]).toEqual([200, 'gagal']);
+    expect((await repo.getPayment(stack.db, pay.payment_id))!.refund_status).toBe('due');
+    expect((await journals(pay.payment_id)).map((j) => j.kind)).toEqual(['late_payment_received']);
+  });
+
   test('admin reads only: 401 without a token, 403 for others, 400 for a bad query', async () => {
     expect((await request(stack.url).get('/api/admin/ledger/accounts')).status).toBe(401);
     expect((await by('client').get('/api/admin/ledger/accounts')).status).toBe(403);
@@ -160,6 +171,19 @@ describe(`npm run reconcile (${dbLabel()})`, () => {
     expect(run.out).toContain(ghost.id);
     await stack.db('pencairan_dana').where({ id: ghost.id }).del();
 
+    expect((await reconcileCli()).code).toBe(0);
+  }, 60_000);
+
+  test('money the gateway holds without its journal: in flight for a few minutes, then a difference naming the payment', async () => {
+    const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'In flight', harga: 250_000 })).body.data;
+    const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' })).body.data;
+    await stack.gateway.recordSettlement(pay.transaction_id); // the gateway has the money; its webhook is still on the way
+    expect((await reconcileCli()).code).toBe(0);
+    await stack.db('mock_gateway_charges').where({ transaction_id: pay.transaction_id }).update({ settled_at: new Date(Date.now() - 10 * 60_000).toISOString() });
+    const late = await reconcileCli(); // ten minutes and still not booked
+    expect(late.code).toBe(1);
+    expect(late.out).toContain(pay.payment_id);
+    await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.transaction_id }); // the webhook arrives
     expect((await reconcileCli()).code).toBe(0);
   }, 60_000);
 });
@@ -230,16 +254,18 @@ describe(`the audit trail (${dbLabel()})`, () => {
       ['order.status_changed', 'gateway', null, 'menunggu_pembayaran', 'dibayar'],
       ['escrow.held', 'gateway', null, null, 'held'],
       ['escrow.released', 'user', 'client', 'held', 'released'],
+      ['order.status_changed', 'user', 'client', 'dibayar', 'selesai'],
       ['escrow.release_requested', 'user', 'client', 'held', 'released'],
       ['withdrawal.requested', 'user', 'freelancer', null, 'processing'],
+      ['escrow.completed', 'system', null, 'released', 'completed'],
       ['withdrawal.completed', 'system', null, 'processing', 'completed'],
       ['withdrawal.request_accepted', 'user', 'freelancer', null, 'completed'],
     ]);
     expect(trail[0]).toMatchObject({ actor_id: USERS.client, request_id: rid(1), record_type: 'order', record_id: orderId });
     expect(trail[1]).toMatchObject({ request_id: rid(2), record_id: pay.body.data.payment_id });
     expect(trail[2].request_id).toEqual(expect.any(String)); // the webhook's own request
-    expect(trail[6]).toMatchObject({ request_id: releaseId, record_id: escrowId });
-    expect(trail[9]).toMatchObject({ request_id: w.headers['x-request-id'], actor_id: USERS.freelancer });
+    expect(trail[7]).toMatchObject({ request_id: releaseId, record_id: escrowId });
+    expect(trail[11]).toMatchObject({ request_id: w.headers['x-request-id'], actor_id: USERS.freelancer });
     expect(JSON.stringify(trail)).not.toContain('1234567890'); // no account numbers
     expect((await by('client').get(`/api/admin/audit?record_id=${orderId}`)).status).toBe(403);
   });
