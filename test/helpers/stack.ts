@@ -53,9 +53,23 @@ export async function freshDb(config: Config): Promise<Knex> {
   return db;
 }
 
+/**
+ * A dev server on a free port. The server also binds ports next to its own for
+ * its internal services, which another socket may hold by chance: a server that
+ * exits at once is retried on another port.
+ */
+async function startTestDevServer(): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ port: await freePort(), headless: true });
+    } catch (err) {
+      if (attempt >= 4 || !/exited early|already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
 export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
-  const temporalPort = await freePort();
-  const temporal = await startDevServer({ port: temporalPort, headless: true });
+  const temporal = await startTestDevServer();
   const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: temporal.address, ...overrides }));
   const logger = createLogger(config);
   const db = await freshDb(config);
