@@ -196,7 +196,8 @@ export class PaymentPath {
       if (payment.status === 'menunggu') {
         if (!payment.payment_url) {
           const charge = await this.openCharge(payment); // its request died before recording the charge
-          if (!(await repo.recordCharge(db, payment.id, charge))) return true; // withdrawn meanwhile: nothing to tell
+          await repo.recordCharge(db, payment.id, charge);
+          if (!(await repo.getPayment(db, payment.id))) return true; // withdrawn meanwhile by its creator: nothing to tell
           payment = { ...payment, ...charge };
         }
         await workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });

@@ -84,8 +84,8 @@ const UNSET_PAYMENT_FIELDS = {
   late_gateway_status: null,
 };
 
-/** The charge is open at the gateway: records its details (once; the same charge again changes nothing). Whether the payment row exists. */
-export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<boolean> {
+/** The charge is open at the gateway: records its details (once; the same charge again changes nothing). */
+export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDetails): Promise<void> {
   await db('pembayaran')
     .where({ id: paymentId })
     .whereNull('gateway_reference')
@@ -94,7 +94,6 @@ export async function recordCharge(db: Knex, paymentId: string, charge: ChargeDe
       payment_url: charge.payment_url,
       payment_instructions: JSON.stringify(charge.payment_instructions ?? null),
     });
-  return Boolean(await db('pembayaran').where({ id: paymentId }).first('id'));
 }
 
 /** A delivery failed: moves the payment to the back of the outbox's queue, so it cannot starve the rows behind it. */
@@ -186,7 +185,7 @@ const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = { berhasil: 'payment
  */
 export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult> {
   if (o.status === 'berhasil' && !o.escrow) throw new Error('a settlement needs the escrow to hold');
-  const applied = await db.transaction(async (trx) => {
+  const decided = await db.transaction(async (trx): Promise<PaymentRecord | null> => {
     const now = nowDb();
     const settled = o.status === 'berhasil';
     const changed = await trx('pembayaran')
@@ -198,24 +197,24 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
         ...(o.decidedByWorkflow ? { workflow_synced_status: o.status, workflow_pending: 0 } : { workflow_pending: 1 }),
         updated_at: now,
       });
-    if (changed === 0) return false;
+    if (changed === 0) return null;
     const actor = o.actor ?? SYSTEM;
-    const row = await trx('pembayaran').where({ id: o.payment_id }).first('pesanan_id');
+    const row = (await getPayment(trx, o.payment_id)) as PaymentRecord; // as decided: for the audit, the journal and the answer
     await audit(trx, actor, { action: PAYMENT_ACTIONS[o.status], record_type: 'payment', record_id: o.payment_id, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: o.status });
     await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: row.pesanan_id, pesanan_id: row.pesanan_id, status_before: 'menunggu_pembayaran', status_after: settled ? 'dibayar' : 'dibatalkan' });
     if (settled) {
       const e = o.escrow!;
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
       await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
-      await ledger.post(trx, paymentSettled((await getPayment(trx, o.payment_id)) as PaymentRecord));
+      await ledger.post(trx, paymentSettled(row));
       await audit(trx, actor, { action: 'escrow.held', record_type: 'escrow', record_id: e.id, pesanan_id: e.pesanan_id, status_before: null, status_after: 'held' });
     } else {
       await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
     }
-    return true;
+    return row;
   });
+  if (decided) return { kind: 'applied', payment: decided, escrow: o.escrow ? heldRecord(o.escrow, decided.updated_at) : null };
   const payment = (await getPayment(db, o.payment_id)) as PaymentRecord;
-  if (applied) return { kind: 'applied', payment, escrow: o.escrow ? heldRecord(o.escrow, payment.updated_at) : null };
   const escrow = payment.status === 'berhasil' ? await escrowOf(db, payment) : null;
   if (payment.status === o.status) return { kind: 'duplicate', payment, escrow };
   if (o.status === 'berhasil' && payment.status !== 'berhasil') {
