@@ -5,7 +5,7 @@ import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
 import * as repo from '../db/repositories';
-import type { MockGateway } from '../gateway/mock-gateway';
+import { MockGateway, PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-gateway';
 
 /**
  * Side effects of the order workflow. Activities run at least once, so each
@@ -92,17 +92,49 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       logger.info({ withdrawal_id: w.id, escrow_id: w.escrow_id, jumlah_bersih: w.jumlah_bersih }, 'withdrawal requested');
     },
 
-    /** Moves the money: the withdrawal id is the gateway's idempotency key, so a retry never pays twice. */
-    async payout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; nomor_rekening: string; nama_pemilik: string }) {
-      const result = await gateway.payout({
-        idempotency_key: p.withdrawal_id,
-        amount: p.amount,
-        method: p.method,
-        nomor_rekening: p.nomor_rekening,
-        nama_pemilik: p.nama_pemilik,
-      });
-      logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference }, 'payout sent');
-      return result;
+    /**
+     * Requests the payout (the withdrawal id is the gateway's idempotency key,
+     * so a retry never pays twice). Answers the gateway's word: queued, or
+     * failed when the bank refused the account. A temporary failure throws,
+     * and is retried up to PAYOUT_MAX_ATTEMPTS.
+     */
+    async requestPayout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; channel: string | null; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutState> {
+      try {
+        const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, channel: p.channel, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
+        logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference, status: result.status }, 'payout requested');
+        return result;
+      } catch (err) {
+        if (err instanceof PayoutTemporaryError) {
+          logger.warn({ withdrawal_id: p.withdrawal_id }, 'payout refused for now; it will be retried');
+          throw ApplicationFailure.retryable(err.message, err.code);
+        }
+        throw err;
+      }
+    },
+
+    /** The payout's status at the gateway (null: the gateway never took it). */
+    async checkPayout(c: { withdrawal_id: string }): Promise<PayoutState | null> {
+      return (await gateway.getPayout(c.withdrawal_id)) ?? null;
+    },
+
+    /** Orders still on the old payout path: pays out and waits (by retrying) until the bank completes it. */
+    async payout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutResult> {
+      const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
+      const now = result.status === 'queued' ? await gateway.getPayout(p.withdrawal_id) : result;
+      if (now?.status !== 'completed') throw new Error(`payout ${p.withdrawal_id} is ${now?.status ?? 'unknown'} at the gateway`);
+      logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: now.reference }, 'payout completed');
+      return { reference: now.reference, bukti_transfer: now.bukti_transfer ?? '', completed_at: now.completed_at ?? new Date().toISOString() };
+    },
+
+    async approveWithdrawal(a: Parameters<typeof repo.approveWithdrawal>[1]): Promise<void> {
+      await repo.approveWithdrawal(db, a);
+      logger.info({ withdrawal_id: a.withdrawal_id }, 'withdrawal approved');
+    },
+
+    /** Rejected by an admin or failed at the bank: the money is withdrawable again. */
+    async endWithdrawal(e: Parameters<typeof repo.endWithdrawal>[1]): Promise<void> {
+      await repo.endWithdrawal(db, e);
+      logger.info({ withdrawal_id: e.withdrawal_id, status: e.status }, `withdrawal ${e.status}`);
     },
 
     /** Reconciles the books; differences fail the run for good (a finding, not a fault to retry), each one named. */

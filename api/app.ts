@@ -10,6 +10,7 @@ import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
 import { PaymentPath } from './payment-path';
 import { adminRouter } from './routes/admin';
 import { RouteDeps } from './routes/context';
+import { payoutWebhookRouter } from './routes/payout-webhook';
 import { escrowRouter } from './routes/escrow';
 import { ordersRouter } from './routes/orders';
 import { paymentReadRouter, paymentsRouter } from './routes/payments';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
     workflows,
     config,
     logger,
+    gateway: deps.gateway,
     payments: new PaymentPath({ db, gateway: deps.gateway, workflows, config, logger, onPending: deps.onPaymentPending }),
     v: schemas(config.amountLimits),
     auth: authenticate(config.auth.jwtSecret),
@@ -71,6 +73,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // The webhook reads its raw body: mounted before the JSON parser.
   app.use(webhooksRouter(routes));
+  app.use(payoutWebhookRouter(routes));
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   // The mock gateway's pages and triggers act as the gateway, not as a user.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel } from '../domain/methods';
+import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
+import { PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { TRANSACTION_ID_PATTERN } from '../domain/ids';
 import { HttpError } from './errors';
 
@@ -59,19 +60,57 @@ export function schemas(limits: AmountLimits) {
     reason: text(500).optional(),
   });
 
-  const withdraw = z.strictObject({
-    escrow_id: uuid(),
-    freelancer_id: uuid(),
-    metode_pencairan: z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) }),
-    nomor_rekening: z.string({ error: req('must be a string') }).regex(/^\d{6,34}$/, { error: 'must be 6 to 34 digits' }),
-    // Bank account holder names: letters, spaces and . , ' -
-    nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
-  });
+  const withdraw = z
+    .strictObject({
+      escrow_id: uuid(),
+      freelancer_id: uuid(),
+      metode_pencairan: z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) }),
+      // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
+      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional(),
+      nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }),
+      // Bank account holder names: letters, spaces and . , ' -
+      nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
+    })
+    .superRefine((body, ctx) => {
+      const resolved = resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening);
+      if ('error' in resolved) ctx.addIssue({ code: 'custom', path: [resolved.field], message: resolved.error });
+    })
+    .transform((body) => ({ ...body, ...(resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening) as { channel: string; nomor_rekening: string }) }));
 
   return { createOrder, createPayment, releaseEscrow, withdraw };
 }
 
 export const idParam = uuid();
+
+/** An admin's reason for rejecting a withdrawal. */
+export const rejectWithdrawal = z.strictObject({ alasan: text(1000) });
+
+const limit = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(1, { error: 'must be at least 1' })
+  .max(100, { error: 'must be at most 100' })
+  .default(20);
+const cursor = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional();
+/** History reads: newest first, `limit` 1–100 (20), `cursor` from the previous page's next_cursor. Admins may filter by user. */
+export const withdrawalsQuery = z.strictObject({
+  status: z.enum(WITHDRAWAL_STATUSES, { error: `must be one of ${WITHDRAWAL_STATUSES.join(', ')}` }).optional(),
+  freelancer_id: uuid().optional(),
+  limit,
+  cursor,
+});
+export const paymentsQuery = z.strictObject({
+  status: z.enum(PAYMENT_STATUSES, { error: `must be one of ${PAYMENT_STATUSES.join(', ')}` }).optional(),
+  user_id: uuid().optional(),
+  limit,
+  cursor,
+});
+/** The approval queue: oldest first. */
+export const approvalQueueQuery = z.strictObject({
+  status: z.enum(WITHDRAWAL_STATUSES, { error: `must be one of ${WITHDRAWAL_STATUSES.join(', ')}` }).default('pending'),
+  limit,
+  cursor,
+});
 /** Admin ledger reads: an account name prefix (`escrow:`, `freelancer_payable:<id>`), and a record (or order) id. */
 export const ledgerAccountsQuery = z.strictObject({
   prefix: z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' }).regex(/^[a-z_:0-9-]*$/, { error: 'must be an account name prefix such as escrow: or platform_fee_revenue' }).optional(),

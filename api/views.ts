@@ -80,10 +80,15 @@ export function withdrawalView(w: WithdrawalRecord, showFullAccount: boolean) {
     bukti_transfer: w.bukti_transfer,
     biaya_platform: w.biaya_platform,
     metode_pencairan: w.metode_pencairan,
+    channel: w.channel,
     nomor_rekening: showFullAccount ? w.nomor_rekening : maskAccount(w.nomor_rekening),
     nama_pemilik: w.nama_pemilik,
     dicairkan_pada: w.dicairkan_pada,
+    // why it was rejected (the admin) or failed (the bank)
+    alasan: w.alasan,
+    pesanan_id: w.pesanan_id,
     created_at: w.created_at,
+    updated_at: w.updated_at,
   };
 }
 

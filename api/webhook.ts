@@ -1,5 +1,5 @@
 import { GATEWAY_STATUSES, GatewayStatus } from '../domain/statuses';
-import { verifyWebhookSignature } from '../domain/signature';
+import { verifyPayoutSignature, verifyWebhookSignature } from '../domain/signature';
 import { HttpError, badRequest, invalidJson } from './errors';
 
 /**
@@ -52,6 +52,49 @@ export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: numbe
   const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(fields.gross_amount);
   if (!amount) throw new WebhookRejection(badRequest('gross_amount must be a whole rupiah amount', 'gross_amount'));
   return { transaction_id: fields.transaction_id, transaction_status: fields.transaction_status as GatewayStatus, gross_amount: Number(amount[1]) };
+}
+
+const PAYOUT_FIELDS = ['external_id', 'reference', 'status', 'amount', 'failure_reason', 'timestamp', 'signature'] as const;
+
+export interface VerifiedPayoutNotification {
+  /** the withdrawal id (the payout's idempotency key) */
+  external_id: string;
+  reference: string;
+  status: 'completed' | 'failed';
+  amount: number;
+  failure_reason: string | null;
+}
+
+/**
+ * Reads and verifies a payout notification the same way: exactly the signed
+ * fields, all strings (`failure_reason` may be empty; the timestamp may be an
+ * integer), a valid signature over the payout payload and a fresh timestamp.
+ */
+export function readPayoutNotification(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedPayoutNotification {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new WebhookRejection(invalidJson());
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw unverified();
+  const b = body as Record<string, unknown>;
+  const keys = Object.keys(b);
+  if (keys.length !== PAYOUT_FIELDS.length || !PAYOUT_FIELDS.every((f) => keys.includes(f))) throw unverified();
+  const timestamp = typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp;
+  const values = { ...b, timestamp } as Record<string, unknown>;
+  for (const f of PAYOUT_FIELDS) {
+    const v = values[f];
+    if (typeof v !== 'string' || v.length > 256 || (v.length === 0 && f !== 'failure_reason')) throw unverified();
+  }
+  const f = values as Record<(typeof PAYOUT_FIELDS)[number], string>;
+  if (!verifyPayoutSignature(f, f.signature, secret)) throw unverified();
+  if (!/^\d{1,12}$/.test(f.timestamp) || Math.abs(nowMs / 1000 - Number(f.timestamp)) > toleranceSeconds) throw unverified();
+
+  if (f.status !== 'completed' && f.status !== 'failed') throw new WebhookRejection(badRequest('status must be one of completed, failed', 'status'));
+  const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(f.amount);
+  if (!amount) throw new WebhookRejection(badRequest('amount must be a whole rupiah amount', 'amount'));
+  return { external_id: f.external_id, reference: f.reference, status: f.status, amount: Number(amount[1]), failure_reason: f.failure_reason || null };
 }
 
 /** What an unverified body claims (for the audit trail only; never trusted). */

@@ -8,7 +8,7 @@ import {
   isGrpcDeadlineError,
   isGrpcServiceError,
 } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import { orderWorkflowId } from '../domain/ids';
 import {
   ERROR_TYPES,
@@ -137,6 +137,12 @@ export class OrderWorkflows {
   signalOutcome(pesananId: string, outcome: PaymentOutcome): Promise<void> {
     const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
     return this.withDeadline(() => handle.signal(paymentOutcomeSignal, outcome));
+  }
+
+  /** One signal to a running order workflow. */
+  signal<Arg>(pesananId: string, def: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
+    const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
+    return this.withDeadline(() => handle.signal(def, arg));
   }
 
   update<Ret, Arg>(pesananId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {

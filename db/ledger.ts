@@ -77,7 +77,16 @@ export async function journalsFor(db: Knex, recordId: string): Promise<JournalWi
  * start; idempotent anyway (a journal is unique per kind and record).
  */
 export async function postOpeningJournals(db: Knex): Promise<number> {
-  if (await db('ledger_state').where({ step: 'opening_journals' }).first('step')) return 0;
+  let posted = await openingStep(db, 'opening_journals', () => openingJournals(db));
+  // Withdrawals reserve their money when requested (pending included) since the payout desk: pending ones from before get theirs.
+  posted += await openingStep(db, 'pending_withdrawals_reserved', async () => {
+    const pending = await db('pencairan_dana').where({ status: 'pending' });
+    return pending.map((r: Record<string, unknown>) => payoutSent(fromRow<WithdrawalRecord>(r) as WithdrawalRecord));
+  });
+  return posted;
+}
+
+async function openingJournals(db: Knex): Promise<Journal[]> {
   const rows = async <T>(table: string) => (await db(table)).map((r: Record<string, unknown>) => fromRow<T>(r) as T);
   const owed: Journal[] = [];
   for (const p of await rows<PaymentRecord>('pembayaran')) {
@@ -89,13 +98,19 @@ export async function postOpeningJournals(db: Knex): Promise<number> {
     if (['processing', 'completed'].includes(w.status)) owed.push(payoutSent(w));
     if (w.status === 'completed') owed.push(payoutCompleted(w));
   }
+  return owed;
+}
+
+/** Posts the journals a step owes that are not posted yet, then marks the step done (once). */
+async function openingStep(db: Knex, step: string, owedJournals: () => Promise<Journal[]>): Promise<number> {
+  if (await db('ledger_state').where({ step }).first('step')) return 0;
   let posted = 0;
-  for (const j of owed) {
+  for (const j of await owedJournals()) {
     const exists = await db('ledger_journals').where({ kind: j.kind, record_id: j.record_id }).first('id');
     if (exists) continue;
     await db.transaction((trx) => post(trx, { ...j, description: `opening balance: ${j.description}` }));
     posted++;
   }
-  await db('ledger_state').insert({ step: 'opening_journals', done_at: nowDb() });
+  await db('ledger_state').insert({ step, done_at: nowDb() });
   return posted;
 }

@@ -6,6 +6,7 @@ import { getEscrow } from './escrow';
 import { Actor, SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { getOrder } from './orders';
+import { Page, page } from './pages';
 import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
 import { nowDb, toDbTime } from './time';
 
@@ -303,4 +304,12 @@ export async function closePayment(
     const cancelled = await trx('pesanan').where({ id: c.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
     if (cancelled) await audit(trx, SYSTEM, { action: 'order.status_changed', record_type: 'order', record_id: c.pesanan_id, pesanan_id: c.pesanan_id, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
   });
+}
+
+/** Payments newest first, by client and status, one page at a time, each with its escrow's id. */
+export async function listPayments(db: Knex, o: { user_id?: string; status?: PaymentStatus; limit: number; cursor?: string }): Promise<Page<PaymentRecord & { escrow_id: string | null }>> {
+  const q = db('pembayaran').leftJoin('escrow', 'escrow.pembayaran_id', 'pembayaran.id').select('pembayaran.*', 'escrow.id as escrow_id');
+  if (o.user_id) q.where('pembayaran.user_id', o.user_id);
+  if (o.status) q.where('pembayaran.status', o.status);
+  return page(q, { ...o, table: 'pembayaran' }, (r) => fromRow<PaymentRecord & { escrow_id: string | null }>(r) as PaymentRecord & { escrow_id: string | null });
 }

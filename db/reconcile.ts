@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
-import { ACCOUNTS, Entry, Journal, JournalKind, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutSent } from '../domain/ledger';
+import { ACCOUNTS, Entry, Journal, JournalKind, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutReversed, payoutSent } from '../domain/ledger';
+import { LIVE_WITHDRAWAL_STATUSES, RETURNED_WITHDRAWAL_STATUSES } from '../domain/statuses';
+import { freelancerBalanceFromLedger, freelancerBalanceFromTables } from './balances';
 import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
 import { fromRow } from './rows';
 
@@ -88,8 +90,10 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     ...books.payments.map((p) => ({ kind: 'payment_settled' as const, record_id: p.id, owed: p.status === 'berhasil', journal: () => paymentSettled(p) })),
     ...books.payments.map((p) => ({ kind: 'late_payment_received' as const, record_id: p.id, owed: p.refund_status !== null, journal: () => latePaymentReceived(p) })),
     ...books.escrows.map((e) => ({ kind: 'escrow_released' as const, record_id: e.id, owed: ['released', 'completed'].includes(e.status), journal: () => escrowReleased(e) })),
-    ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: ['processing', 'completed'].includes(w.status), journal: () => payoutSent(w) })),
+    // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back
+    ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: true, journal: () => payoutSent(w) })),
     ...books.withdrawals.map((w) => ({ kind: 'payout_completed' as const, record_id: w.id, owed: w.status === 'completed', journal: () => payoutCompleted(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_reversed' as const, record_id: w.id, owed: RETURNED_WITHDRAWAL_STATUSES.includes(w.status), journal: () => payoutReversed(w) })),
   ];
   record('each settlement, late payment, release and payout has exactly its one journal, with the right amounts', (diff) => {
     const posted = new Map<string, Books['journals']>();
@@ -121,10 +125,10 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     return books.escrows.length;
   });
 
-  record('each freelancer_payable is released nets less payouts sent, never negative', (diff) => {
+  record('each freelancer_payable is released nets less live and completed withdrawals, never negative', (diff) => {
     const owed = new Map<string, number>();
     for (const e of books.escrows) if (['released', 'completed'].includes(e.status)) owed.set(e.freelancer_id, (owed.get(e.freelancer_id) ?? 0) + e.jumlah_bersih);
-    for (const w of books.withdrawals) if (['processing', 'completed'].includes(w.status)) owed.set(w.freelancer_id, (owed.get(w.freelancer_id) ?? 0) - w.jumlah_bersih);
+    for (const w of books.withdrawals) if (LIVE_WITHDRAWAL_STATUSES.includes(w.status)) owed.set(w.freelancer_id, (owed.get(w.freelancer_id) ?? 0) - w.jumlah_bersih);
     for (const [account] of books.balances) if (account.startsWith('freelancer_payable:')) owed.set(account.slice('freelancer_payable:'.length), owed.get(account.slice('freelancer_payable:'.length)) ?? 0);
     for (const [freelancer, want] of owed) {
       const account = ACCOUNTS.freelancerPayable(freelancer);
@@ -143,7 +147,7 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
       [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform))],
       [ACCOUNTS.gatewayFeeExpense, sum(settled, (p) => p.biaya_gateway) + sum(late, (p) => p.biaya_gateway)],
       [ACCOUNTS.gatewayFeeRecovered, -sum(settled, (p) => p.biaya_gateway)],
-      [ACCOUNTS.payoutInTransit, -sum(books.withdrawals.filter((w) => w.status === 'processing'), (w) => w.jumlah_bersih)],
+      [ACCOUNTS.payoutInTransit, -sum(books.withdrawals.filter((w) => w.status === 'pending' || w.status === 'processing'), (w) => w.jumlah_bersih)],
     ];
     const refunds = new Map<string, number>();
     for (const p of late) refunds.set(ACCOUNTS.clientRefundPayable(p.user_id), (refunds.get(ACCOUNTS.clientRefundPayable(p.user_id)) ?? 0) - p.total_bayar);
@@ -153,7 +157,26 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
   });
 
   await gatewayClearing(db, books, balance(ACCOUNTS.gatewayClearing), record);
+  await freelancerBalances(db, books, record);
   return { checks, differences };
+}
+
+/** What GET /api/freelancers/me/balance answers from the books equals what the records' statuses say, for every freelancer. */
+async function freelancerBalances(db: Knex, books: Books, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
+  const freelancers = [...new Set([...books.escrows.map((e) => e.freelancer_id), ...books.withdrawals.map((w) => w.freelancer_id)])];
+  const found: [string, string][] = [];
+  for (const f of freelancers) {
+    const fromLedger = await freelancerBalanceFromLedger(db, f);
+    const fromTables = await freelancerBalanceFromTables(db, f);
+    for (const k of Object.keys(fromTables) as (keyof typeof fromTables)[]) {
+      if (fromLedger[k] !== fromTables[k]) found.push([f, `${k}: the books say ${fromLedger[k]}, the records ${fromTables[k]}`]);
+      else if (fromLedger[k] < 0) found.push([f, `${k} is negative (${fromLedger[k]})`]);
+    }
+  }
+  check('each freelancer\'s balance (ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan) from the books equals the records', (diff) => {
+    for (const [f, detail] of found) diff(f, detail);
+    return freelancers.length;
+  });
 }
 
 /** How long a movement the gateway has made may wait for its journal (a webhook in delivery, a payout activity running) before it is a difference. */
@@ -170,7 +193,8 @@ const IN_FLIGHT_MS = 5 * 60_000;
 async function gatewayClearing(db: Knex, books: Books, booked: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
   const now = Date.now();
   const charges: { transaction_id: string; gross_amount: unknown; gateway_fee: unknown; settled_at: string }[] = await db('mock_gateway_charges').whereNotNull('settled_at').select('transaction_id', 'gross_amount', 'gateway_fee', 'settled_at');
-  const payouts: { idempotency_key: string; amount: unknown; created_at: string }[] = await db('mock_gateway_payouts').select('idempotency_key', 'amount', 'created_at');
+  // only completed payouts moved money (queued ones are at the bank, failed ones never left)
+  const payouts: { idempotency_key: string; amount: unknown; completed_at: string }[] = await db('mock_gateway_payouts').where({ status: 'completed' }).select('idempotency_key', 'amount', 'completed_at');
   const journaled = new Set(books.journals.map((j) => `${j.kind}|${j.record_id}`));
   const paymentByTx = new Map(books.payments.map((p) => [p.transaction_id, p]));
   const young = (at: string) => now - Date.parse(at) < IN_FLIGHT_MS;
@@ -191,9 +215,9 @@ async function gatewayClearing(db: Knex, books: Books, booked: number, check: (n
     for (const p of payouts) {
       paidOut.add(p.idempotency_key);
       if (journaled.has(`payout_completed|${p.idempotency_key}`)) expected -= Number(p.amount);
-      else if (!young(p.created_at)) diff(p.idempotency_key, `the gateway paid out Rp ${p.amount} but the books have no completed payout for it`);
+      else if (!young(p.completed_at)) diff(p.idempotency_key, `the gateway paid out Rp ${p.amount} but the books have no completed payout for it`);
     }
-    for (const j of books.journals) if (j.kind === 'payout_completed' && !paidOut.has(j.record_id)) diff(j.record_id, 'payout_completed booked, but the gateway made no such payout');
+    for (const j of books.journals) if (j.kind === 'payout_completed' && !paidOut.has(j.record_id)) diff(j.record_id, 'payout_completed booked, but the gateway has no completed payout for it');
     if (booked !== expected) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${expected} for what is booked`);
     return charges.length + payouts.length;
   });

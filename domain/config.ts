@@ -31,7 +31,9 @@ export interface Config {
   backendUrl: string;
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
-  mock: { autoSuccess: boolean; autoWithdrawal: boolean; secret: string; autoSuccessDelayMs: number };
+  mock: { autoSuccess: boolean; autoWithdrawal: boolean; secret: string; autoSuccessDelayMs: number; payoutDelayMs: number };
+  /** Payouts: temporary failures retried up to maxAttempts; the gateway asked for the status when no notification came within statusCheckAfter. */
+  payout: { maxAttempts: number; statusCheckAfter: string };
   paymentExpiry: string;
   paymentExpiryMs: number;
   escrowAutoReleaseAfter: string;
@@ -186,6 +188,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       autoWithdrawal: bool(env, 'MOCK_AUTO_WITHDRAWAL', !isProduction),
       secret,
       autoSuccessDelayMs: int(env, 'MOCK_AUTO_SUCCESS_DELAY_MS', 3000, 0, 3_600_000),
+      // how long the mock bank takes to complete a payout before it sends the payout notification
+      payoutDelayMs: int(env, 'MOCK_PAYOUT_DELAY_MS', 1500, 0, 3_600_000),
+    },
+    payout: {
+      maxAttempts: int(env, 'PAYOUT_MAX_ATTEMPTS', 8, 1, 100),
+      statusCheckAfter: duration(env, 'PAYOUT_STATUS_CHECK_AFTER', '1m')[0],
     },
     paymentExpiry,
     paymentExpiryMs,

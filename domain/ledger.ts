@@ -11,10 +11,12 @@ import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from './records';
  * - `gateway_clearing` (asset): what the gateway holds for the platform.
  * - `escrow:<pesanan_id>` (liability): money held for one order.
  * - `freelancer_payable:<freelancer_id>` (liability): released, not yet paid out.
- * - `payout_in_transit` (liability): payouts sent to the bank and not yet
- *   confirmed. A liability, not a contra-asset, because the money is still
- *   owed until the bank confirms: it moves out of `freelancer_payable` when
- *   the payout is sent and out of `gateway_clearing` when it completes.
+ * - `payout_in_transit` (liability): withdrawals requested (pending approval
+ *   or sent to the bank) and not yet confirmed. A liability, not a
+ *   contra-asset, because the money is still owed until the bank confirms: it
+ *   moves out of `freelancer_payable` when the withdrawal is requested, out of
+ *   `gateway_clearing` when the payout completes, and back to
+ *   `freelancer_payable` when the withdrawal is rejected or fails.
  * - `client_refund_payable:<client_id>` (liability): refunds owed to a client.
  * - `platform_fee_revenue` (revenue): the 5% from the client and the 5%
  *   commission from the freelancer.
@@ -35,7 +37,7 @@ export const ACCOUNTS = {
   clientRefundPayable: (clientId: string) => `client_refund_payable:${clientId}`,
 } as const;
 
-export const JOURNAL_KINDS = ['payment_settled', 'late_payment_received', 'escrow_released', 'payout_sent', 'payout_completed'] as const;
+export const JOURNAL_KINDS = ['payment_settled', 'late_payment_received', 'escrow_released', 'payout_sent', 'payout_completed', 'payout_reversed'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 export type LedgerRecordType = 'payment' | 'escrow' | 'withdrawal';
 
@@ -129,7 +131,7 @@ export function escrowReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'free
 
 type WithdrawalAmounts = Pick<WithdrawalRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_bersih'>;
 
-/** A payout was sent to the bank: owed to the freelancer until the bank confirms. */
+/** A withdrawal was requested (pending approval, or sent at once): the money is reserved for it until the bank confirms. */
 export function payoutSent(w: WithdrawalAmounts): Journal {
   return journal({
     kind: 'payout_sent',
@@ -150,5 +152,17 @@ export function payoutCompleted(w: WithdrawalAmounts): Journal {
     pesanan_id: w.pesanan_id,
     description: `payout of Rp ${w.jumlah_bersih} completed`,
     entries: [dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih), cr(ACCOUNTS.gatewayClearing, w.jumlah_bersih)],
+  });
+}
+
+/** The withdrawal was rejected by an admin or refused by the bank: the reserved money is the freelancer's to withdraw again. */
+export function payoutReversed(w: WithdrawalAmounts & Pick<WithdrawalRecord, 'status'>): Journal {
+  return journal({
+    kind: 'payout_reversed',
+    record_type: 'withdrawal',
+    record_id: w.id,
+    pesanan_id: w.pesanan_id,
+    description: `withdrawal ${w.status}: Rp ${w.jumlah_bersih} back to the freelancer`,
+    entries: [dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih), cr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih)],
   });
 }

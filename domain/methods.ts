@@ -20,6 +20,42 @@ export const PAYOUT_METHODS = ['transfer_bank', 'e_wallet'] as const;
 export type PayoutMethod = (typeof PAYOUT_METHODS)[number];
 
 /**
+ * Where a payout goes: a bank for `transfer_bank`, a provider for `e_wallet`.
+ * Without a channel the seed's body stays valid: `bca` and `gopay` are the defaults.
+ * Bank account numbers have the bank's length (digits); e-wallet accounts are
+ * Indonesian mobile numbers (08…, +628… or 628…), stored as 08….
+ */
+export const PAYOUT_CHANNELS: Record<PayoutMethod, readonly string[]> = { transfer_bank: VA_BANKS, e_wallet: E_WALLETS };
+export const DEFAULT_PAYOUT_CHANNEL: Record<PayoutMethod, string> = { transfer_bank: 'bca', e_wallet: 'gopay' };
+export const BANK_ACCOUNT_DIGITS: Record<(typeof VA_BANKS)[number], [number, number]> = {
+  bca: [10, 10],
+  bni: [10, 10],
+  mandiri: [13, 13],
+  bri: [15, 15],
+  permata: [10, 16],
+};
+
+/** The normalised payout channel and account number, or an error naming the field. */
+export function resolvePayoutAccount(
+  method: PayoutMethod,
+  channel: string | undefined,
+  account: string,
+): { channel: string; nomor_rekening: string } | { field: 'channel' | 'nomor_rekening'; error: string } {
+  const ch = channel === undefined || channel === '' ? DEFAULT_PAYOUT_CHANNEL[method] : channel.trim().toLowerCase();
+  if (!PAYOUT_CHANNELS[method].includes(ch)) return { field: 'channel', error: `"${channel}" is not valid for ${method}: one of ${PAYOUT_CHANNELS[method].join(', ')}` };
+  if (method === 'e_wallet') {
+    const m = /^(?:\+62|62|0)(8[1-9]\d{7,10})$/.exec(account);
+    if (!m) return { field: 'nomor_rekening', error: `must be an Indonesian mobile number for ${ch} (08…, 10 to 13 digits)` };
+    return { channel: ch, nomor_rekening: `0${m[1]}` };
+  }
+  const [min, max] = BANK_ACCOUNT_DIGITS[ch as keyof typeof BANK_ACCOUNT_DIGITS];
+  if (!new RegExp(`^\\d{${min},${max}}$`).test(account)) {
+    return { field: 'nomor_rekening', error: `must be ${min === max ? min : `${min} to ${max}`} digits for a ${ch.toUpperCase()} account` };
+  }
+  return { channel: ch, nomor_rekening: account };
+}
+
+/**
  * The normalised (lower-case) channel for a method, or an error message naming
  * what is wrong. A missing channel defaults to the method's own one where it has one.
  */

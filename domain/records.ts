@@ -88,9 +88,15 @@ export interface WithdrawalRecord {
   biaya_platform: number;
   jumlah_bersih: number;
   metode_pencairan: string;
+  /** the bank (transfer_bank) or provider (e_wallet); null only for withdrawals made before channels existed */
+  channel: string | null;
   nomor_rekening: string;
   nama_pemilik: string;
   status: WithdrawalStatus;
+  /** why it was rejected (the admin) or failed (the bank) */
+  alasan: string | null;
+  /** the escrow's id while the withdrawal is live or completed; null once it failed or was rejected */
+  live_escrow_id: string | null;
   bukti_transfer: string | null;
   referensi_payout: string | null;
   dicairkan_pada: string | null;
@@ -154,7 +160,7 @@ export type EscrowView = Pick<
 export type WithdrawalView = Pick<
   WithdrawalRecord,
   'escrow_id' | 'freelancer_id' | 'jumlah' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'bukti_transfer' | 'dicairkan_pada' | 'created_at'
-> & { withdrawal_id: string; metode_pencairan: PayoutMethod };
+> & { withdrawal_id: string; metode_pencairan: PayoutMethod; channel?: string | null; alasan?: string | null };
 
 /** How a payment was decided, as the database recorded it: what the order's workflow is told. */
 export interface PaymentOutcome {

@@ -26,3 +26,34 @@ export function verifyWebhookSignature(fields: SignedFields, signature: unknown,
   const given = Buffer.from(signature, 'hex');
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
+
+/**
+ * Payout notifications (`POST /api/payouts/webhook`): the same scheme, hex
+ * HMAC-SHA256 with the gateway secret, over
+ * `payout|external_id|reference|status|amount|failure_reason|timestamp`
+ * (`failure_reason` empty when there is none). The leading `payout` keeps a
+ * payment notification's signature from ever verifying as a payout's.
+ */
+export interface PayoutSignedFields {
+  external_id: string;
+  reference: string;
+  status: string;
+  amount: string;
+  failure_reason: string;
+  timestamp: string | number;
+}
+
+export function payoutSignaturePayload(f: PayoutSignedFields): string {
+  return ['payout', f.external_id, f.reference, f.status, f.amount, f.failure_reason, f.timestamp].join('|');
+}
+
+export function signPayoutWebhook(fields: PayoutSignedFields, secret: string): string {
+  return createHmac('sha256', secret).update(payoutSignaturePayload(fields)).digest('hex');
+}
+
+export function verifyPayoutSignature(fields: PayoutSignedFields, signature: unknown, secret: string): boolean {
+  if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  const expected = Buffer.from(signPayoutWebhook(fields, secret), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}

@@ -9,7 +9,8 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const ESCROW_STATUSES = ['held', 'released', 'disputed', 'partial_released', 'refunded', 'completed'] as const;
 export type EscrowStatus = (typeof ESCROW_STATUSES)[number];
 
-export const WITHDRAWAL_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+/** `rejected`: an admin refused it; `failed`: the bank refused it or could not be reached. Both return the money. */
+export const WITHDRAWAL_STATUSES = ['pending', 'processing', 'completed', 'failed', 'rejected'] as const;
 export type WithdrawalStatus = (typeof WITHDRAWAL_STATUSES)[number];
 
 export const ORDER_STATUSES = [
@@ -41,11 +42,17 @@ const ESCROW_TRANSITIONS: Record<EscrowStatus, readonly EscrowStatus[]> = {
 };
 
 const WITHDRAWAL_TRANSITIONS: Record<WithdrawalStatus, readonly WithdrawalStatus[]> = {
-  pending: ['processing', 'completed', 'failed'],
+  pending: ['processing', 'rejected'],
   processing: ['completed', 'failed'],
   completed: [],
   failed: [],
+  rejected: [],
 };
+
+/** Withdrawals that hold their escrow's money: at most one per escrow (a completed one closes it for good). */
+export const LIVE_WITHDRAWAL_STATUSES: readonly WithdrawalStatus[] = ['pending', 'processing', 'completed'];
+/** Withdrawals that ended without paying: the money is withdrawable again. */
+export const RETURNED_WITHDRAWAL_STATUSES: readonly WithdrawalStatus[] = ['failed', 'rejected'];
 
 export function canTransitionPayment(from: PaymentStatus, to: PaymentStatus): boolean {
   return PAYMENT_TRANSITIONS[from].includes(to);

@@ -1,5 +1,5 @@
 import type { ChargeRequest } from './instructions';
-import type { Charge, PayoutRequest, PayoutResult } from './mock-gateway';
+import type { Charge, PayoutRequest, PayoutState } from './mock-gateway';
 
 /**
  * What the service needs from a payment gateway. Every call is idempotent by
@@ -10,6 +10,8 @@ import type { Charge, PayoutRequest, PayoutResult } from './mock-gateway';
 export interface PaymentGateway {
   /** Opens a charge, or returns the one already open under this transaction id. */
   createCharge(req: ChargeRequest): Promise<Charge>;
-  /** Pays out, or returns the payout already made under this idempotency key. */
-  payout(req: PayoutRequest): Promise<PayoutResult>;
+  /** Requests a payout (queued, or failed when the bank refuses the account), or returns the one already requested under this idempotency key. */
+  payout(req: PayoutRequest): Promise<PayoutState>;
+  /** A payout's current status, by idempotency key. */
+  getPayout(idempotencyKey: string): Promise<PayoutState | undefined>;
 }

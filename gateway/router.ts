@@ -83,6 +83,24 @@ ${instructionDetails(charge)}
     res.type('image/svg+xml').send(await QRCode.toString(qr, { type: 'svg', margin: 1 }));
   });
 
+  // The receipt a completed payout's bukti_transfer points at.
+  router.get('/mock-bank/transfer/:reference', async (req: Request, res: Response, next) => {
+    try {
+      const payout = await gateway.getPayoutByReference(req.params.reference);
+      if (!payout || payout.status !== 'completed') return void res.status(404).type('html').send(page('Not found', '<h1>Transfer not found</h1>'));
+      res.type('html').send(
+        page(
+          `Bukti transfer ${payout.reference}`,
+          `<h1>Bukti transfer</h1><div class="amount">${rupiah(payout.amount)}</div>
+<dl><dt>Referensi</dt><dd><code>${escapeHtml(payout.reference)}</code></dd><dt>Selesai</dt><dd>${escapeHtml(payout.completed_at ?? '')}</dd></dl>
+<p class="muted">Mock bank: no real money moved.</p>`,
+        ),
+      );
+    } catch (err) {
+      next(err);
+    }
+  });
+
   const checkoutAction = (status: GatewayStatus) => async (req: Request, res: Response) => {
     const charge = await gateway.getChargeByReference(req.params.reference);
     if (!charge) return void res.status(404).type('html').send(page('Not found', '<h1>Payment not found</h1>'));

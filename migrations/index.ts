@@ -3,6 +3,7 @@ import * as initial from './20261126000001_initial';
 import * as paymentPathInDatabase from './20261128000001_payment_path_in_database';
 import * as ledger from './20261128000002_ledger';
 import * as auditLog from './20261128000003_audit_log';
+import * as payoutDesk from './20261128000004_payout_desk';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000001_payment_path_in_database': paymentPathInDatabase,
   '20261128000002_ledger': ledger,
   '20261128000003_audit_log': auditLog,
+  '20261128000004_payout_desk': payoutDesk,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -47,6 +47,7 @@ export function createGateway(config: Config, db: Knex, logger: Logger): MockGat
     secret: config.mock.secret,
     autoSuccess: config.mock.autoSuccess,
     autoSuccessDelayMs: config.mock.autoSuccessDelayMs,
+    payoutDelayMs: config.mock.payoutDelayMs,
     logger: logger.child({ component: 'mock-gateway' }),
   });
 }

@@ -32,6 +32,13 @@ export const PAYOUT: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
 };
 
+// Requesting a payout: idempotent by withdrawal id at the gateway. Temporary failures (the bank is
+// unavailable) retry with backoff up to PAYOUT_MAX_ATTEMPTS (set per request); a refusal is an answer, not a failure.
+export const PAYOUT_REQUEST: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 8 },
+};
+
 /** Rejects an update in its validator: the API maps `type` to an HTTP status. */
 export function reject(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -2,8 +2,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView } from '../domain/records';
 import type { GatewayStatus, OrderStatus, PaymentStatus } from '../domain/statuses';
+import type { PayoutState } from '../gateway/mock-gateway';
 
-export type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView };
+export type { EscrowView, PaymentOutcome, PaymentView, PayoutState, WithdrawalView };
 
 /**
  * The order workflow's messages, defined once and used by both the workflow
@@ -25,6 +26,13 @@ export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
  * and finish as they started.
  */
 export const PAYMENT_DECIDED_BY_DATABASE = 'payment-decided-by-database';
+
+/**
+ * The patch that made payouts asynchronous and fallible (workflows/payout.ts):
+ * admin approval, rejection, payout notifications, failures that return the
+ * money. Orders that withdrew before it keep the old payout (payout-legacy.ts).
+ */
+export const PAYOUTS_CAN_FAIL = 'payouts-can-fail';
 
 export interface OrderWorkflowInput {
   pesanan_id: string;
@@ -75,6 +83,19 @@ export interface WithdrawRequest {
   nama_pemilik: string;
   /** MOCK_AUTO_WITHDRAWAL: pay out at once instead of waiting for approval. */
   auto_process: boolean;
+  /** The bank or e-wallet provider (normalised by the API; absent in requests made before channels existed). */
+  channel?: string;
+  /** PAYOUT_MAX_ATTEMPTS and PAYOUT_STATUS_CHECK_AFTER, fixed when the withdrawal is requested. */
+  payout_max_attempts?: number;
+  payout_status_check_after?: string;
+}
+
+/** An admin's decision on a pending withdrawal. */
+export interface WithdrawalDecision {
+  withdrawal_id: string;
+  decision: 'approve' | 'reject';
+  admin_id: string;
+  alasan: string | null;
 }
 
 /** What a history entry is about: readers see only the topics they may read. */
@@ -107,4 +128,7 @@ export const createPaymentUpdate = defineUpdate<PaymentView, [CreatePaymentReque
 export const paymentNotificationUpdate = defineUpdate<NotificationResult, [PaymentNotification]>('paymentNotification');
 export const releaseEscrowUpdate = defineUpdate<EscrowView, [ReleaseEscrowRequest]>('releaseEscrow');
 export const withdrawUpdate = defineUpdate<WithdrawalView, [WithdrawRequest]>('withdraw');
+export const decideWithdrawalUpdate = defineUpdate<WithdrawalView, [WithdrawalDecision]>('decideWithdrawal');
+/** The gateway's payout notification, verified by the API (the payout's state at the gateway). Repeats are ignored. */
+export const payoutResultSignal = defineSignal<[PayoutState]>('payoutResult');
 export const statusQuery = defineQuery<OrderState>('status');

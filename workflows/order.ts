@@ -5,13 +5,11 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { parseDuration } from '../domain/duration';
-import { WITHDRAWABLE_ESCROW_STATUSES } from '../domain/statuses';
-import { DB_WRITE, PAYOUT, acts, reject } from './activity-options';
+import { DB_WRITE, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
 import {
   ERROR_TYPES,
@@ -20,11 +18,10 @@ import {
   OrderState,
   OrderWorkflowInput,
   ReleaseEscrowRequest,
-  WithdrawRequest,
   releaseEscrowUpdate,
   statusQuery,
-  withdrawUpdate,
 } from './messages';
+import { payOut, withdrawalMessages } from './payout';
 import { legacyPaymentPhase } from './payment-legacy';
 import { paymentPhase } from './payment';
 
@@ -37,9 +34,6 @@ import {
   TransactionIdKey,
   WithdrawalStatusKey,
 } from './search-attributes';
-
-/** How a withdraw request waits for the payout before answering `processing`. */
-const PAYOUT_ANSWER_WITHIN = '10s';
 
 
 /**
@@ -69,6 +63,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   record('order workflow started; waiting for a payment');
   setHandler(statusQuery, () => state);
   const messages = escrowMessages(ctx);
+  const withdrawals = withdrawalMessages(ctx);
 
   const paid = paymentDecidedByDatabase ? await paymentPhase(ctx) : await legacyPaymentPhase(ctx);
   if (paid === 'settled') {
@@ -76,7 +71,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       ? Math.max(1, Date.parse(state.escrow!.akan_dirilis_pada) - Date.now())
       : parseDuration(input.escrow_auto_release_after);
     await holdEscrow(ctx, messages, releaseInMs);
-    await payOut(ctx, messages);
+    await payOut(ctx, withdrawals);
   }
   // Let in-flight update handlers answer before the workflow closes.
   await condition(allHandlersFinished);
@@ -86,7 +81,6 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 /** Requests received by the escrow's update handlers and not yet acted on by the main flow. */
 interface EscrowMessages {
   release?: ReleaseEscrowRequest;
-  withdraw?: WithdrawRequest;
   /** Set once the auto-release timer has won, so a late client release is refused rather than silently merged. */
   autoReleasing: boolean;
 }
@@ -109,28 +103,6 @@ function escrowMessages({ input, state }: OrderContext): EscrowMessages {
         }
         if (m.autoReleasing) reject(ERROR_TYPES.invalidTransition, 'escrow is being released automatically (the review period is over)');
         if (m.release) reject(ERROR_TYPES.invalidTransition, 'escrow is already being released');
-      },
-    },
-  );
-  setHandler(
-    withdrawUpdate,
-    async (req) => {
-      m.withdraw ??= req;
-      await condition(() => state.withdrawal !== null);
-      if (m.withdraw.auto_process) {
-        // Answer with the payout's outcome if it comes quickly; otherwise say it is processing (it keeps retrying).
-        await condition(() => state.withdrawal!.status === 'completed', PAYOUT_ANSWER_WITHIN, { summary: 'wait briefly for the payout' });
-      }
-      return state.withdrawal!;
-    },
-    {
-      validator: (req) => {
-        if (req.freelancer_id !== input.freelancer_id) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
-        if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
-        if (m.withdraw || state.withdrawal) reject(ERROR_TYPES.invalidTransition, 'this escrow has already been withdrawn');
-        if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status)) {
-          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; it can be withdrawn only after it is released`);
-        }
       },
     },
   );
@@ -157,63 +129,6 @@ async function holdEscrow({ input, state, record }: OrderContext, m: EscrowMessa
   record(releasedByClient ? 'escrow released by the client' : `escrow auto-released after ${input.escrow_auto_release_after}`, 'escrow');
 }
 
-/** The freelancer withdraws; the payout moves the money. */
-async function payOut({ input, state, record }: OrderContext, m: EscrowMessages): Promise<void> {
-  const escrow = state.escrow!;
-  await condition(() => m.withdraw !== undefined);
-  const req = m.withdraw!;
-  const requestedAt = new Date().toISOString();
-  const withdrawal = {
-    id: uuid4(),
-    escrow_id: escrow.escrow_id,
-    pesanan_id: input.pesanan_id,
-    freelancer_id: input.freelancer_id,
-    jumlah: escrow.jumlah_ditahan,
-    biaya_platform: escrow.biaya_platform,
-    jumlah_bersih: escrow.jumlah_bersih,
-    metode_pencairan: req.metode_pencairan,
-    nomor_rekening: req.nomor_rekening,
-    nama_pemilik: req.nama_pemilik,
-    // paid out at once (processing), or waiting for approval (pending)
-    status: req.auto_process ? ('processing' as const) : ('pending' as const),
-    created_at: requestedAt,
-  };
-  await acts.createWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih}` }, [withdrawal]);
-  state.withdrawal = {
-    withdrawal_id: withdrawal.id,
-    escrow_id: escrow.escrow_id,
-    freelancer_id: input.freelancer_id,
-    jumlah: withdrawal.jumlah,
-    biaya_platform: withdrawal.biaya_platform,
-    jumlah_bersih: withdrawal.jumlah_bersih,
-    metode_pencairan: req.metode_pencairan,
-    status: withdrawal.status,
-    bukti_transfer: null,
-    dicairkan_pada: null,
-    created_at: requestedAt,
-  };
-  record(`withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}`, 'withdrawal');
-
-  if (!req.auto_process) {
-    // Admin approval of withdrawals comes in a later change; until then the order waits here.
-    record('withdrawal pending approval', 'withdrawal');
-    await condition(() => state.withdrawal!.status !== 'pending');
-    return;
-  }
-  const paid = await acts.payout.executeWithOptions(
-    { ...PAYOUT, summary: `pay out Rp ${withdrawal.jumlah_bersih} (idempotency key ${withdrawal.id})` },
-    [{ withdrawal_id: withdrawal.id, amount: withdrawal.jumlah_bersih, method: req.metode_pencairan, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik }],
-  );
-  const completedAt = new Date().toISOString();
-  await acts.completeWithdrawal.executeWithOptions(
-    { ...DB_WRITE, summary: 'record payout; escrow completed' },
-    [{ withdrawal_id: withdrawal.id, escrow_id: escrow.escrow_id, bukti_transfer: paid.bukti_transfer, referensi_payout: paid.reference, dicairkan_pada: completedAt }],
-  );
-  Object.assign(state.withdrawal, { status: 'completed', bukti_transfer: paid.bukti_transfer, dicairkan_pada: completedAt });
-  escrow.status = 'completed';
-  record(`payout ${paid.reference} completed; escrow completed`, 'withdrawal');
-}
-
 /** Search attributes and the Web UI's "current details" follow every state change. */
 function publish(state: OrderState, lastEvent: string): void {
   const pairs: SearchAttributeUpdatePair[] = [
@@ -230,7 +145,7 @@ function publish(state: OrderState, lastEvent: string): void {
     `**Order** ${state.pesanan_id}: ${state.order_status}`,
     state.payment ? `**Payment** ${state.payment.transaction_id}: ${state.payment.status} (Rp ${state.payment.total_bayar})` : '**Payment**: not created',
     state.escrow ? `**Escrow**: ${state.escrow.status} (Rp ${state.escrow.jumlah_ditahan}, auto-release ${state.escrow.akan_dirilis_pada})` : '',
-    state.withdrawal ? `**Withdrawal**: ${state.withdrawal.status} (Rp ${state.withdrawal.jumlah_bersih})` : '',
+    state.withdrawal ? `**Withdrawal**: ${state.withdrawal.status} (Rp ${state.withdrawal.jumlah_bersih})${state.withdrawal.alasan ? `: ${state.withdrawal.alasan}` : ''}` : '',
     `Last: ${lastEvent} (workflow ${workflowInfo().workflowId})`,
   ];
   setCurrentDetails(lines.filter(Boolean).join('\n\n'));

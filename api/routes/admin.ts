@@ -2,12 +2,17 @@ import { RequestHandler, Router } from 'express';
 import { auditTrail } from '../../db/audit';
 import * as ledger from '../../db/ledger';
 import { principalOf } from '../auth';
-import { asyncHandler, forbidden } from '../errors';
-import { ledgerAccountsQuery, ledgerJournalsQuery, parse } from '../schemas';
-import { RouteDeps, ok } from './context';
+import { asyncHandler, conflict, forbidden, notFound } from '../errors';
+import { approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, parse, rejectWithdrawal } from '../schemas';
+import * as repo from '../../db/repositories';
+import { audit } from '../../db/audit';
+import { decideWithdrawalUpdate } from '../../workflows/messages';
+import { withdrawalView } from '../views';
+import { WorkflowGoneError } from '../workflow-calls';
+import { RouteDeps, actorOf, ok, readPage } from './context';
 
-/** Admin reads of the books and the audit trail. Anyone else authenticated gets 403. */
-export function adminRouter({ db, auth }: RouteDeps): Router {
+/** Admin reads of the books and the audit trail, and the payout desk. Anyone else authenticated gets 403. */
+export function adminRouter({ db, auth, workflows }: RouteDeps): Router {
   const router = Router();
   const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
   router.use('/api/admin', auth, adminOnly);
@@ -36,6 +41,36 @@ export function adminRouter({ db, auth }: RouteDeps): Router {
       res.json(ok('Audit trail retrieved', { record_id: q.record_id, entries: await auditTrail(db, q.record_id) }));
     }),
   );
+
+  /** The approval queue: pending withdrawals, oldest first, the account masked to its last 4 digits. */
+  router.get(
+    '/api/admin/withdrawals',
+    asyncHandler(async (req, res) => {
+      const q = parse(approvalQueueQuery, req.query, 'query');
+      const found = await readPage(() => repo.listWithdrawals(db, { status: q.status, limit: q.limit, cursor: q.cursor, oldestFirst: true }));
+      res.json(ok('Withdrawals retrieved', { items: found.items.map((w) => withdrawalView(w, false)), next_cursor: found.next_cursor }));
+    }),
+  );
+
+  const decide = (decision: 'approve' | 'reject') =>
+    asyncHandler(async (req, res) => {
+      const id = parse(idParam, req.params.id, 'id');
+      const alasan = decision === 'reject' ? parse(rejectWithdrawal, req.body).alasan : null;
+      const w = await repo.getWithdrawal(db, id);
+      if (!w) throw notFound('withdrawal');
+      const refuse = (status: string) => conflict(`withdrawal is ${status}; only a pending withdrawal can be ${decision === 'approve' ? 'approved' : 'rejected'}`, { status });
+      if (w.status !== 'pending') throw refuse(w.status);
+      const admin = principalOf(req);
+      await workflows.update(w.pesanan_id, decideWithdrawalUpdate, { withdrawal_id: w.id, decision, admin_id: admin.id, alasan }).catch(async (err) => {
+        if (err instanceof WorkflowGoneError) throw refuse((await repo.getWithdrawal(db, id))!.status);
+        throw err;
+      });
+      const now = (await repo.getWithdrawal(db, id))!;
+      await audit(db, actorOf(req), { action: `withdrawal.${decision}_requested`, record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: now.status });
+      res.json(ok(decision === 'approve' ? 'Withdrawal approved; the payout is on its way' : 'Withdrawal rejected; the money can be withdrawn again', withdrawalView(now, true)));
+    });
+  router.post('/api/admin/withdrawals/:id/approve', decide('approve'));
+  router.post('/api/admin/withdrawals/:id/reject', decide('reject'));
 
   return router;
 }

@@ -6,8 +6,10 @@ import type { Config } from '../../domain/config';
 import type { Actor } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
-import { forbidden, notFound } from '../errors';
+import { badRequest, forbidden, notFound } from '../errors';
+import { InvalidCursorError } from '../../db/pages';
 import type { PaymentPath } from '../payment-path';
+import type { PaymentGateway } from '../../gateway/port';
 import { idParam, parse, schemas } from '../schemas';
 import type { OrderWorkflows } from '../workflow-calls';
 
@@ -16,6 +18,7 @@ export interface RouteDeps {
   db: Knex;
   workflows: OrderWorkflows;
   payments: PaymentPath;
+  gateway: PaymentGateway;
   config: Config;
   logger: Logger;
   v: ReturnType<typeof schemas>;
@@ -48,4 +51,14 @@ export async function visibleEscrow(db: Knex, p: Principal, id: string) {
   const escrow = await repo.getEscrow(db, id);
   if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
   return escrow;
+}
+
+/** Reads one page; a cursor this API did not hand out is the client's mistake (400). */
+export async function readPage<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw badRequest(`cursor ${err.message}`, 'cursor');
+    throw err;
+  }
 }

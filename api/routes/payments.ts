@@ -3,11 +3,11 @@ import { canSeePayment } from '../../domain/access';
 import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
-import { asyncHandler, badRequest, conflict, notFound } from '../errors';
-import { parse, paymentIdParam } from '../schemas';
+import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
+import { parse, paymentIdParam, paymentsQuery } from '../schemas';
 import { limiter } from '../security';
 import { paymentView } from '../views';
-import { RouteDeps, actorOf, mayAct, ok } from './context';
+import { RouteDeps, actorOf, mayAct, ok, readPage } from './context';
 
 export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -55,6 +55,21 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
           escrow_id: now.escrow_id,
         }),
       );
+    }),
+  );
+
+  /** A client's own payments (admins: everyone's, or one user's), newest first: the payment history. */
+  router.get(
+    '/api/payments',
+    auth,
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      const q = parse(paymentsQuery, req.query, 'query');
+      if (p.role === 'freelancer') throw forbidden('only clients and admins have payments');
+      if (p.role === 'client' && q.user_id && q.user_id !== p.id) throw forbidden('a client may list only its own payments');
+      const userId = p.role === 'client' ? p.id : q.user_id;
+      const found = await readPage(() => repo.listPayments(db, { user_id: userId, status: q.status, limit: q.limit, cursor: q.cursor }));
+      res.json(ok('Payments retrieved', { items: found.items.map((x) => paymentView(x, x.escrow_id)), next_cursor: found.next_cursor }));
     }),
   );
 

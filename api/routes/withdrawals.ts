@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import { canSeeFullAccount, canSeeWithdrawal } from '../../domain/access';
 import { WITHDRAWABLE_ESCROW_STATUSES } from '../../domain/statuses';
+import { freelancerBalanceFromLedger } from '../../db/balances';
 import * as repo from '../../db/repositories';
 import { withdrawUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, forbidden, notFound } from '../errors';
-import { idParam, parse } from '../schemas';
+import { idParam, parse, withdrawalsQuery } from '../schemas';
 import { withdrawalView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { audit } from '../../db/audit';
-import { RouteDeps, actorOf, mayAct, ok, visibleEscrow } from './context';
+import { RouteDeps, actorOf, mayAct, ok, readPage, visibleEscrow } from './context';
 
 export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -23,8 +24,10 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       const escrow = await visibleEscrow(db, p, body.escrow_id);
       mayAct(p, 'withdraw', body.freelancer_id);
       if (escrow.freelancer_id !== p.id) throw forbidden('only the order\'s freelancer may withdraw its escrow');
-      const order = await repo.getOrder(db, escrow.pesanan_id);
-      if (order?.pencairan_id) throw conflict('this escrow has already been withdrawn', { withdrawal_id: order.pencairan_id });
+      const live = await repo.liveWithdrawalOfEscrow(db, escrow.id);
+      if (live) {
+        throw conflict(live.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${live.status} withdrawal`, { withdrawal_id: live.id, status: live.status });
+      }
       if (!WITHDRAWABLE_ESCROW_STATUSES.includes(escrow.status)) {
         throw conflict(`escrow is ${escrow.status}; it can be withdrawn only after it is released`, { status: escrow.status });
       }
@@ -33,9 +36,12 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
         .update(escrow.pesanan_id, withdrawUpdate, {
           freelancer_id: p.id,
           metode_pencairan: body.metode_pencairan,
+          channel: body.channel,
           nomor_rekening: body.nomor_rekening,
           nama_pemilik: body.nama_pemilik,
           auto_process: config.mock.autoWithdrawal,
+          payout_max_attempts: config.payout.maxAttempts,
+          payout_status_check_after: config.payout.statusCheckAfter,
         })
         .catch((err) => {
           if (err instanceof WorkflowGoneError) throw conflict('this escrow has already been withdrawn');
@@ -50,11 +56,28 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
           biaya_platform: w.biaya_platform,
           jumlah_bersih: w.jumlah_bersih,
           metode_pencairan: w.metode_pencairan,
+          channel: w.channel ?? body.channel,
           bukti_transfer: w.bukti_transfer,
           dicairkan_pada: w.dicairkan_pada,
+          alasan: w.alasan ?? null,
           escrow_id: w.escrow_id,
         }),
       );
+    }),
+  );
+
+  /** A freelancer's own withdrawals (admins: everyone's, or one freelancer's), newest first. */
+  router.get(
+    '/api/payments/withdrawals',
+    auth,
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      const q = parse(withdrawalsQuery, req.query, 'query');
+      if (p.role === 'client') throw forbidden('only freelancers and admins have withdrawals');
+      if (p.role === 'freelancer' && q.freelancer_id && q.freelancer_id !== p.id) throw forbidden('a freelancer may list only its own withdrawals');
+      const freelancerId = p.role === 'freelancer' ? p.id : q.freelancer_id;
+      const found = await readPage(() => repo.listWithdrawals(db, { freelancer_id: freelancerId, status: q.status, limit: q.limit, cursor: q.cursor }));
+      res.json(ok('Withdrawals retrieved', { items: found.items.map((w) => withdrawalView(w, canSeeFullAccount(p, w))), next_cursor: found.next_cursor }));
     }),
   );
 
@@ -66,6 +89,17 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       const w = await repo.getWithdrawal(db, parse(idParam, req.params.id, 'id'));
       if (!w || !canSeeWithdrawal(p, w)) throw notFound('withdrawal');
       res.json(ok('Withdrawal retrieved', withdrawalView(w, canSeeFullAccount(p, w))));
+    }),
+  );
+
+  /** The freelancer's money by where it is, from the ledger (reconcile proves it equals the records). */
+  router.get(
+    '/api/freelancers/me/balance',
+    auth,
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      if (p.role !== 'freelancer') throw forbidden('only a freelancer has a balance');
+      res.json(ok('Balance retrieved', { freelancer_id: p.id, currency: 'IDR', ...(await freelancerBalanceFromLedger(db, p.id)) }));
     }),
   );
 

@@ -39,7 +39,7 @@ describe('loadConfig defaults', () => {
   });
 
   test('mock gateway and temporal defaults', () => {
-    expect(cfg.mock).toEqual({ autoSuccess: false, autoWithdrawal: true, secret: DEV_MOCK_SECRET, autoSuccessDelayMs: 3000 });
+    expect(cfg.mock).toEqual({ autoSuccess: false, autoWithdrawal: true, secret: DEV_MOCK_SECRET, autoSuccessDelayMs: 3000, payoutDelayMs: 1500 });
     expect(DEV_MOCK_SECRET).toBe('mock-secret');
     expect(cfg.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'skillconnect-payments', port: 7233, uiPort: 8233 });
   });
@@ -145,6 +145,20 @@ describe('loadConfig errors name the variable', () => {
       ['WORKER_MAX_CACHED_WORKFLOWS', 'many'],
       ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '1'],
       ['WORKER_WORKFLOW_TASK_POLLERS', '1'],
+    ]) {
+      expectConfigError({ [name]: value }, name);
+    }
+  });
+
+  test('payouts: defaults, overrides, and bad values naming the variable', () => {
+    expect(loadConfig({}, CWD).payout).toEqual({ maxAttempts: 8, statusCheckAfter: '1m' });
+    const set = loadConfig({ PAYOUT_MAX_ATTEMPTS: '3', PAYOUT_STATUS_CHECK_AFTER: '10s', MOCK_PAYOUT_DELAY_MS: '0' }, CWD);
+    expect([set.payout.maxAttempts, set.payout.statusCheckAfter, set.mock.payoutDelayMs]).toEqual([3, '10s', 0]);
+    for (const [name, value] of [
+      ['PAYOUT_MAX_ATTEMPTS', '0'],
+      ['PAYOUT_MAX_ATTEMPTS', 'lots'],
+      ['PAYOUT_STATUS_CHECK_AFTER', 'later'],
+      ['MOCK_PAYOUT_DELAY_MS', '-1'],
     ]) {
       expectConfigError({ [name]: value }, name);
     }

@@ -6,7 +6,7 @@ import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWork
 import type { OrderActivities } from '../../activities';
 import { paymentFees, payoutAmounts } from '../../domain/money';
 import type { EscrowView, PaymentOutcome, PaymentView } from '../../domain/records';
-import { OrderState, OrderWorkflowInput, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
+import { OrderState, OrderWorkflowInput, PayoutState, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
 /**
@@ -24,6 +24,16 @@ export const calls: Call[] = [];
 /** Tests hold an activity for a given order, payment or withdrawal holder by putting a gate here. */
 export const gates = new Map<string, Promise<void>>();
 export const failingPayouts = new Set<string>();
+/** The fake gateway's payouts by withdrawal id, and how often each was requested (the 999 test accounts). */
+export const bank = new Map<string, PayoutState>();
+export const bankRequests = new Map<string, number>();
+/** The bank completes a queued payout (the gateway's books change; no notification is sent). */
+export function bankCompletes(withdrawalId: string, at = new Date().toISOString()): PayoutState {
+  const p = bank.get(withdrawalId)!;
+  const done = { ...p, status: 'completed' as const, completed_at: at };
+  bank.set(withdrawalId, done);
+  return done;
+}
 /** What the fake database answers when a payment's expiry timer fires: by default, it expires. */
 export const databaseDecided = new Map<string, PaymentOutcome>();
 export const callsFor = (id: string, name?: keyof OrderActivities) => calls.filter((c) => JSON.stringify(c.args).includes(id) && (!name || c.name === name));
@@ -57,6 +67,42 @@ export const fakeActivities: OrderActivities = {
     calls.push({ name: 'payout', args: p });
     if (failingPayouts.has(p.nama_pemilik)) throw new Error('bank unavailable');
     return { reference: `TRF-${p.withdrawal_id.slice(0, 8)}`, bukti_transfer: `https://mock-bank.com/transfer/${p.withdrawal_id}.pdf`, completed_at: new Date().toISOString() };
+  },
+  // The bank as the payout desk sees it: idempotent by withdrawal id, with the sandbox's test accounts
+  // (000… closed, 999… two temporary failures first). Tests complete a queued payout by changing `bank`.
+  async requestPayout(p) {
+    calls.push({ name: 'requestPayout', args: p });
+    await gates.get(p.withdrawal_id);
+    if (failingPayouts.has(p.nama_pemilik)) throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
+    const known = bank.get(p.withdrawal_id);
+    if (known) return known;
+    if (p.nomor_rekening.startsWith('999')) {
+      const n = (bankRequests.get(p.withdrawal_id) ?? 0) + 1;
+      bankRequests.set(p.withdrawal_id, n);
+      if (n <= 2) throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
+    }
+    const closed = p.nomor_rekening.startsWith('000');
+    const state = {
+      idempotency_key: p.withdrawal_id,
+      reference: `TRF-${p.withdrawal_id.slice(0, 8)}`,
+      amount: p.amount,
+      status: closed ? ('failed' as const) : ('queued' as const),
+      bukti_transfer: closed ? null : `http://gw/mock-bank/transfer/TRF-${p.withdrawal_id.slice(0, 8)}`,
+      completed_at: null,
+      failure_reason: closed ? 'ACCOUNT_CLOSED: the receiving account is closed' : null,
+    };
+    bank.set(p.withdrawal_id, state);
+    return state;
+  },
+  async checkPayout(c) {
+    calls.push({ name: 'checkPayout', args: c });
+    return bank.get(c.withdrawal_id) ?? null;
+  },
+  async approveWithdrawal(a) {
+    calls.push({ name: 'approveWithdrawal', args: a });
+  },
+  async endWithdrawal(e) {
+    calls.push({ name: 'endWithdrawal', args: e });
   },
   async completeWithdrawal(c) {
     calls.push({ name: 'completeWithdrawal', args: c });
@@ -120,10 +166,10 @@ export function paymentFor(input: OrderWorkflowInput, createdAt: number, expiryM
 }
 
 /** Starts the order's workflow the way the API does: signal-with-start, the payment in the input and in the signal. */
-export async function startWithPayment(h: Harness, input = newOrder(), expiryMs = DAY) {
+export async function startWithPayment(h: Harness, input = newOrder(), expiryMs = DAY, taskQueue = TASK_QUEUE) {
   const payment = paymentFor(input, await h.env.currentTimeMs(), expiryMs);
   const handle = await h.env.client.workflow.signalWithStart('orderWorkflow', {
-    taskQueue: TASK_QUEUE,
+    taskQueue,
     workflowId: `order-${input.pesanan_id}`,
     args: [{ ...input, payment }],
     signal: paymentCreatedSignal,

@@ -5,16 +5,17 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PAYMENT_DECIDED_BY_DATABASE } from '../../workflows/order';
-import { releaseEscrowUpdate, withdrawUpdate } from '../../workflows/messages';
-import { Harness, eventually, newOrder, settle, startHarness, startWithPayment } from './harness';
+import { PAYOUTS_CAN_FAIL, decideWithdrawalUpdate, payoutResultSignal, releaseEscrowUpdate, withdrawUpdate } from '../../workflows/messages';
+import { Harness, bankCompletes, eventually, newOrder, settle, startHarness, startWithPayment } from './harness';
 
 /**
  * Determinism: today's histories and the recorded ones in histories/ replay
  * against the current workflow code. The files named without a prefix were
  * recorded before the payment path moved into the database (in-workflow
- * payment, no patch marker); `db-decided-*` after. A change to orderWorkflow
- * that breaks either needs `patched()`. RECORD_HISTORIES=1 writes today's as
- * `db-decided-*` fixtures; keep the old ones.
+ * payment, no patch marker); `db-decided-*` after, with the payout as it was
+ * before payouts could fail; `payouts-*` after that (PAYOUTS_CAN_FAIL). A
+ * change to orderWorkflow that breaks any needs `patched()`.
+ * RECORD_HISTORIES=1 writes today's as `payouts-*` fixtures; keep the old ones.
  */
 const HISTORIES = path.join(__dirname, 'histories');
 let h: Harness;
@@ -35,11 +36,28 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
     const { input, handle, payment } = await startWithPayment(h);
     await settle(h, handle, input, payment);
     await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: 'Work approved' }] });
-    await handle.executeUpdate(withdrawUpdate, {
-      args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John', auto_process: true }],
+    const w = await handle.executeUpdate(withdrawUpdate, {
+      args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'John', auto_process: true, payout_max_attempts: 8, payout_status_check_after: '1m' }],
     });
+    await handle.signal(payoutResultSignal, bankCompletes(w.withdrawal_id));
     await handle.result();
     recorded.push({ name: 'released-withdrawn', handle });
+  }
+  {
+    // rejected by an admin, refused by the bank (a closed account), then paid: found by the status check
+    const { input, handle, payment } = await startWithPayment(h);
+    await settle(h, handle, input, payment);
+    await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] });
+    const req = { freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank' as const, channel: 'bca', nama_pemilik: 'John', payout_max_attempts: 8, payout_status_check_after: '1m' };
+    const pending = await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '1234567890', auto_process: false }] });
+    await handle.executeUpdate(decideWithdrawalUpdate, { args: [{ withdrawal_id: pending.withdrawal_id, decision: 'reject', admin_id: 'admin-1', alasan: 'name does not match' }] });
+    await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '0001234567', auto_process: true }] });
+    const paid = await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '2234567890', auto_process: false }] });
+    await handle.executeUpdate(decideWithdrawalUpdate, { args: [{ withdrawal_id: paid.withdrawal_id, decision: 'approve', admin_id: 'admin-1', alasan: null }] });
+    bankCompletes(paid.withdrawal_id);
+    await h.env.sleep('61s');
+    await handle.result();
+    recorded.push({ name: 'rejected-failed-then-paid', handle });
   }
   {
     const { input, handle, payment } = await startWithPayment(h, newOrder({ escrow_auto_release_after: '5s' }));
@@ -58,28 +76,35 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
 }
 
 const decode = (file: string) => temporal.api.history.v1.History.decode(fs.readFileSync(path.join(HISTORIES, file)));
-const hasPatchMarker = (history: temporal.api.history.v1.IHistory) =>
+const hasPatchMarker = (history: temporal.api.history.v1.IHistory, patch = PAYMENT_DECIDED_BY_DATABASE) =>
   history.events!.some((e) => {
     const m = e.markerRecordedEventAttributes;
     if (m?.markerName !== 'core_patch') return false;
     const data = m.details?.['patch-data']?.payloads?.[0]?.data;
-    return data ? JSON.parse(Buffer.from(data).toString()).id === PAYMENT_DECIDED_BY_DATABASE : false;
+    return data ? JSON.parse(Buffer.from(data).toString()).id === patch : false;
   });
+const withdrew = (history: temporal.api.history.v1.IHistory) =>
+  history.events!.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createWithdrawal');
 
 test('today\'s histories, and the recorded ones of both payment paths, replay against the current workflow code', async () => {
   const fresh = await Promise.all((await lifecycles()).map(async (r) => ({ name: r.name, history: await r.handle.fetchHistory() })));
   if (process.env.RECORD_HISTORIES === '1') {
     fs.mkdirSync(HISTORIES, { recursive: true });
-    for (const f of fresh) fs.writeFileSync(path.join(HISTORIES, `db-decided-${f.name}.binpb`), temporal.api.history.v1.History.encode(f.history).finish());
+    for (const f of fresh) fs.writeFileSync(path.join(HISTORIES, `payouts-${f.name}.binpb`), temporal.api.history.v1.History.encode(f.history).finish());
   }
   const fixtures = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.binpb'));
-  const legacy = fixtures.filter((f) => !f.startsWith('db-decided-'));
-  const current = fixtures.filter((f) => f.startsWith('db-decided-'));
+  const legacy = fixtures.filter((f) => !f.startsWith('db-decided-') && !f.startsWith('payouts-'));
+  const dbDecided = fixtures.filter((f) => f.startsWith('db-decided-'));
+  const payouts = fixtures.filter((f) => f.startsWith('payouts-'));
   expect(legacy.length).toBeGreaterThanOrEqual(3);
-  expect(current.length).toBeGreaterThanOrEqual(3);
-  // the old fixtures really are of the old path, and today's carry the patch
+  expect(dbDecided.length).toBeGreaterThanOrEqual(3);
+  expect(payouts.length).toBeGreaterThanOrEqual(2);
+  // the old fixtures really are of the old paths, and today's carry the patches
   for (const f of legacy) expect([f, hasPatchMarker(decode(f))]).toEqual([f, false]);
-  for (const f of [...current.map(decode), ...fresh.map((x) => x.history)]) expect(hasPatchMarker(f)).toBe(true);
+  for (const f of [...dbDecided, ...payouts].map(decode)) expect(hasPatchMarker(f)).toBe(true);
+  for (const f of fresh.map((x) => x.history)) expect(hasPatchMarker(f)).toBe(true);
+  for (const f of [...legacy, ...dbDecided].filter((x) => withdrew(decode(x)))) expect([f, hasPatchMarker(decode(f), PAYOUTS_CAN_FAIL)]).toEqual([f, false]);
+  for (const f of [...payouts.map(decode), ...fresh.map((x) => x.history)].filter(withdrew)) expect(hasPatchMarker(f, PAYOUTS_CAN_FAIL)).toBe(true);
   const all = [
     ...fresh.map((f) => ({ workflowId: `fresh-${f.name}`, history: f.history })),
     ...fixtures.map((f) => ({ workflowId: `fixture-${f}`, history: decode(f) })),

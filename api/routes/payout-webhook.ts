@@ -1,0 +1,84 @@
+import express, { Router } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import * as repo from '../../db/repositories';
+import { payoutResultSignal } from '../../workflows/messages';
+import type { PayoutState } from '../../gateway/mock-gateway';
+import { HttpError, asyncHandler, badRequest, conflict, notFound, sendError } from '../errors';
+import { limiter } from '../security';
+import { VerifiedPayoutNotification, WebhookRejection, claimedFields, readPayoutNotification } from '../webhook';
+import { WorkflowGoneError } from '../workflow-calls';
+import type { RouteDeps } from './context';
+
+/**
+ * The gateway's payout notification (`POST /api/payouts/webhook`): verified
+ * over the raw body like the payment webhook, checked against the withdrawal,
+ * and handed to the order's workflow as a signal (which records it in the
+ * workflow's history; repeats are ignored there). Every call that reaches
+ * verification is written to webhook_log. A notification the workflow cannot
+ * take now gets 503, and the gateway retries; if it never arrives, the
+ * workflow asks the gateway for the payout's status.
+ */
+export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: RouteDeps): Router {
+  const router = Router();
+  router.post(
+    '/api/payouts/webhook',
+    limiter(config.rateLimits.webhooksPerMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'webhook calls'),
+    express.raw({ type: () => true, limit: '100kb' }),
+    asyncHandler(async (req, res) => {
+      const log = (http_status: number, result: string, claimed: object = {}) => {
+        const f = claimed as Record<string, unknown>;
+        return repo
+          .logWebhook(db, {
+            transaction_id: typeof f.external_id === 'string' ? f.external_id.slice(0, 64) : null,
+            transaction_status: typeof f.status === 'string' ? `payout:${f.status}`.slice(0, 32) : 'payout',
+            gross_amount: typeof f.amount === 'string' || typeof f.amount === 'number' ? String(f.amount).slice(0, 32) : null,
+            http_status,
+            result,
+          })
+          .catch((err) => logger.warn({ err: String(err) }, 'payout webhook audit write failed'));
+      };
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let n: VerifiedPayoutNotification;
+      try {
+        n = readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds);
+      } catch (err) {
+        if (!(err instanceof WebhookRejection)) throw err;
+        await log(err.http.status, err.http.code, claimedFields(raw));
+        return sendError(res, err.http);
+      }
+      const refuse = async (err: HttpError) => {
+        await log(err.status, err.code, n);
+        sendError(res, err);
+      };
+      const w = await repo.getWithdrawal(db, n.external_id);
+      if (!w) return refuse(notFound('withdrawal'));
+      if (n.amount !== w.jumlah_bersih) return refuse(badRequest('amount does not match the withdrawal\'s jumlah_bersih', 'amount'));
+      if (w.status === 'completed' || w.status === 'failed') {
+        // a repeat of what is recorded is answered as processed; a contradiction is refused
+        if (w.status !== n.status) return refuse(conflict(`withdrawal is ${w.status}; a ${n.status} notification cannot change it`, { status: w.status }));
+      } else if (w.status !== 'processing') {
+        return refuse(conflict(`withdrawal is ${w.status}; it has no payout`, { status: w.status }));
+      } else {
+        // the gateway's own record of the payout carries the receipt; the notification says how it ended
+        const known = await gateway.getPayout(n.external_id);
+        const result: PayoutState = {
+          idempotency_key: n.external_id,
+          reference: n.reference,
+          amount: n.amount,
+          status: n.status,
+          bukti_transfer: known?.status === n.status ? known.bukti_transfer : null,
+          completed_at: known?.status === n.status ? known.completed_at : null,
+          failure_reason: n.failure_reason,
+        };
+        try {
+          await workflows.signal(w.pesanan_id, payoutResultSignal, result);
+        } catch (err) {
+          if (!(err instanceof WorkflowGoneError)) throw err;
+        }
+      }
+      await log(200, `processed:${n.status}`, n);
+      res.json({ success: true, withdrawal_id: w.id, status: n.status, message: 'Payout notification processed' });
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,215 @@
+import { ActivityFailure, ApplicationFailure, condition, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { parseDuration } from '../domain/duration';
+import { LIVE_WITHDRAWAL_STATUSES, WITHDRAWABLE_ESCROW_STATUSES } from '../domain/statuses';
+import type { PayoutMethod } from '../domain/methods';
+import { DB_WRITE, PAYOUT_REQUEST, acts, reject } from './activity-options';
+import type { OrderContext } from './context';
+import {
+  ERROR_TYPES,
+  PAYOUTS_CAN_FAIL,
+  PayoutState,
+  WithdrawRequest,
+  WithdrawalDecision,
+  decideWithdrawalUpdate,
+  payoutResultSignal,
+  withdrawUpdate,
+} from './messages';
+import { legacyPayOut } from './payout-legacy';
+
+/** How a withdraw request waits for the payout before answering `processing`. */
+const PAYOUT_ANSWER_WITHIN = '10s';
+/** The longest wait between two status checks of a payout whose notification has not come. */
+const MAX_STATUS_CHECK_INTERVAL_MS = 3600_000;
+
+/** Withdrawal requests, admin decisions and payout notifications received and not yet acted on by the main flow. */
+export interface WithdrawalMessages {
+  /** the withdraw request waiting to be recorded */
+  withdraw?: WithdrawRequest;
+  /** withdraw requests accepted, and withdrawals recorded: a request's update answers once its withdrawal exists */
+  requests: number;
+  created: number;
+  /** the admin's decision on the pending withdrawal */
+  decision?: WithdrawalDecision;
+  /** payout notifications by withdrawal id (the first one counts) */
+  results: Record<string, PayoutState>;
+  /** true once this order pays out on the PAYOUTS_CAN_FAIL path */
+  asyncPayouts: boolean;
+}
+
+export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMessages {
+  const m: WithdrawalMessages = { requests: 0, created: 0, results: {}, asyncPayouts: false };
+  setHandler(
+    withdrawUpdate,
+    async (req) => {
+      const n = ++m.requests;
+      m.withdraw = req;
+      await condition(() => m.created >= n);
+      if (req.auto_process) {
+        // Answer with the payout's outcome if it comes quickly; otherwise say it is processing (it goes on).
+        await condition(() => ['completed', 'failed'].includes(state.withdrawal!.status), PAYOUT_ANSWER_WITHIN, { summary: 'wait briefly for the payout' });
+      }
+      return state.withdrawal!;
+    },
+    {
+      validator: (req) => {
+        if (req.freelancer_id !== input.freelancer_id) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
+        if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
+        if (m.withdraw) reject(ERROR_TYPES.invalidTransition, 'a withdrawal of this escrow is already being requested');
+        if (state.withdrawal && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
+          reject(ERROR_TYPES.invalidTransition, state.withdrawal.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${state.withdrawal.status} withdrawal`);
+        }
+        if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status)) {
+          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; it can be withdrawn only after it is released`);
+        }
+      },
+    },
+  );
+  setHandler(
+    decideWithdrawalUpdate,
+    async (d) => {
+      m.decision = d;
+      await condition(() => state.withdrawal!.status !== 'pending');
+      return state.withdrawal!;
+    },
+    {
+      validator: (d) => {
+        const w = state.withdrawal;
+        if (!w || w.withdrawal_id !== d.withdrawal_id || !m.asyncPayouts) reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
+        if (w.status !== 'pending') reject(ERROR_TYPES.invalidTransition, `withdrawal is ${w.status}; only a pending withdrawal can be approved or rejected`);
+        if (m.decision) reject(ERROR_TYPES.invalidTransition, `withdrawal is already being ${m.decision.decision === 'approve' ? 'approved' : 'rejected'}`);
+      },
+    },
+  );
+  setHandler(payoutResultSignal, (r) => {
+    if (r.status === 'completed' || r.status === 'failed') m.results[r.idempotency_key] ??= r;
+  });
+  return m;
+}
+
+/**
+ * The freelancer withdraws; an admin approves (unless auto-processing is on);
+ * the payout goes out and the bank completes or refuses it. A rejected or
+ * failed withdrawal gives the money back, and the freelancer may withdraw
+ * again; the order's workflow ends once a payout completes.
+ */
+export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<void> {
+  const { state, record } = ctx;
+  for (;;) {
+    await condition(() => m.withdraw !== undefined);
+    m.asyncPayouts ||= patched(PAYOUTS_CAN_FAIL);
+    if (!m.asyncPayouts) return legacyPayOut(ctx, m);
+    const req = m.withdraw!;
+    const w = await requestWithdrawal(ctx, m, req);
+    if (w.status === 'pending') {
+      record('withdrawal waiting for an admin\'s approval', 'withdrawal');
+      await condition(() => m.decision !== undefined);
+      const d = m.decision!;
+      if (d.decision === 'reject') {
+        await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id);
+        continue;
+      }
+      await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
+      state.withdrawal!.status = 'processing';
+      record('withdrawal approved by an admin; paying out', 'withdrawal');
+    }
+    const result = await sendPayout(ctx, m, req, w);
+    if (result.status === 'completed') {
+      const completedAt = result.completed_at ?? new Date().toISOString();
+      const bukti = result.bukti_transfer ?? '';
+      await acts.completeWithdrawal.executeWithOptions(
+        { ...DB_WRITE, summary: 'record payout; escrow completed' },
+        [{ withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: bukti, referensi_payout: result.reference, dicairkan_pada: completedAt }],
+      );
+      Object.assign(state.withdrawal!, { status: 'completed', bukti_transfer: bukti, dicairkan_pada: completedAt });
+      state.escrow!.status = 'completed';
+      record(`payout ${result.reference} completed; escrow completed`, 'withdrawal');
+      return;
+    }
+    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null);
+  }
+}
+
+type NewWithdrawal = { id: string; escrow_id: string; jumlah_bersih: number; status: 'pending' | 'processing' };
+
+async function requestWithdrawal({ input, state, record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest): Promise<NewWithdrawal> {
+  const escrow = state.escrow!;
+  const requestedAt = new Date().toISOString();
+  const withdrawal = {
+    id: uuid4(),
+    escrow_id: escrow.escrow_id,
+    pesanan_id: input.pesanan_id,
+    freelancer_id: input.freelancer_id,
+    jumlah: escrow.jumlah_ditahan,
+    biaya_platform: escrow.biaya_platform,
+    jumlah_bersih: escrow.jumlah_bersih,
+    metode_pencairan: req.metode_pencairan,
+    channel: req.channel ?? null,
+    nomor_rekening: req.nomor_rekening,
+    nama_pemilik: req.nama_pemilik,
+    // paid out at once (processing), or waiting for approval (pending)
+    status: req.auto_process ? ('processing' as const) : ('pending' as const),
+    created_at: requestedAt,
+  };
+  await acts.createWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih} (${withdrawal.status})` }, [withdrawal]);
+  state.withdrawal = {
+    withdrawal_id: withdrawal.id,
+    escrow_id: escrow.escrow_id,
+    freelancer_id: input.freelancer_id,
+    jumlah: withdrawal.jumlah,
+    biaya_platform: withdrawal.biaya_platform,
+    jumlah_bersih: withdrawal.jumlah_bersih,
+    metode_pencairan: req.metode_pencairan,
+    channel: withdrawal.channel,
+    status: withdrawal.status,
+    alasan: null,
+    bukti_transfer: null,
+    dicairkan_pada: null,
+    created_at: requestedAt,
+  };
+  m.decision = undefined;
+  m.withdraw = undefined;
+  m.created++;
+  record(`withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}${req.channel ? ` (${req.channel})` : ''}`, 'withdrawal');
+  return withdrawal;
+}
+
+/** Rejected or failed: the withdrawal returns its money (the freelancer may withdraw again). */
+async function endWithdrawal({ state, record }: OrderContext, status: 'rejected' | 'failed', alasan: string, adminId: string | null): Promise<void> {
+  const w = state.withdrawal!;
+  await acts.endWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` }, [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }]);
+  Object.assign(w, { status, alasan });
+  record(`withdrawal ${status}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
+}
+
+/**
+ * Sends the payout (idempotent by withdrawal id; temporary failures retried up
+ * to PAYOUT_MAX_ATTEMPTS) and waits for the bank's answer: the gateway's
+ * payout notification, or, when none comes within PAYOUT_STATUS_CHECK_AFTER,
+ * the gateway's status endpoint (checked again with a growing interval).
+ */
+async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<PayoutState> {
+  const maxAttempts = req.payout_max_attempts ?? 8;
+  const check = () => acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for payout ${w.id}` }, [{ withdrawal_id: w.id }]);
+  let payout: PayoutState | null;
+  try {
+    payout = await acts.requestPayout.executeWithOptions(
+      { ...PAYOUT_REQUEST, retry: { ...PAYOUT_REQUEST.retry, maximumAttempts: maxAttempts }, summary: `pay out Rp ${w.jumlah_bersih} (idempotency key ${w.id})` },
+      [{ withdrawal_id: w.id, amount: w.jumlah_bersih, method: req.metode_pencairan as PayoutMethod, channel: req.channel ?? null, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik }],
+    );
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    // Out of attempts. The gateway may still have taken one of them: its word decides.
+    payout = await check();
+    const cause = err.cause instanceof ApplicationFailure || err.cause instanceof Error ? err.cause.message : String(err.cause);
+    if (!payout) return { idempotency_key: w.id, reference: '', amount: w.jumlah_bersih, status: 'failed', bukti_transfer: null, completed_at: null, failure_reason: `the bank could not take the payout after ${maxAttempts} attempts (${cause})` };
+  }
+  if (payout.status === 'queued') record(`payout ${payout.reference} queued at the bank`, 'withdrawal');
+  let waitMs = parseDuration(req.payout_status_check_after ?? '1m');
+  while (payout.status === 'queued') {
+    const notified = await condition(() => m.results[w.id] !== undefined, waitMs, { summary: `wait for the payout notification (then ask the gateway)` });
+    if (notified) payout = m.results[w.id];
+    else payout = (await check()) ?? payout;
+    waitMs = Math.min(waitMs * 2, MAX_STATUS_CHECK_INTERVAL_MS);
+  }
+  return payout;
+}
