@@ -309,8 +309,12 @@ export class MockGateway implements PaymentGateway {
     this.pending.add(timer);
   }
 
-  /** The bank completed a queued payout (once): the gateway's books record it and the service is told. */
-  private async completePayout(key: string): Promise<void> {
+  /**
+   * The bank completes a queued payout (once; a repeat does nothing): the
+   * gateway's books record it and the service is told. Runs on the payout's
+   * timer, on a status check after its time, or when a test says so.
+   */
+  async completePayout(key: string): Promise<void> {
     const done = await this.payouts().where({ idempotency_key: key, status: 'queued' }).update({ status: 'completed', completed_at: new Date().toISOString() });
     if (!done) return;
     if (this.opts.payoutNotifications === false) return;

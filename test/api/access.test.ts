@@ -63,6 +63,11 @@ describe(`reads (${dbLabel()})`, () => {
     ['GET payment by transaction id', (x) => `/api/payments/${x.transactionId}`, { client: 200, otherClient: 404, freelancer: 404, otherFreelancer: 404, admin: 200 }],
     ['GET escrow', (x) => `/api/payments/escrow/${x.escrowId}`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
     ['GET withdrawal', (x) => `/api/payments/withdrawals/${x.withdrawalId}`, { client: 404, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+    // lists: each caller's own (payment-desk.test.ts checks what each sees); roles without such records get 403
+    ['GET withdrawals list', () => '/api/payments/withdrawals', { client: 403, otherClient: 403, freelancer: 200, otherFreelancer: 200, admin: 200 }],
+    ['GET payments list', () => '/api/payments', { client: 200, otherClient: 200, freelancer: 403, otherFreelancer: 403, admin: 200 }],
+    ['GET balance', () => '/api/freelancers/me/balance', { client: 403, otherClient: 403, freelancer: 200, otherFreelancer: 200, admin: 403 }],
+    ['GET approval queue', () => '/api/admin/withdrawals', { client: 403, otherClient: 403, freelancer: 403, otherFreelancer: 403, admin: 200 }],
   ];
 
   test.each(READS.flatMap(([name, path, expected]) => WHO.map((who) => [name, who, path, expected[who]] as const)))(
@@ -103,6 +108,16 @@ describe(`reads (${dbLabel()})`, () => {
     expect(text(forFreelancer)).not.toContain(f.transactionId!);
     expect(text(forFreelancer)).toMatch(/payout TRF-/);
     expect(text(forFreelancer)).toMatch(/escrow released by the client/);
+  });
+
+  test('the lists hold only the caller\'s own records (admins: everyone\'s)', async () => {
+    const ids = async (who: UserName, path: string) => (await by(who).get(path)).body.data.items.map((x: { id: string }) => x.id);
+    expect(await ids('freelancer', '/api/payments/withdrawals?limit=100')).toContain(f.withdrawalId);
+    expect(await ids('otherFreelancer', '/api/payments/withdrawals?limit=100')).not.toContain(f.withdrawalId);
+    expect(await ids('admin', `/api/payments/withdrawals?freelancer_id=${USERS.freelancer}&limit=100`)).toContain(f.withdrawalId);
+    expect(await ids('client', '/api/payments?limit=100')).toContain(f.paymentId);
+    expect(await ids('otherClient', '/api/payments?limit=100')).not.toContain(f.paymentId);
+    expect(await ids('admin', `/api/payments?user_id=${USERS.client}&limit=100`)).toContain(f.paymentId);
   });
 
   test('the withdrawal shows the full account number to its owner and admins', async () => {

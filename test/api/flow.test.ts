@@ -123,9 +123,13 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(w.body).toMatchObject({
       success: true,
       message: 'Withdrawal request created successfully',
-      data: { status: 'completed', jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank' },
+      data: { status: 'completed', jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', channel: 'bca' },
     });
-    expect(w.body.data.bukti_transfer).toMatch(/^https:\/\/mock-bank\.com\/transfer\/.+\.pdf$/);
+    // the receipt is served by the (mock) gateway itself
+    expect(w.body.data.bukti_transfer).toMatch(/\/mock-bank\/transfer\/TRF-\d{12}$/);
+    const receipt = await fetch(w.body.data.bukti_transfer);
+    expect(receipt.status).toBe(200);
+    expect(await receipt.text()).toContain('237.500');
     expect(w.body.data.dicairkan_pada).toEqual(expect.any(String));
     const wid = w.body.data.withdrawal_id;
 
@@ -144,7 +148,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect({ status: escrowRow.status, held: Number(escrowRow.jumlah_ditahan), net: Number(escrowRow.jumlah_bersih), by: escrowRow.dirilis_oleh }).toEqual({ status: 'completed', held: 250_000, net: 237_500, by: 'client' });
     const payouts = await rows('mock_gateway_payouts', { idempotency_key: wid });
     expect(payouts).toHaveLength(1);
-    expect(Number(payouts[0].amount)).toBe(237_500);
+    expect([Number(payouts[0].amount), payouts[0].status]).toEqual([237_500, 'completed']);
 
     // What the workflow shows
     const client = new Client({ connection: stack.api.connection });

@@ -34,14 +34,19 @@ const newPayment = (pesananId: string, overrides: Partial<NewPayment> = {}) => n
 describe(`idempotent writes (${dbLabel()})`, () => {
   test('the same record again is a no-op; a different record under the same id, or a clash on another unique key, throws', async () => {
     const o = await order();
-    const row = { id: randomUUID(), escrow_id: randomUUID(), pesanan_id: o.id, freelancer_id: o.freelancer_id, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'A', status: 'pending', created_at: '2026-11-28 10:00:00.000', updated_at: '2026-11-28 10:00:00.000' };
+    const escrowId = randomUUID();
+    const row = { id: randomUUID(), escrow_id: escrowId, live_escrow_id: escrowId, pesanan_id: o.id, freelancer_id: o.freelancer_id, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'A', status: 'pending', created_at: '2026-11-28 10:00:00.000', updated_at: '2026-11-28 10:00:00.000' };
     const same = ['escrow_id', 'jumlah_bersih'];
     expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('inserted');
     expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('existed');
     await expect(insertIdempotent(db, 'pencairan_dana', { ...row, jumlah_bersih: 1 }, same)).rejects.toThrow(IdempotencyConflictError);
-    // another withdrawal for the same escrow (a unique key other than the id): loud, not ignored
+    // another live withdrawal for the same escrow (a unique key other than the id): loud, not ignored
     await expect(insertIdempotent(db, 'pencairan_dana', { ...row, id: randomUUID() }, same)).rejects.toThrow(/unique key/);
     expect(await db('pencairan_dana').where({ escrow_id: row.escrow_id })).toHaveLength(1);
+    // once it is no longer live (failed or rejected), another withdrawal of the escrow is allowed
+    await db('pencairan_dana').where({ id: row.id }).update({ status: 'rejected', live_escrow_id: null });
+    expect(await insertIdempotent(db, 'pencairan_dana', { ...row, id: randomUUID() }, same)).toBe('inserted');
+    expect(await db('pencairan_dana').where({ escrow_id: row.escrow_id })).toHaveLength(2);
   });
 
   test('a payment whose invoice number is taken is not silently dropped: nothing is written and the order stays unclaimed', async () => {
@@ -120,6 +125,7 @@ describe(`withdrawing a payment whose charge failed (${dbLabel()})`, () => {
 describe(`the migration to the database-decided path on old data (${dbLabel()})`, () => {
   test('an order the old code gave two settled payments migrates: the live key goes to the one the order points at', async () => {
     const { migrationSource } = await import('../../migrations');
+    await db('pencairan_dana').del(); // the old schema allows one withdrawal per escrow; this suite made two
     await db.migrate.rollback({ migrationSource }, true);
     await db.migrate.up({ migrationSource }); // the initial schema only: the old code's tables
     const now = '2026-11-27 10:00:00.000';

@@ -83,6 +83,7 @@ describe(`the ledger (${dbLabel()})`, () => {
     await repo.insertWithdrawalIfAbsent(stack.db, withdrawal);
     await repo.insertWithdrawalIfAbsent(stack.db, withdrawal);
     await stack.gateway.payout({ idempotency_key: withdrawal.id, amount: 237_500, method: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John' });
+    await stack.gateway.completePayout(withdrawal.id); // the bank completes it (its notification finds the withdrawal done)
     const done = { withdrawal_id: withdrawal.id, escrow_id: escrowId, bukti_transfer: 'https://mock-bank.com/transfer/x.pdf', referensi_payout: 'TRF-1', dicairkan_pada: new Date().toISOString() };
     await repo.completeWithdrawal(stack.db, done);
     await repo.completeWithdrawal(stack.db, done);

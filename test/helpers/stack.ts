@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { Config, loadConfig } from '../../domain/config';
 import { createDb } from '../../db/connection';
 import { reconcile } from '../../db/reconcile';
-import { migrateLatest, migrateRollbackAll } from '../../migrations';
+import { migrateLatest } from '../../migrations';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { RunningApi, RunningWorker, createGateway, createLogger, startApi, startWorker } from '../../scripts/compose';
 import { DevServer, freePort, startDevServer } from '../../scripts/temporal-binaries';
@@ -42,13 +42,20 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // suites send many requests from few users; the rate-limit test sets its own limits
     RATE_LIMIT_PAYMENTS_PER_MINUTE: '100000',
     RATE_LIMIT_WEBHOOKS_PER_MINUTE: '100000',
+    // the mock bank completes payouts quickly in tests
+    MOCK_PAYOUT_DELAY_MS: '200',
     ...overrides,
   };
 }
 
+/** An empty database at the latest schema: the suite's MySQL database is dropped and made again (SQLite files are new per suite). */
 export async function freshDb(config: Config): Promise<Knex> {
+  if (config.db.client === 'mysql2') {
+    const db = await createDb(config.db);
+    await db.raw('DROP DATABASE IF EXISTS ??', [config.db.database as string]);
+    await db.destroy();
+  }
   const db = await createDb(config.db);
-  await migrateRollbackAll(db);
   await migrateLatest(db);
   return db;
 }
