@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { signPayoutWebhook } from '../../domain/signature';
+import { postOpeningJournals } from '../../db/ledger';
+import { reconcile } from '../../db/reconcile';
+import { toDbTime } from '../../db/time';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { waitFor } from '../helpers/wait';
@@ -174,6 +177,15 @@ describe(`the payout desk (${dbLabel()})`, () => {
     expect(final.status).toBe(a.status === 200 ? 'completed' : 'rejected');
   });
 
+  test('two withdraw requests for one escrow at once: one withdrawal, the other gets 409', async () => {
+    const o = await released();
+    const [a, b] = await Promise.all([withdraw(o.escrowId), withdraw(o.escrowId, { nomor_rekening: '2234567890' })]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    expect(await stack.db('pencairan_dana').where({ escrow_id: o.escrowId })).toHaveLength(1);
+    const id = (a.status === 201 ? a : b).body.data.withdrawal_id;
+    await by('admin').post(`/api/admin/withdrawals/${id}/reject`, { alasan: 'cleanup' });
+  });
+
   test('withdraw validates channel and account per method', async () => {
     const o = await released();
     const cases: [Record<string, unknown>, string][] = [
@@ -306,5 +318,50 @@ describe(`history reads and pagination (${dbLabel()})`, () => {
     expect((await by('client').get('/api/freelancers/me/balance')).status).toBe(403);
     expect((await by('admin').get('/api/freelancers/me/balance')).status).toBe(403);
     expect(await balance('otherFreelancer')).toEqual({ ditahan: 0, dapat_dicairkan: 0, dalam_proses: 0, sudah_dicairkan: 0 });
+  });
+});
+
+describe(`the books of the payout desk (${dbLabel()})`, () => {
+  const differences = async () => (await reconcile(stack.db)).differences;
+
+  test('reconcile finds a rejection without its reversal, and a withdrawal whose status disagrees with its journals, naming the records', async () => {
+    await stack.outboxDrained();
+    expect(await differences()).toEqual([]);
+    const w = await pendingWithdrawal();
+    await by('admin').post(`/api/admin/withdrawals/${w.withdrawalId}/reject`, { alasan: 'books test' });
+    const reversal = await stack.db('ledger_journals').where({ kind: 'payout_reversed', record_id: w.withdrawalId }).first();
+    const entries = await stack.db('ledger_entries').where({ journal_id: reversal.id });
+    await stack.db('ledger_entries').where({ journal_id: reversal.id }).del();
+    await stack.db('ledger_journals').where({ id: reversal.id }).del();
+    const missing = await differences();
+    expect(missing.map((d) => d.record_id)).toEqual(expect.arrayContaining([w.withdrawalId, USERS.freelancer]));
+    expect(missing.find((d) => d.record_id === w.withdrawalId)?.detail).toBe('0 payout_reversed journals, expected 1');
+    await stack.db('ledger_journals').insert(reversal);
+    await stack.db('ledger_entries').insert(entries);
+    expect(await differences()).toEqual([]);
+
+    // a status changed behind the books' back: the balance check names the freelancer
+    await stack.db('pencairan_dana').where({ id: w.withdrawalId }).update({ status: 'pending', live_escrow_id: w.escrowId });
+    const wrong = await differences();
+    expect(wrong.filter((d) => d.record_id === USERS.freelancer).map((d) => d.detail)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^dalam_proses: the books say \d+, the records \d+$/), expect.stringMatching(/^dapat_dicairkan: /)]),
+    );
+    await stack.db('pencairan_dana').where({ id: w.withdrawalId }).update({ status: 'rejected', live_escrow_id: null });
+    expect(await differences()).toEqual([]);
+  });
+
+  test('a withdrawal left pending by the code before the payout desk gets its reservation journal at the next start', async () => {
+    const o = await released();
+    const escrow = await stack.db('escrow').where({ id: o.escrowId }).first();
+    const id = randomUUID();
+    // as the old code left it: pending, no journal (the migration sets the live key)
+    await stack.db('pencairan_dana').insert({ id, escrow_id: o.escrowId, live_escrow_id: o.escrowId, pesanan_id: o.orderId, freelancer_id: USERS.freelancer, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Old', status: 'pending', created_at: toDbTime(new Date()), updated_at: toDbTime(new Date()) });
+    expect(escrow.status).toBe('released');
+    expect((await differences()).map((d) => d.record_id)).toContain(id);
+    await stack.db('ledger_state').where({ step: 'pending_withdrawals_reserved' }).del(); // as on a database from before the upgrade
+    expect(await postOpeningJournals(stack.db)).toBe(1);
+    expect(await stack.db('ledger_journals').where({ kind: 'payout_sent', record_id: id })).toHaveLength(1);
+    expect(await differences()).toEqual([]);
+    expect(await postOpeningJournals(stack.db)).toBe(0); // once
   });
 });

@@ -175,6 +175,17 @@ test('a payout whose notification never comes is resolved by asking the gateway 
   expect(callsOf('completeWithdrawal', w.withdrawal_id)).toHaveLength(1);
 });
 
+test('the notification and the status check arriving together: the payout is completed once', async () => {
+  const { handle } = await released();
+  const answer = withdraw(handle, { payout_status_check_after: '10s' });
+  await h.env.sleep('15s');
+  const w = await answer;
+  const done = bankCompletes(w.withdrawal_id);
+  await Promise.all([handle.signal(payoutResultSignal, done), h.env.sleep('11s'), handle.signal(payoutResultSignal, done)]);
+  expect((await handle.result()).withdrawal?.status).toBe('completed');
+  expect(callsOf('completeWithdrawal', w.withdrawal_id)).toHaveLength(1);
+});
+
 test('a worker that stops in the middle of a payout: another worker finishes it, and the gateway paid once', async () => {
   const queue = 'payout-restart';
   let stuck!: () => void;
