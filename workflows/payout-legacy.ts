@@ -6,9 +6,9 @@ import type { WithdrawalMessages } from './payout';
 /**
  * The payout as it was before payouts could fail (PAYOUTS_CAN_FAIL), frozen:
  * orders whose history withdrew without the patch marker replay and finish
- * through this code. A pending withdrawal waits here for good (approval came
- * with the patch); a payout retries until it completes. Do not change the
- * commands it issues.
+ * through this code. A pending withdrawal waits here for an admin's decision
+ * (approval came with the patch; payOut then decides and pays it as today's
+ * are); a payout retries until it completes. Do not change the commands it issues.
  */
 export async function legacyPayOut({ input, state, record }: OrderContext, m: WithdrawalMessages): Promise<void> {
   const escrow = state.escrow!;
@@ -48,7 +48,8 @@ export async function legacyPayOut({ input, state, record }: OrderContext, m: Wi
 
   if (!req.auto_process) {
     record('withdrawal pending approval', 'withdrawal');
-    await condition(() => state.withdrawal!.status !== 'pending');
+    // no old history got past this wait: an admin's decision (which came later) ends it, and payOut goes on
+    await condition(() => state.withdrawal!.status !== 'pending' || m.decision !== undefined);
     return;
   }
   const paid = await acts.payout.executeWithOptions(

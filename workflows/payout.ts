@@ -32,7 +32,7 @@ export interface WithdrawalMessages {
   decision?: WithdrawalDecision;
   /** payout notifications by withdrawal id (the first one counts) */
   results: Record<string, PayoutState>;
-  /** true once this order pays out on the PAYOUTS_CAN_FAIL path */
+  /** true when this order's first withdrawal took the PAYOUTS_CAN_FAIL path (false: the old payout, payout-legacy.ts) */
   asyncPayouts: boolean;
 }
 
@@ -74,7 +74,7 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
     {
       validator: (d) => {
         const w = state.withdrawal;
-        if (!w || w.withdrawal_id !== d.withdrawal_id || !m.asyncPayouts) reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
+        if (!w || w.withdrawal_id !== d.withdrawal_id) reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
         if (w.status !== 'pending') reject(ERROR_TYPES.invalidTransition, `withdrawal is ${w.status}; only a pending withdrawal can be approved or rejected`);
         if (m.decision) reject(ERROR_TYPES.invalidTransition, `withdrawal is already being ${m.decision.decision === 'approve' ? 'approved' : 'rejected'}`);
       },
@@ -93,40 +93,59 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
  * again; the order's workflow ends once a payout completes.
  */
 export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<void> {
-  const { state, record } = ctx;
-  for (;;) {
-    await condition(() => m.withdraw !== undefined);
-    m.asyncPayouts ||= patched(PAYOUTS_CAN_FAIL);
-    if (!m.asyncPayouts) return legacyPayOut(ctx, m);
-    const req = m.withdraw!;
-    const w = await requestWithdrawal(ctx, m, req);
-    if (w.status === 'pending') {
-      record('withdrawal waiting for an admin\'s approval', 'withdrawal');
-      await condition(() => m.decision !== undefined);
-      const d = m.decision!;
-      if (d.decision === 'reject') {
-        await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id);
-        continue;
-      }
-      await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
-      state.withdrawal!.status = 'processing';
-      record('withdrawal approved by an admin; paying out', 'withdrawal');
-    }
-    const result = await sendPayout(ctx, m, req, w);
-    if (result.status === 'completed') {
-      const completedAt = result.completed_at ?? new Date().toISOString();
-      const bukti = result.bukti_transfer ?? '';
-      await acts.completeWithdrawal.executeWithOptions(
-        { ...DB_WRITE, summary: 'record payout; escrow completed' },
-        [{ withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: bukti, referensi_payout: result.reference, dicairkan_pada: completedAt }],
-      );
-      Object.assign(state.withdrawal!, { status: 'completed', bukti_transfer: bukti, dicairkan_pada: completedAt });
-      state.escrow!.status = 'completed';
-      record(`payout ${result.reference} completed; escrow completed`, 'withdrawal');
-      return;
-    }
-    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null);
+  await condition(() => m.withdraw !== undefined);
+  m.asyncPayouts = patched(PAYOUTS_CAN_FAIL);
+  let req = m.withdraw!;
+  let w: NewWithdrawal | undefined;
+  if (!m.asyncPayouts) {
+    await legacyPayOut(ctx, m);
+    const left = ctx.state.withdrawal!;
+    if (left.status !== 'pending') return;
+    // The old code left this withdrawal pending (approval came later): it is decided and paid as today's are.
+    w = { id: left.withdrawal_id, escrow_id: left.escrow_id, jumlah_bersih: left.jumlah_bersih, status: 'pending' };
+    m.withdraw = undefined;
   }
+  for (;;) {
+    if (!w) {
+      await condition(() => m.withdraw !== undefined);
+      req = m.withdraw!;
+      w = await requestWithdrawal(ctx, m, req);
+    }
+    if (await decideAndPay(ctx, m, req, w)) return;
+    w = undefined;
+  }
+}
+
+/** An admin decides a pending withdrawal; an approved one is paid out. True once the payout completed. */
+async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<boolean> {
+  const { state, record } = ctx;
+  if (state.withdrawal!.status === 'pending') {
+    record('withdrawal waiting for an admin\'s approval', 'withdrawal');
+    await condition(() => m.decision !== undefined);
+    const d = m.decision!;
+    if (d.decision === 'reject') {
+      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id);
+      return false;
+    }
+    await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
+    state.withdrawal!.status = 'processing';
+    record('withdrawal approved by an admin; paying out', 'withdrawal');
+  }
+  const result = await sendPayout(ctx, m, req, w);
+  if (result.status !== 'completed') {
+    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null);
+    return false;
+  }
+  const completedAt = result.completed_at ?? new Date().toISOString();
+  const bukti = result.bukti_transfer ?? '';
+  await acts.completeWithdrawal.executeWithOptions(
+    { ...DB_WRITE, summary: 'record payout; escrow completed' },
+    [{ withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: bukti, referensi_payout: result.reference, dicairkan_pada: completedAt }],
+  );
+  Object.assign(state.withdrawal!, { status: 'completed', bukti_transfer: bukti, dicairkan_pada: completedAt });
+  state.escrow!.status = 'completed';
+  record(`payout ${result.reference} completed; escrow completed`, 'withdrawal');
+  return true;
 }
 
 type NewWithdrawal = { id: string; escrow_id: string; jumlah_bersih: number; status: 'pending' | 'processing' };
