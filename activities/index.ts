@@ -5,7 +5,8 @@ import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
 import * as repo from '../db/repositories';
-import { MockGateway, PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-gateway';
+import type { MockGateway } from '../gateway/mock-gateway';
+import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';
 
 /**
  * Side effects of the order workflow. Activities run at least once, so each

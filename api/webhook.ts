@@ -25,7 +25,11 @@ export interface VerifiedWebhook {
   gross_amount: number;
 }
 
-export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedWebhook {
+/**
+ * The body as a JSON object with exactly `fields`, its integer timestamp (if
+ * any) as a string; anything else is unverified (401), non-JSON 400.
+ */
+function signedBody(raw: Buffer, fields: readonly string[]): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -35,15 +39,23 @@ export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: numbe
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw unverified();
   const b = body as Record<string, unknown>;
   const keys = Object.keys(b);
-  if (keys.length !== FIELDS.length || !FIELDS.every((f) => keys.includes(f))) throw unverified();
-  const { transaction_id, transaction_status, gross_amount, signature } = b;
-  const timestamp = typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp;
+  if (keys.length !== fields.length || !fields.every((f) => keys.includes(f))) throw unverified();
+  return { ...b, timestamp: typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp };
+}
+
+/** The timestamp is unix seconds within the tolerance of this server's clock. */
+function fresh(timestamp: string, toleranceSeconds: number, nowMs: number): boolean {
+  return /^\d{1,12}$/.test(timestamp) && Math.abs(nowMs / 1000 - Number(timestamp)) <= toleranceSeconds;
+}
+
+export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedWebhook {
+  const { transaction_id, transaction_status, gross_amount, signature, timestamp } = signedBody(raw, FIELDS);
   if (![transaction_id, transaction_status, gross_amount, timestamp, signature].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 128)) {
     throw unverified();
   }
   const fields = { transaction_id, transaction_status, gross_amount, timestamp } as Record<'transaction_id' | 'transaction_status' | 'gross_amount' | 'timestamp', string>;
   if (!verifyWebhookSignature(fields, signature, secret)) throw unverified();
-  if (!/^\d{1,12}$/.test(fields.timestamp) || Math.abs(nowMs / 1000 - Number(fields.timestamp)) > toleranceSeconds) throw unverified();
+  if (!fresh(fields.timestamp, toleranceSeconds, nowMs)) throw unverified();
 
   // Authenticated from here on: the gateway may be told what is wrong.
   if (!(GATEWAY_STATUSES as readonly string[]).includes(fields.transaction_status)) {
@@ -71,25 +83,14 @@ export interface VerifiedPayoutNotification {
  * integer), a valid signature over the payout payload and a fresh timestamp.
  */
 export function readPayoutNotification(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedPayoutNotification {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new WebhookRejection(invalidJson());
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw unverified();
-  const b = body as Record<string, unknown>;
-  const keys = Object.keys(b);
-  if (keys.length !== PAYOUT_FIELDS.length || !PAYOUT_FIELDS.every((f) => keys.includes(f))) throw unverified();
-  const timestamp = typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp;
-  const values = { ...b, timestamp } as Record<string, unknown>;
+  const values = signedBody(raw, PAYOUT_FIELDS);
   for (const f of PAYOUT_FIELDS) {
     const v = values[f];
     if (typeof v !== 'string' || v.length > 256 || (v.length === 0 && f !== 'failure_reason')) throw unverified();
   }
   const f = values as Record<(typeof PAYOUT_FIELDS)[number], string>;
   if (!verifyPayoutSignature(f, f.signature, secret)) throw unverified();
-  if (!/^\d{1,12}$/.test(f.timestamp) || Math.abs(nowMs / 1000 - Number(f.timestamp)) > toleranceSeconds) throw unverified();
+  if (!fresh(f.timestamp, toleranceSeconds, nowMs)) throw unverified();
 
   if (f.status !== 'completed' && f.status !== 'failed') throw new WebhookRejection(badRequest('status must be one of completed, failed', 'status'));
   const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(f.amount);

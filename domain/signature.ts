@@ -19,12 +19,16 @@ export function signWebhook(fields: SignedFields, secret: string): string {
   return createHmac('sha256', secret).update(signaturePayload(fields)).digest('hex');
 }
 
-/** Constant-time comparison; false for anything that is not a well-formed signature. */
-export function verifyWebhookSignature(fields: SignedFields, signature: unknown, secret: string): boolean {
+/** Constant-time comparison of a hex signature; false for anything that is not a well-formed one. */
+function sameSignature(expectedHex: string, signature: unknown): boolean {
   if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature)) return false;
-  const expected = Buffer.from(signWebhook(fields, secret), 'hex');
+  const expected = Buffer.from(expectedHex, 'hex');
   const given = Buffer.from(signature, 'hex');
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export function verifyWebhookSignature(fields: SignedFields, signature: unknown, secret: string): boolean {
+  return sameSignature(signWebhook(fields, secret), signature);
 }
 
 /**
@@ -52,8 +56,5 @@ export function signPayoutWebhook(fields: PayoutSignedFields, secret: string): s
 }
 
 export function verifyPayoutSignature(fields: PayoutSignedFields, signature: unknown, secret: string): boolean {
-  if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature)) return false;
-  const expected = Buffer.from(signPayoutWebhook(fields, secret), 'hex');
-  const given = Buffer.from(signature, 'hex');
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameSignature(signPayoutWebhook(fields, secret), signature);
 }

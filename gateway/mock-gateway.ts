@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { signPayoutWebhook, signWebhook } from '../domain/signature';
+import { signWebhook } from '../domain/signature';
 import type { GatewayStatus } from '../domain/statuses';
-import type { PayoutMethod } from '../domain/methods';
-import { buildInstructions, ChargeRequest, digitsFrom, PaymentInstructions } from './instructions';
+import { buildInstructions, ChargeRequest, PaymentInstructions } from './instructions';
 import type { PaymentGateway } from './port';
+import { MockBank, PayoutRequest, PayoutState } from './mock-bank';
 
 /**
  * The mock payment gateway. It keeps its own books (tables `mock_gateway_*`),
@@ -47,51 +47,7 @@ export interface WebhookDelivery {
   attempts: number;
 }
 
-export interface PayoutRequest {
-  idempotency_key: string;
-  amount: number;
-  method: PayoutMethod;
-  /** the bank or e-wallet provider (absent for withdrawals made before channels existed) */
-  channel?: string | null;
-  nomor_rekening: string;
-  nama_pemilik: string;
-}
-
-/** A payout at the gateway: queued until the bank completes it, or failed with the bank's reason. */
-export interface PayoutState {
-  idempotency_key: string;
-  reference: string;
-  amount: number;
-  status: 'queued' | 'completed' | 'failed';
-  bukti_transfer: string | null;
-  completed_at: string | null;
-  failure_reason: string | null;
-}
-
-/** What the payout of an order still on the old synchronous payout path returns. */
-export interface PayoutResult {
-  reference: string;
-  bukti_transfer: string;
-  completed_at: string;
-}
-
 export class UnknownChargeError extends Error {}
-/** The bank could not take the payout now (a temporary failure): the same request may be retried. */
-export class PayoutTemporaryError extends Error {
-  readonly code = 'BANK_UNAVAILABLE';
-}
-
-function toPayoutState(row: Record<string, unknown>): PayoutState {
-  return {
-    idempotency_key: String(row.idempotency_key),
-    reference: String(row.reference),
-    amount: Number(row.amount),
-    status: row.status as PayoutState['status'],
-    bukti_transfer: row.bukti_transfer ? String(row.bukti_transfer) : null,
-    completed_at: row.completed_at ? String(row.completed_at) : null,
-    failure_reason: row.failure_reason ? String(row.failure_reason) : null,
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,10 +55,20 @@ export class MockGateway implements PaymentGateway {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly bank: MockBank;
 
   constructor(private readonly opts: MockGatewayOptions) {
     this.attempts = opts.deliveryAttempts ?? 6;
     this.backoffMs = opts.deliveryBackoffMs ?? 250;
+    this.bank = new MockBank({
+      db: opts.db,
+      secret: opts.secret,
+      logger: opts.logger,
+      payoutDelayMs: opts.payoutDelayMs ?? 1500,
+      notifications: opts.payoutNotifications ?? true,
+      receiptUrl: (reference) => `${this.opts.backendUrl}/mock-bank/transfer/${reference}`,
+      deliver: (body, key) => this.deliver(body, key, '/api/payouts/webhook'),
+    });
   }
 
   /**
@@ -214,129 +180,22 @@ export class MockGateway implements PaymentGateway {
     await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).whereNull('settled_at').update({ settled_at: new Date().toISOString() });
   }
 
-  /**
-   * Requests a payout to a bank account or e-wallet, as real disbursement APIs
-   * do: the answer is `queued` with a reference (the bank completes it about
-   * MOCK_PAYOUT_DELAY_MS later and the gateway sends a signed payout
-   * notification), or `failed` at once when the bank refuses the account. The
-   * same idempotency key returns the same payout, whatever its status.
-   *
-   * Sandbox test accounts: a number beginning with `000` is a closed account
-   * (refused for good); one beginning with `999` answers a temporary error
-   * (PayoutTemporaryError) to its first two requests, then is queued.
-   */
-  async payout(req: PayoutRequest): Promise<PayoutState> {
-    const existing = await this.getPayout(req.idempotency_key);
-    if (existing) return this.samePayout(existing, req);
-    if (req.nomor_rekening.startsWith('999') && (await this.countRequest(req.idempotency_key)) <= 2) {
-      throw new PayoutTemporaryError('the receiving bank is temporarily unavailable; try again later');
-    }
-    const closed = req.nomor_rekening.startsWith('000');
-    const reference = `TRF-${digitsFrom(req.idempotency_key, 12)}`;
-    try {
-      await this.payouts().insert({
-        idempotency_key: req.idempotency_key,
-        reference,
-        amount: req.amount,
-        method: req.channel ? `${req.method}:${req.channel}` : req.method,
-        account_last4: req.nomor_rekening.slice(-4),
-        bukti_transfer: closed ? '' : `${this.opts.backendUrl}/mock-bank/transfer/${reference}`,
-        status: closed ? 'failed' : 'queued',
-        failure_reason: closed ? 'ACCOUNT_CLOSED: the receiving account is closed' : null,
-        created_at: new Date().toISOString(),
-      });
-    } catch (err) {
-      const raced = await this.getPayout(req.idempotency_key);
-      if (!raced) throw err; // not a concurrent twin: a real failure
-      return this.samePayout(raced, req);
-    }
-    if (!closed) this.schedulePayoutCompletion(req.idempotency_key);
-    return (await this.getPayout(req.idempotency_key)) as PayoutState;
+  /** Payouts: the mock bank (gateway/mock-bank.ts). */
+  payout(req: PayoutRequest): Promise<PayoutState> {
+    return this.bank.payout(req);
   }
 
-  /**
-   * A payout's status, as a disbursement API's status endpoint answers it. A
-   * queued payout whose bank time has passed is completed here (the process
-   * that queued it may have stopped before its timer fired).
-   */
-  async getPayout(idempotencyKey: string): Promise<PayoutState | undefined> {
-    let row = await this.payouts().where({ idempotency_key: idempotencyKey }).first();
-    if (row?.status === 'queued' && Date.now() - Date.parse(row.created_at) >= this.payoutDelayMs) {
-      await this.completePayout(idempotencyKey);
-      row = await this.payouts().where({ idempotency_key: idempotencyKey }).first();
-    }
-    return row && toPayoutState(row);
+  getPayout(idempotencyKey: string): Promise<PayoutState | undefined> {
+    return this.bank.getPayout(idempotencyKey);
   }
 
-  async getPayoutByReference(reference: string): Promise<PayoutState | undefined> {
-    const row = await this.payouts().where({ reference }).first();
-    return row ? this.getPayout(String(row.idempotency_key)) : undefined;
+  getPayoutByReference(reference: string): Promise<PayoutState | undefined> {
+    return this.bank.getPayoutByReference(reference);
   }
 
-  private payouts() {
-    return this.opts.db('mock_gateway_payouts');
-  }
-
-  private get payoutDelayMs(): number {
-    return this.opts.payoutDelayMs ?? 1500;
-  }
-
-  private samePayout(p: PayoutState, req: PayoutRequest): PayoutState {
-    if (p.amount !== req.amount) throw new Error(`payout ${req.idempotency_key} was already made for another amount`);
-    return p;
-  }
-
-  /** How many times this payout has been requested (the sandbox's temporary-failure accounts count them). */
-  private async countRequest(key: string): Promise<number> {
-    const table = () => this.opts.db('mock_gateway_payout_requests');
-    const bumped = await table().where({ idempotency_key: key }).increment('attempts', 1);
-    if (!bumped) {
-      try {
-        await table().insert({ idempotency_key: key, attempts: 1 });
-      } catch {
-        await table().where({ idempotency_key: key }).increment('attempts', 1); // a concurrent first request
-      }
-    }
-    return Number((await table().where({ idempotency_key: key }).first()).attempts);
-  }
-
-  private schedulePayoutCompletion(key: string): void {
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      this.completePayout(key).catch((err) => this.opts.logger.warn({ err: String(err), key }, 'mock payout could not be completed'));
-    }, this.payoutDelayMs);
-    timer.unref();
-    this.pending.add(timer);
-  }
-
-  /**
-   * The bank completes a queued payout (once; a repeat does nothing): the
-   * gateway's books record it and the service is told. Runs on the payout's
-   * timer, on a status check after its time, or when a test says so.
-   */
-  async completePayout(key: string): Promise<void> {
-    const done = await this.payouts().where({ idempotency_key: key, status: 'queued' }).update({ status: 'completed', completed_at: new Date().toISOString() });
-    if (!done) return;
-    if (this.opts.payoutNotifications === false) return;
-    const delivery = await this.notifyPayout(key);
-    if (delivery.status < 200 || delivery.status >= 300) this.opts.logger.warn({ key, status: delivery.status }, 'payout notification not accepted; the service will ask for the status');
-  }
-
-  /** Sends the signed payout notification for a completed or failed payout. */
-  async notifyPayout(key: string): Promise<WebhookDelivery> {
-    const row = await this.payouts().where({ idempotency_key: key }).first();
-    if (!row) throw new UnknownChargeError(`unknown payout ${key}`);
-    const p = toPayoutState(row);
-    const fields = {
-      external_id: p.idempotency_key,
-      reference: p.reference,
-      status: p.status,
-      amount: String(p.amount),
-      failure_reason: p.failure_reason ?? '',
-      timestamp: String(Math.floor(Date.now() / 1000)),
-    };
-    const body = JSON.stringify({ ...fields, signature: signPayoutWebhook(fields, this.opts.secret) });
-    return this.deliver(body, key, '/api/payouts/webhook');
+  /** The bank completes a queued payout now (tests; the bank's own timer does it otherwise). */
+  completePayout(idempotencyKey: string): Promise<void> {
+    return this.bank.completePayout(idempotencyKey);
   }
 
   /** Where webhooks go and checkout pages live; set once the service knows its own address. */
@@ -348,5 +207,6 @@ export class MockGateway implements PaymentGateway {
   close(): void {
     for (const t of this.pending) clearTimeout(t);
     this.pending.clear();
+    this.bank.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { ChargeRequest } from './instructions';
-import type { Charge, PayoutRequest, PayoutState } from './mock-gateway';
+import type { Charge } from './mock-gateway';
+import type { PayoutRequest, PayoutState } from './mock-bank';
 
 /**
  * What the service needs from a payment gateway. Every call is idempotent by

@@ -2,7 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView } from '../domain/records';
 import type { GatewayStatus, OrderStatus, PaymentStatus } from '../domain/statuses';
-import type { PayoutState } from '../gateway/mock-gateway';
+import type { PayoutState } from '../gateway/mock-bank';
 
 export type { EscrowView, PaymentOutcome, PaymentView, PayoutState, WithdrawalView };
 

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import * as repo from '../../db/repositories';
 import { payoutResultSignal } from '../../workflows/messages';
-import type { PayoutState } from '../../gateway/mock-gateway';
+import type { PayoutState } from '../../gateway/mock-bank';
 import { HttpError, asyncHandler, badRequest, conflict, notFound, sendError } from '../errors';
 import { limiter } from '../security';
 import { VerifiedPayoutNotification, WebhookRejection, claimedFields, readPayoutNotification } from '../webhook';
