@@ -14,6 +14,9 @@ import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock
  * withdrawal's id as idempotency key, and database writes are guarded by the
  * state they expect.
  */
+/** The failure type of a payout the bank refused for good (the old payout path's activity). */
+export const PAYOUT_REFUSED = 'PAYOUT_REFUSED';
+
 export interface ActivityDeps {
   db: Knex;
   gateway: MockGateway;
@@ -118,10 +121,19 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
       return (await gateway.getPayout(c.withdrawal_id)) ?? null;
     },
 
+    /** Out of attempts: the payout is cancelled unless the bank took it (then its state is answered). */
+    async cancelPayout(c: { withdrawal_id: string; amount: number; reason: string }): Promise<PayoutState> {
+      const state = await gateway.cancelPayout({ idempotency_key: c.withdrawal_id, amount: c.amount, reason: c.reason });
+      logger.warn({ withdrawal_id: c.withdrawal_id, status: state.status }, 'payout out of attempts: cancelled unless the bank took it');
+      return state;
+    },
+
     /** Orders still on the old payout path: pays out and waits (by retrying) until the bank completes it. */
     async payout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutResult> {
       const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
       const now = result.status === 'queued' ? await gateway.getPayout(p.withdrawal_id) : result;
+      // refused for good (a closed account): no retry can pay it; the workflow ends the withdrawal as failed
+      if (now?.status === 'failed') throw ApplicationFailure.nonRetryable(now.failure_reason ?? 'the bank refused the payout', PAYOUT_REFUSED);
       if (now?.status !== 'completed') throw new Error(`payout ${p.withdrawal_id} is ${now?.status ?? 'unknown'} at the gateway`);
       logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: now.reference }, 'payout completed');
       return { reference: now.reference, bukti_transfer: now.bukti_transfer ?? '', completed_at: now.completed_at ?? new Date().toISOString() };

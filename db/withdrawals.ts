@@ -44,10 +44,21 @@ export async function liveWithdrawalOfEscrow(db: Knex, escrowId: string): Promis
   return fromRow<WithdrawalRecord>(await db('pencairan_dana').where({ live_escrow_id: escrowId }).first());
 }
 
+/**
+ * A withdrawal recorded by a worker still running the code from before the
+ * payout desk (during a rolling deploy) has no reservation journal and no live
+ * key: it gets both before it moves on, so the books stay whole.
+ */
+async function ensureReserved(trx: Knex.Transaction, w: WithdrawalRecord): Promise<void> {
+  if (!(await trx('ledger_journals').where({ kind: 'payout_sent', record_id: w.id }).first('id'))) await ledger.post(trx, payoutSent(w));
+  if (w.live_escrow_id === null && (w.status === 'pending' || w.status === 'processing')) await trx('pencairan_dana').where({ id: w.id }).update({ live_escrow_id: w.escrow_id });
+}
+
 /** An admin approved a pending withdrawal: pending → processing (its money was reserved when it was requested). Idempotent. */
 export async function approveWithdrawal(db: Knex, a: { withdrawal_id: string; admin_id: string }): Promise<void> {
   await db.transaction(async (trx) => {
     const w = (await getWithdrawal(trx, a.withdrawal_id)) as WithdrawalRecord;
+    if (w.status === 'pending') await ensureReserved(trx, w);
     const moved = await trx('pencairan_dana').where({ id: a.withdrawal_id, status: 'pending' }).update({ status: 'processing', updated_at: nowDb() });
     if (!moved) return;
     await audit(trx, { type: 'user', id: a.admin_id, role: 'admin' }, { action: 'withdrawal.approved', record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: 'processing' });
@@ -67,6 +78,7 @@ export async function endWithdrawal(
   const from: WithdrawalStatus = e.status === 'rejected' ? 'pending' : 'processing';
   await db.transaction(async (trx) => {
     const w = (await getWithdrawal(trx, e.withdrawal_id)) as WithdrawalRecord;
+    if (w.status === from) await ensureReserved(trx, w);
     const moved = await trx('pencairan_dana')
       .where({ id: e.withdrawal_id, status: from })
       .update({ status: e.status, alasan: e.alasan.slice(0, 1000), live_escrow_id: null, updated_at: nowDb() });
@@ -85,6 +97,7 @@ export async function completeWithdrawal(
   await db.transaction(async (trx) => {
     const now = nowDb();
     const before = (await getWithdrawal(trx, c.withdrawal_id)) as WithdrawalRecord;
+    if (before.status === 'processing') await ensureReserved(trx, before);
     // only a processing withdrawal completes: every withdrawal reserved its money (payout_sent) when it was requested
     const completed = await trx('pencairan_dana').where({ id: c.withdrawal_id, status: 'processing' }).update({
       status: 'completed',

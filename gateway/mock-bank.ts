@@ -116,6 +116,34 @@ export class MockBank {
   }
 
   /**
+   * Cancels a payout request the bank has not taken: the idempotency key is
+   * recorded as failed (`CANCELLED: …`), so a request still in flight for it
+   * (one that timed out on the service's side) finds it failed and never
+   * pays. A payout the bank already took is returned as it is: its word
+   * decides.
+   */
+  async cancelPayout(req: { idempotency_key: string; amount: number; reason: string }): Promise<PayoutState> {
+    const existing = await this.getPayout(req.idempotency_key);
+    if (existing) return existing;
+    try {
+      await this.payouts().insert({
+        idempotency_key: req.idempotency_key,
+        reference: `TRF-${digitsFrom(req.idempotency_key, 12)}`,
+        amount: req.amount,
+        method: 'cancelled',
+        account_last4: '',
+        bukti_transfer: '',
+        status: 'failed',
+        failure_reason: `CANCELLED: ${req.reason}`.slice(0, 200),
+        created_at: new Date().toISOString(),
+      });
+    } catch (err) {
+      if (!(await this.getPayout(req.idempotency_key))) throw err; // not a concurrent request: a real failure
+    }
+    return (await this.getPayout(req.idempotency_key)) as PayoutState;
+  }
+
+  /**
    * A payout's status, as a disbursement API's status endpoint answers it. A
    * queued payout whose bank time has passed is completed here (the process
    * that queued it may have stopped before its timer fired).

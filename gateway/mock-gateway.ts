@@ -189,6 +189,10 @@ export class MockGateway implements PaymentGateway {
     return this.bank.getPayout(idempotencyKey);
   }
 
+  cancelPayout(req: { idempotency_key: string; amount: number; reason: string }): Promise<PayoutState> {
+    return this.bank.cancelPayout(req);
+  }
+
   getPayoutByReference(reference: string): Promise<PayoutState | undefined> {
     return this.bank.getPayoutByReference(reference);
   }

@@ -13,6 +13,8 @@ export interface PaymentGateway {
   createCharge(req: ChargeRequest): Promise<Charge>;
   /** Requests a payout (queued, or failed when the bank refuses the account), or returns the one already requested under this idempotency key. */
   payout(req: PayoutRequest): Promise<PayoutState>;
+  /** Cancels a payout request the bank has not taken (so a request still in flight never pays); answers the payout's final state either way. */
+  cancelPayout(req: { idempotency_key: string; amount: number; reason: string }): Promise<PayoutState>;
   /** A payout's current status, by idempotency key. */
   getPayout(idempotencyKey: string): Promise<PayoutState | undefined>;
 }

@@ -15,6 +15,8 @@ import {
   withdrawUpdate,
 } from './messages';
 import { legacyPayOut } from './payout-legacy';
+// the failure type only (a constant): workflow code imports no activity code
+const PAYOUT_REFUSED = 'PAYOUT_REFUSED';
 
 /** How a withdraw request waits for the payout before answering `processing`. */
 const PAYOUT_ANSWER_WITHIN = '10s';
@@ -98,12 +100,19 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
   let req = m.withdraw!;
   let w: NewWithdrawal | undefined;
   if (!m.asyncPayouts) {
-    await legacyPayOut(ctx, m);
+    try {
+      await legacyPayOut(ctx, m);
+    } catch (err) {
+      // the old payout refused for good (no old history has this failure: it used to retry forever)
+      if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PAYOUT_REFUSED)) throw err;
+      await endWithdrawal(ctx, 'failed', err.cause.message, null);
+    }
     const left = ctx.state.withdrawal!;
-    if (left.status !== 'pending') return;
-    // The old code left this withdrawal pending (approval came later): it is decided and paid as today's are.
-    w = { id: left.withdrawal_id, escrow_id: left.escrow_id, jumlah_bersih: left.jumlah_bersih, status: 'pending' };
+    if (left.status === 'completed') return;
     m.withdraw = undefined;
+    // The old code left this withdrawal pending (approval came later): it is decided and paid as today's are.
+    // One whose payout the bank refused is failed: the freelancer withdraws again, as today.
+    if (left.status === 'pending') w = { id: left.withdrawal_id, escrow_id: left.escrow_id, jumlah_bersih: left.jumlah_bersih, status: 'pending' };
   }
   for (;;) {
     if (!w) {
@@ -209,7 +218,7 @@ async function endWithdrawal({ state, record }: OrderContext, status: 'rejected'
 async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<PayoutState> {
   const maxAttempts = req.payout_max_attempts ?? 8;
   const check = () => acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for payout ${w.id}` }, [{ withdrawal_id: w.id }]);
-  let payout: PayoutState | null;
+  let payout: PayoutState;
   try {
     payout = await acts.requestPayout.executeWithOptions(
       { ...PAYOUT_REQUEST, retry: { ...PAYOUT_REQUEST.retry, maximumAttempts: maxAttempts }, summary: `pay out Rp ${w.jumlah_bersih} (idempotency key ${w.id})` },
@@ -217,10 +226,13 @@ async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: 
     );
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    // Out of attempts. The gateway may still have taken one of them: its word decides.
-    payout = await check();
+    // Out of attempts. An attempt may still be in flight, or the bank may have taken one: the payout is
+    // cancelled at the gateway by its key unless the bank took it, and the gateway's answer decides.
     const cause = err.cause instanceof ApplicationFailure || err.cause instanceof Error ? err.cause.message : String(err.cause);
-    if (!payout) return { idempotency_key: w.id, reference: '', amount: w.jumlah_bersih, status: 'failed', bukti_transfer: null, completed_at: null, failure_reason: `the bank could not take the payout after ${maxAttempts} attempts (${cause})` };
+    payout = await acts.cancelPayout.executeWithOptions(
+      { ...DB_WRITE, summary: `out of attempts: cancel payout ${w.id} unless the bank took it` },
+      [{ withdrawal_id: w.id, amount: w.jumlah_bersih, reason: `the bank could not take the payout after ${maxAttempts} attempts (${cause})` }],
+    );
   }
   if (payout.status === 'queued') record(`payout ${payout.reference} queued at the bank`, 'withdrawal');
   let waitMs = parseDuration(req.payout_status_check_after ?? '1m');

@@ -62,12 +62,17 @@ export function adminRouter({ db, auth, workflows }: RouteDeps): Router {
       if (w.status !== 'pending') throw refuse(w.status);
       const admin = principalOf(req);
       await workflows.update(w.pesanan_id, decideWithdrawalUpdate, { withdrawal_id: w.id, decision, admin_id: admin.id, alasan }).catch(async (err) => {
-        if (err instanceof WorkflowGoneError) throw refuse((await repo.getWithdrawal(db, id))!.status);
-        throw err;
+        if (!(err instanceof WorkflowGoneError)) throw err;
+        const current = (await repo.getWithdrawal(db, id))!;
+        if (current.status !== 'pending') throw refuse(current.status);
+        // The order's workflow was ended by an operator: a rejection is recorded here (its money returns);
+        // an approval needs the workflow that pays out.
+        if (decision === 'approve') throw conflict('this withdrawal\'s order workflow has ended; it can only be rejected', { status: current.status });
+        await repo.endWithdrawal(db, { withdrawal_id: id, status: 'rejected', alasan: alasan as string, admin_id: admin.id });
       });
       const now = (await repo.getWithdrawal(db, id))!;
       await audit(db, actorOf(req), { action: `withdrawal.${decision}_requested`, record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: now.status });
-      res.json(ok(decision === 'approve' ? 'Withdrawal approved; the payout is on its way' : 'Withdrawal rejected; the money can be withdrawn again', withdrawalView(now, true)));
+      res.json(ok(decision === 'approve' ? 'Withdrawal approved; the payout is on its way' : 'Withdrawal rejected; the money can be withdrawn again', withdrawalView(now, false)));
     });
   router.post('/api/admin/withdrawals/:id/approve', decide('approve'));
   router.post('/api/admin/withdrawals/:id/reject', decide('reject'));

@@ -54,8 +54,11 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       if (!w) return refuse(notFound('withdrawal'));
       if (n.amount !== w.jumlah_bersih) return refuse(badRequest('amount does not match the withdrawal\'s jumlah_bersih', 'amount'));
       if (w.status === 'completed' || w.status === 'failed') {
-        // a repeat of what is recorded is answered as processed; a contradiction is refused
-        if (w.status !== n.status) return refuse(conflict(`withdrawal is ${w.status}; a ${n.status} notification cannot change it`, { status: w.status }));
+        // a repeat of what is recorded is answered as processed; a contradiction is refused, and is an incident
+        if (w.status !== n.status) {
+          logger.error({ withdrawal_id: w.id, recorded: w.status, notified: n.status }, 'payout notification contradicts the recorded withdrawal: investigate');
+          return refuse(conflict(`withdrawal is ${w.status}; a ${n.status} notification cannot change it`, { status: w.status }));
+        }
       } else if (w.status !== 'processing') {
         return refuse(conflict(`withdrawal is ${w.status}; it has no payout`, { status: w.status }));
       } else {
@@ -73,7 +76,14 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
         try {
           await workflows.signal(w.pesanan_id, payoutResultSignal, result);
         } catch (err) {
-          if (!(err instanceof WorkflowGoneError)) throw err;
+          if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
+          // the order's workflow was ended by an operator: the bank's word is recorded here instead
+          logger.warn({ withdrawal_id: w.id, status: n.status }, 'payout notification for an order whose workflow has ended: recorded directly');
+          if (n.status === 'completed') {
+            await repo.completeWithdrawal(db, { withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: result.bukti_transfer ?? '', referensi_payout: n.reference, dicairkan_pada: result.completed_at ?? new Date().toISOString() });
+          } else {
+            await repo.endWithdrawal(db, { withdrawal_id: w.id, status: 'failed', alasan: n.failure_reason ?? 'the bank refused the payout' });
+          }
         }
       }
       await log(200, `processed:${n.status}`, n);

@@ -77,7 +77,8 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       if (p.role === 'freelancer' && q.freelancer_id && q.freelancer_id !== p.id) throw forbidden('a freelancer may list only its own withdrawals');
       const freelancerId = p.role === 'freelancer' ? p.id : q.freelancer_id;
       const found = await readPage(() => repo.listWithdrawals(db, { freelancer_id: freelancerId, status: q.status, limit: q.limit, cursor: q.cursor }));
-      res.json(ok('Withdrawals retrieved', { items: found.items.map((w) => withdrawalView(w, canSeeFullAccount(p, w))), next_cursor: found.next_cursor }));
+      // in full for the freelancer's own list; masked in bulk reads by admins (the single read shows it in full)
+      res.json(ok('Withdrawals retrieved', { items: found.items.map((w) => withdrawalView(w, w.freelancer_id === p.id)), next_cursor: found.next_cursor }));
     }),
   );
 

@@ -4,6 +4,8 @@ import { signPayoutWebhook } from '../../domain/signature';
 import { postOpeningJournals } from '../../db/ledger';
 import { reconcile } from '../../db/reconcile';
 import { toDbTime } from '../../db/time';
+import * as repo from '../../db/repositories';
+import { Client } from '@temporalio/client';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { waitFor } from '../helpers/wait';
@@ -347,6 +349,46 @@ describe(`the books of the payout desk (${dbLabel()})`, () => {
       expect.arrayContaining([expect.stringMatching(/^dalam_proses: the books say \d+, the records \d+$/), expect.stringMatching(/^dapat_dicairkan: /)]),
     );
     await stack.db('pencairan_dana').where({ id: w.withdrawalId }).update({ status: 'rejected', live_escrow_id: null });
+    expect(await differences()).toEqual([]);
+  });
+
+  test('a withdrawal recorded without its reservation (an old worker during a rolling deploy) gets it when it is decided or paid', async () => {
+    for (const decide of ['reject', 'approve-and-pay'] as const) {
+      const o = await released();
+      const id = randomUUID();
+      await stack.db('pencairan_dana').insert({ id, escrow_id: o.escrowId, live_escrow_id: null, pesanan_id: o.orderId, freelancer_id: USERS.freelancer, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Old worker', status: 'pending', created_at: toDbTime(new Date()), updated_at: toDbTime(new Date()) });
+      if (decide === 'reject') {
+        await repo.endWithdrawal(stack.db, { withdrawal_id: id, status: 'rejected', alasan: 'rolling deploy', admin_id: USERS.admin });
+      } else {
+        await repo.approveWithdrawal(stack.db, { withdrawal_id: id, admin_id: USERS.admin });
+        expect((await stack.db('pencairan_dana').where({ id }).first()).live_escrow_id).toBe(o.escrowId);
+        await stack.gateway.payout({ idempotency_key: id, amount: 237_500, method: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Old worker' });
+        await stack.gateway.completePayout(id); // its notification finds the workflow without this withdrawal: recorded or refused, never doubled
+        await repo.completeWithdrawal(stack.db, { withdrawal_id: id, escrow_id: o.escrowId, bukti_transfer: 'x', referensi_payout: 'TRF-x', dicairkan_pada: new Date().toISOString() });
+      }
+      const kinds = (await stack.db('ledger_journals').where({ record_id: id })).map((j: { kind: string }) => j.kind).sort();
+      expect(kinds).toEqual(decide === 'reject' ? ['payout_reversed', 'payout_sent'] : ['payout_completed', 'payout_sent']);
+      expect(await differences()).toEqual([]);
+    }
+  });
+
+  test('an order whose workflow an operator ended: the bank\'s notification is recorded directly; a pending withdrawal can still be rejected, not approved', async () => {
+    const client = new Client({ connection: stack.api.connection });
+    // a payout in flight when the workflow was ended
+    const paidOut = await pendingWithdrawal();
+    await client.workflow.getHandle(`order-${paidOut.orderId}`).terminate('operator');
+    await repo.approveWithdrawal(stack.db, { withdrawal_id: paidOut.withdrawalId, admin_id: USERS.admin }); // it had been approved just before
+    await stack.gateway.payout({ idempotency_key: paidOut.withdrawalId, amount: 237_500, method: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John Doe' });
+    await stack.gateway.completePayout(paidOut.withdrawalId); // the signed notification reaches the webhook, which finds the workflow gone
+    expect((await withdrawal(paidOut.withdrawalId)).status).toBe('completed');
+    expect((await by('admin').get(`/api/payments/escrow/${paidOut.escrowId}`)).body.data.status).toBe('completed');
+    // a pending one
+    const pending = await pendingWithdrawal();
+    await client.workflow.getHandle(`order-${pending.orderId}`).terminate('operator');
+    const approve = await by('admin').post(`/api/admin/withdrawals/${pending.withdrawalId}/approve`);
+    expect([approve.status, approve.body.error.message]).toEqual([409, 'this withdrawal\'s order workflow has ended; it can only be rejected']);
+    const reject = await by('admin').post(`/api/admin/withdrawals/${pending.withdrawalId}/reject`, { alasan: 'order closed by an operator' });
+    expect([reject.status, reject.body.data.status]).toEqual([200, 'rejected']);
     expect(await differences()).toEqual([]);
   });
 

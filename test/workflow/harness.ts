@@ -94,6 +94,14 @@ export const fakeActivities: OrderActivities = {
     bank.set(p.withdrawal_id, state);
     return state;
   },
+  async cancelPayout(c) {
+    calls.push({ name: 'cancelPayout', args: c });
+    const known = bank.get(c.withdrawal_id);
+    if (known) return known;
+    const cancelled = { idempotency_key: c.withdrawal_id, reference: `TRF-${c.withdrawal_id.slice(0, 8)}`, amount: c.amount, status: 'failed' as const, bukti_transfer: null, completed_at: null, failure_reason: `CANCELLED: ${c.reason}` };
+    bank.set(c.withdrawal_id, cancelled);
+    return cancelled;
+  },
   async checkPayout(c) {
     calls.push({ name: 'checkPayout', args: c });
     return bank.get(c.withdrawal_id) ?? null;

@@ -145,18 +145,20 @@ test('a 999… account completes after two temporary failures, with exactly one 
   expect((await handle.result()).withdrawal?.status).toBe('completed');
 });
 
-test('a bank that stays unavailable for PAYOUT_MAX_ATTEMPTS fails the withdrawal (the gateway never took it) and returns the money', async () => {
+test('a bank that stays unavailable for PAYOUT_MAX_ATTEMPTS: the payout is cancelled at the gateway, the withdrawal fails and returns the money', async () => {
   const { handle } = await released();
   failingPayouts.add('Down Bank');
   const answer = withdraw(handle, { nama_pemilik: 'Down Bank', payout_max_attempts: 3 });
   await h.env.sleep('1m');
   const w = await answer;
   const state = await eventually(handle, (s) => s.withdrawal?.status === 'failed');
-  expect(state.withdrawal?.alasan).toMatch(/after 3 attempts.*temporarily unavailable/);
+  expect(state.withdrawal?.alasan).toMatch(/^CANCELLED: the bank could not take the payout after 3 attempts.*temporarily unavailable/);
   expect(callsOf('requestPayout', w.withdrawal_id)).toHaveLength(3);
-  expect(callsOf('checkPayout', w.withdrawal_id)).toHaveLength(1);
-  expect(callsOf('endWithdrawal', w.withdrawal_id)[0].args).toMatchObject({ status: 'failed' });
+  expect(callsOf('cancelPayout', w.withdrawal_id)).toHaveLength(1);
+  // a request still in flight finds the payout cancelled and never pays
   failingPayouts.delete('Down Bank');
+  expect(await fakeActivities.requestPayout({ withdrawal_id: w.withdrawal_id, amount: 237_500, method: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'Down Bank' })).toMatchObject({ status: 'failed' });
+  expect(callsOf('endWithdrawal', w.withdrawal_id)[0].args).toMatchObject({ status: 'failed' });
   // the money is withdrawable again
   expect(await withdraw(handle, { auto_process: false })).toMatchObject({ status: 'pending', jumlah_bersih: 237_500 });
 });
@@ -184,6 +186,22 @@ test('the notification and the status check arriving together: the payout is com
   await Promise.all([handle.signal(payoutResultSignal, done), h.env.sleep('11s'), handle.signal(payoutResultSignal, done)]);
   expect((await handle.result()).withdrawal?.status).toBe('completed');
   expect(callsOf('completeWithdrawal', w.withdrawal_id)).toHaveLength(1);
+});
+
+test('out of attempts, but the bank took the last one: the gateway\'s word (queued) wins over the failure, and the payout completes', async () => {
+  const { handle } = await released();
+  failingPayouts.add('Late Bank');
+  const answer = withdraw(handle, { nama_pemilik: 'Late Bank', payout_max_attempts: 2 });
+  // the bank takes the payout although every answer the service saw was an error
+  const sent = await waitForCall('requestPayout', (a) => a.nama_pemilik === 'Late Bank');
+  bank.set(sent.args.withdrawal_id, { idempotency_key: sent.args.withdrawal_id, reference: 'TRF-LATE', amount: sent.args.amount, status: 'queued', bukti_transfer: 'http://gw/r', completed_at: null, failure_reason: null });
+  await h.env.sleep('1m');
+  failingPayouts.delete('Late Bank');
+  const w = await answer;
+  expect(callsOf('cancelPayout', w.withdrawal_id)).toHaveLength(1);
+  expect(callsOf('endWithdrawal', w.withdrawal_id)).toHaveLength(0);
+  await handle.signal(payoutResultSignal, bankCompletes(w.withdrawal_id));
+  expect((await handle.result()).withdrawal).toMatchObject({ status: 'completed' });
 });
 
 test('a worker that stops in the middle of a payout: another worker finishes it, and the gateway paid once', async () => {
