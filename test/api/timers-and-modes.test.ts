@@ -3,9 +3,10 @@ import http from 'node:http';
 import request from 'supertest';
 import pino from 'pino';
 import { Client } from '@temporalio/client';
-import { signWebhook, verifyWebhookSignature } from '../../domain/signature';
+import { signWebhook, verifyPayoutSignature, verifyWebhookSignature } from '../../domain/signature';
 import { loadConfig } from '../../domain/config';
-import { MockGateway } from '../../gateway/mock-gateway';
+import { MockGateway, MockGatewayOptions } from '../../gateway/mock-gateway';
+import { PayoutTemporaryError } from '../../gateway/mock-bank';
 import { createLogger, startApi } from '../../scripts/compose';
 import { createApp } from '../../api/app';
 import type { OrderWorkflows } from '../../api/workflow-calls';
@@ -105,6 +106,7 @@ describe(`the mock gateway on its own (${dbLabel()})`, () => {
   let server: http.Server;
   let url: string;
   const received: { body: Record<string, string>; at: number }[] = [];
+  const payoutNotices: { body: Record<string, string>; at: number }[] = [];
   let failuresLeft = 0;
 
   beforeAll(async () => {
@@ -119,6 +121,10 @@ describe(`the mock gateway on its own (${dbLabel()})`, () => {
       }
       res.json({ success: true, status: 'berhasil', escrow_id: 'e-1' });
     });
+    app.post('/api/payouts/webhook', (req, res) => {
+      payoutNotices.push({ body: req.body, at: Date.now() });
+      res.json({ success: true });
+    });
     server = app.listen(0);
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
@@ -127,8 +133,8 @@ describe(`the mock gateway on its own (${dbLabel()})`, () => {
     await db?.destroy();
   });
 
-  const gateway = (autoSuccess: boolean) =>
-    new MockGateway({ db, backendUrl: url, secret: 'gw-test-secret', autoSuccess, autoSuccessDelayMs: 300, logger: pino({ level: 'silent' }), deliveryBackoffMs: 50 });
+  const gateway = (autoSuccess: boolean, extra: Partial<MockGatewayOptions> = {}) =>
+    new MockGateway({ db, backendUrl: url, secret: 'gw-test-secret', autoSuccess, autoSuccessDelayMs: 300, logger: pino({ level: 'silent' }), deliveryBackoffMs: 50, ...extra });
   const charge = (gw: MockGateway, id: string) =>
     gw.createCharge({ transaction_id: id, method: 'qris', channel: 'qris', gross_amount: 106_000, expires_at: new Date(Date.now() + 86_400_000).toISOString() });
 
@@ -170,6 +176,49 @@ describe(`the mock gateway on its own (${dbLabel()})`, () => {
     const rows = await db('mock_gateway_payouts').where({ idempotency_key: 'wd-1' });
     expect(rows).toHaveLength(1);
     expect(rows[0].account_last4).toBe('7890');
+    gw.close();
+  });
+
+  test('a payout is queued, completed about MOCK_PAYOUT_DELAY_MS later, and notified with a correctly signed payout notification', async () => {
+    const gw = gateway(false, { payoutDelayMs: 200 });
+    const queued = Date.now();
+    const p = await gw.payout({ idempotency_key: 'wd-async', amount: 237_500, method: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'J' });
+    expect(p).toMatchObject({ status: 'queued', completed_at: null, amount: 237_500 });
+    expect((await gw.getPayout('wd-async'))!.status).toBe('queued');
+    const hit = await waitFor(async () => payoutNotices.find((r) => r.body.external_id === 'wd-async'), (r) => r !== undefined, 5000);
+    expect(hit!.at - queued).toBeGreaterThanOrEqual(150);
+    expect(hit!.body).toMatchObject({ external_id: 'wd-async', reference: p.reference, status: 'completed', amount: '237500', failure_reason: '' });
+    expect(verifyPayoutSignature(hit!.body as never, hit!.body.signature, 'gw-test-secret')).toBe(true);
+    expect((await gw.getPayout('wd-async'))!.status).toBe('completed');
+    gw.close();
+  });
+
+  test('a queued payout whose process stopped before its timer is completed by the next status check, without a notification when they are off', async () => {
+    const gw = gateway(false, { payoutDelayMs: 100, payoutNotifications: false });
+    await gw.payout({ idempotency_key: 'wd-lazy', amount: 237_500, method: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'J' });
+    gw.close(); // the timer is gone with the process
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await db('mock_gateway_payouts').where({ idempotency_key: 'wd-lazy' }).first()).status).toBe('queued');
+    const checked = await gateway(false, { payoutDelayMs: 100, payoutNotifications: false }).getPayout('wd-lazy');
+    expect(checked).toMatchObject({ status: 'completed', completed_at: expect.any(String) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(payoutNotices.filter((r) => r.body.external_id === 'wd-lazy')).toEqual([]);
+  });
+
+  test('the sandbox accounts: 000… is refused for good; 999… fails twice for now, then is queued once; a cancelled key never pays', async () => {
+    const gw = gateway(false, { payoutDelayMs: 60_000 });
+    const req = (key: string, nomor_rekening: string) => ({ idempotency_key: key, amount: 100, method: 'transfer_bank' as const, nomor_rekening, nama_pemilik: 'J' });
+    expect(await gw.payout(req('wd-000', '0001234567'))).toMatchObject({ status: 'failed', failure_reason: 'ACCOUNT_CLOSED: the receiving account is closed' });
+    expect(await gw.payout(req('wd-000', '0001234567'))).toMatchObject({ status: 'failed' }); // the same answer again
+    await expect(gw.payout(req('wd-999', '9991234567'))).rejects.toThrow(PayoutTemporaryError);
+    await expect(gw.payout(req('wd-999', '9991234567'))).rejects.toThrow(PayoutTemporaryError);
+    expect(await gw.payout(req('wd-999', '9991234567'))).toMatchObject({ status: 'queued' });
+    expect(await gw.payout(req('wd-999', '9991234567'))).toMatchObject({ status: 'queued' });
+    expect(await db('mock_gateway_payouts').where({ idempotency_key: 'wd-999' })).toHaveLength(1);
+    expect(await gw.cancelPayout({ idempotency_key: 'wd-999', amount: 100, reason: 'late' })).toMatchObject({ status: 'queued' }); // taken: its word stands
+    expect(await gw.cancelPayout({ idempotency_key: 'wd-cancel', amount: 100, reason: 'out of attempts' })).toMatchObject({ status: 'failed', failure_reason: 'CANCELLED: out of attempts' });
+    expect(await gw.payout(req('wd-cancel', '1234567890'))).toMatchObject({ status: 'failed' }); // a request still in flight pays nothing
+    gw.close();
   });
 });
 
