@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
+import { describeDbError, isDatabaseError } from '../db/errors';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';
@@ -32,7 +33,33 @@ export interface CreatedCharge {
   gateway_reference: string;
 }
 
-export function createActivities({ db, gateway, logger }: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
+  return withoutSql(orderActivities(deps), deps.logger);
+}
+
+/**
+ * A database error leaves an activity as `DATABASE_ERROR` with the driver's
+ * code only (retried as before): knex's message carries the SQL statement with
+ * its values, which must not reach the logs or the workflow's failure in the Web UI.
+ */
+function withoutSql<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, logger: Logger): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (!isDatabaseError(err)) throw err;
+        const message = describeDbError(err);
+        logger.warn({ activity: name, db_error: message }, 'activity failed on the database; it will be retried');
+        throw ApplicationFailure.retryable(message, 'DATABASE_ERROR');
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+function orderActivities({ db, gateway, logger }: ActivityDeps) {
   return {
     /** Opens the charge at the gateway and records the payment (status menunggu). */
     async createPayment(p: PaymentToCreate): Promise<CreatedCharge> {
@@ -169,4 +196,4 @@ export function createActivities({ db, gateway, logger }: ActivityDeps) {
   };
 }
 
-export type OrderActivities = ReturnType<typeof createActivities>;
+export type OrderActivities = ReturnType<typeof orderActivities>;

@@ -25,7 +25,7 @@ export async function verifyToken(token: string, secret: string): Promise<Princi
   try {
     const { payload } = await jwtVerify(token, keyFor(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
     if (typeof payload.sub !== 'string' || !UUID_PATTERN.test(payload.sub) || !isRole(payload.role)) throw unauthorized();
-    return { id: payload.sub, role: payload.role };
+    return { id: payload.sub.toLowerCase(), role: payload.role };
   } catch {
     throw unauthorized();
   }

@@ -1,3 +1,4 @@
+import { describeDbError, isDatabaseError, isDatabaseUnavailable } from '../db/errors';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -51,6 +52,16 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
         return sendError(res, new HttpError(status, 'BAD_REQUEST', 'request could not be read'));
       }
       if (err instanceof URIError) return sendError(res, new HttpError(400, 'BAD_REQUEST', 'request path could not be decoded'));
+    }
+    if (isDatabaseError(err)) {
+      // never the SQL (it carries values) nor a stack: the driver's code is enough to act on
+      const unavailable = isDatabaseUnavailable(err);
+      logger[unavailable ? 'warn' : 'error']({ db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId }, unavailable ? 'database unavailable' : 'database error');
+      if (unavailable) {
+        res.setHeader('Retry-After', '5');
+        return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry later'));
+      }
+      return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));
     }
     logger.error({ err, method: req.method, path: req.path, request_id: req.requestId }, 'unhandled error');
     return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
 import { PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
-import { TRANSACTION_ID_PATTERN } from '../domain/ids';
+import { TRANSACTION_ID_PATTERN, UUID_PATTERN } from '../domain/ids';
 import { HttpError } from './errors';
 
 /**
@@ -11,7 +11,8 @@ import { HttpError } from './errors';
  */
 /** "is required" for a missing field, `message` for anything else. */
 const req = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
-const uuid = () => z.uuid({ error: req('must be a uuid') });
+// uuids are compared and stored in lower case: an upper-cased copy of an id is the same id
+const uuid = () => z.uuid({ error: req('must be a uuid') }).transform((s) => s.toLowerCase());
 // Printable text: no control characters; stored and returned verbatim (queries are parameterised).
 const text = (max: number) =>
   z
@@ -20,6 +21,8 @@ const text = (max: number) =>
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
     .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
+// methods are case-insensitive, as channels are: "QRIS" is qris
+const lowerCase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 const amount = (min: number, max: number) =>
   z
     .number({ error: req('must be a number') })
@@ -40,7 +43,7 @@ export function schemas(limits: AmountLimits) {
       pesanan_id: uuid(),
       user_id: uuid(),
       jumlah: amount(limits.min, overallMaxAmount(limits)),
-      metode_pembayaran: z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) }),
+      metode_pembayaran: z.preprocess(lowerCase, z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) })),
       channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional(),
     })
     .superRefine((body, ctx) => {
@@ -64,7 +67,7 @@ export function schemas(limits: AmountLimits) {
     .strictObject({
       escrow_id: uuid(),
       freelancer_id: uuid(),
-      metode_pencairan: z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) }),
+      metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })),
       // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
       channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional(),
       nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }),
@@ -116,7 +119,10 @@ export const ledgerAccountsQuery = z.strictObject({
   prefix: z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' }).regex(/^[a-z_:0-9-]*$/, { error: 'must be an account name prefix such as escrow: or platform_fee_revenue' }).optional(),
 });
 export const ledgerJournalsQuery = z.strictObject({ record_id: uuid() });
-export const paymentIdParam = z.union([uuid(), z.string().regex(TRANSACTION_ID_PATTERN)]);
+export const paymentIdParam = z
+  .string()
+  .refine((s) => UUID_PATTERN.test(s) || TRANSACTION_ID_PATTERN.test(s), { error: 'must be a payment id (a uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)' })
+  .transform((s) => (TRANSACTION_ID_PATTERN.test(s) ? s : s.toLowerCase()));
 
 /** Parses or throws a 400 naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {

@@ -37,9 +37,40 @@ export function limiter(perMinute: number, key: (req: Request) => string, what: 
     validate: { keyGeneratorIpFallback: false },
     handler: (req: Request, res: Response) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
-      res.setHeader('Retry-After', String(seconds));
-      sendError(res, new HttpError(429, 'RATE_LIMITED', `too many ${what}; retry after ${seconds} s`));
+      sendRateLimited(res, reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60, what);
     },
   });
+}
+
+/**
+ * Counts failures per key in one-minute windows: for webhooks, which are
+ * limited only when they fail verification, so a flood of forged calls from
+ * an address never delays a genuine delivery from it. `hit` records a failure
+ * and answers the seconds to wait once the key is over its limit (else null).
+ */
+export class FailureLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(private readonly perMinute: number) {}
+
+  hit(key: string, now = Date.now()): number | null {
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= 60_000) {
+      w = { start: now, count: 0 };
+      this.windows.set(key, w);
+      if (this.windows.size > 100_000) this.prune(now);
+    }
+    w.count++;
+    return w.count > this.perMinute ? Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000)) : null;
+  }
+
+  private prune(now: number): void {
+    for (const [k, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(k);
+  }
+}
+
+/** 429 for a caller over its failure limit. */
+export function sendRateLimited(res: Response, seconds: number, what: string): void {
+  res.setHeader('Retry-After', String(seconds));
+  sendError(res, new HttpError(429, 'RATE_LIMITED', `too many ${what}; retry after ${seconds} s`));
 }

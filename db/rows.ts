@@ -37,6 +37,14 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
   return sqlite ? key.endsWith(`.${column}`) : key.endsWith(`_${column}_unique`);
 }
 
+/** The unique key a violation names (the driver's words, never the SQL statement knex adds, which carries values). */
+function uniqueKeyOf(err: unknown): string {
+  const e = err as { sqlMessage?: string; message?: string };
+  const sqlite = /constraint failed: ([\w.]+)/.exec(String(e.message ?? ''))?.[1];
+  const mysql = /for key '([^']+)'/.exec(String(e.sqlMessage ?? e.message ?? ''))?.[1];
+  return `key ${sqlite ?? mysql ?? 'unknown'}`;
+}
+
 /** An idempotent write found a different record where it expected its own. */
 export class IdempotencyConflictError extends Error {
   constructor(table: string, id: string, detail: string) {
@@ -64,7 +72,7 @@ export async function insertIdempotent(
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const existing = await trx(table).where({ id: row.id }).first();
-    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (${(err as Error).message})`);
+    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (${uniqueKeyOf(err)})`);
     const differs = same.filter((k) => String(existing[k]) !== String(row[k]));
     if (differs.length) throw new IdempotencyConflictError(table, row.id, `a different record exists under this id (${differs.join(', ')} differ)`);
     return 'existed';

@@ -28,6 +28,8 @@ export interface Config {
   nodeEnv: string;
   isProduction: boolean;
   port: number;
+  /** the interface the API listens on */
+  host: string;
   backendUrl: string;
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
@@ -42,7 +44,7 @@ export interface Config {
   logLevel: string;
   auth: { jwtSecret: string };
   amountLimits: AmountLimits;
-  rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number };
+  rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number; ordersPerMinute: number; lifecyclePerMinute: number };
   corsOrigins: string[];
   webhookToleranceSeconds: number;
   /**
@@ -173,6 +175,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     nodeEnv,
     isProduction,
     port,
+    // development binds to loopback only (the mock routes are open and its secrets are public); containers need 0.0.0.0
+    host: str(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     backendUrl: url(env, 'BACKEND_URL', `http://localhost:${port}`),
     db,
     temporal: {
@@ -206,6 +210,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rateLimits: {
       paymentsPerMinute: int(env, 'RATE_LIMIT_PAYMENTS_PER_MINUTE', 20, 1, 1_000_000),
       webhooksPerMinute: int(env, 'RATE_LIMIT_WEBHOOKS_PER_MINUTE', 600, 1, 1_000_000),
+      ordersPerMinute: int(env, 'RATE_LIMIT_ORDERS_PER_MINUTE', 30, 1, 1_000_000),
+      lifecyclePerMinute: int(env, 'RATE_LIMIT_LIFECYCLE_PER_MINUTE', 120, 1, 1_000_000),
     },
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhookToleranceSeconds: int(env, 'WEBHOOK_TOLERANCE_SECONDS', 300, 1, 86_400),

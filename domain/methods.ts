@@ -62,13 +62,13 @@ export function resolvePayoutAccount(
 export function resolveChannel(method: PaymentMethod, channel: string | undefined): { channel: string } | { error: string } {
   if (channel === undefined || channel === '') {
     if (CHANNEL_REQUIRED.includes(method)) {
-      return { error: `channel is required for ${method}: one of ${CHANNELS[method].join(', ')}` };
+      return { error: `is required for ${method}: one of ${CHANNELS[method].join(', ')}` };
     }
     return { channel: CHANNELS[method][0] };
   }
   const normalised = channel.trim().toLowerCase();
   if (!CHANNELS[method].includes(normalised)) {
-    return { error: `channel "${channel}" is not valid for ${method}: one of ${CHANNELS[method].join(', ')}` };
+    return { error: `"${channel}" is not valid for ${method}: one of ${CHANNELS[method].join(', ')}` };
   }
   return { channel: normalised };
 }

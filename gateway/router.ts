@@ -1,4 +1,4 @@
-import express, { Request, Response, Router } from 'express';
+import express, { NextFunction, Request, Response, Router } from 'express';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { TRANSACTION_ID_PATTERN } from '../domain/ids';
@@ -59,7 +59,10 @@ export function createMockGatewayRouter(gateway: MockGateway): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '10kb' }));
 
-  router.get('/mock-payment/:reference', async (req: Request, res: Response) => {
+  // every handler's rejection reaches the error middleware (a database outage is a 503, never a crash)
+  const wrap = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => void fn(req, res).catch(next);
+
+  router.get('/mock-payment/:reference', wrap(async (req: Request, res: Response) => {
     const charge = await gateway.getChargeByReference(req.params.reference);
     if (!charge) return void res.status(404).type('html').send(page('Not found', '<h1>Payment not found</h1>'));
     const action = (what: string) => `/mock-payment/${encodeURIComponent(charge.reference)}/${what}`;
@@ -74,32 +77,28 @@ ${instructionDetails(charge)}
 <form method="post" action="${action('fail')}" style="display:inline"><button class="fail" type="submit">Fail</button></form>`,
       ),
     );
-  });
+  }));
 
-  router.get('/mock-payment/:reference/qr.svg', async (req: Request, res: Response) => {
+  router.get('/mock-payment/:reference/qr.svg', wrap(async (req: Request, res: Response) => {
     const charge = await gateway.getChargeByReference(req.params.reference);
     const qr = charge?.instructions.qr_string;
     if (typeof qr !== 'string') return void res.status(404).end();
     res.type('image/svg+xml').send(await QRCode.toString(qr, { type: 'svg', margin: 1 }));
-  });
+  }));
 
   // The receipt a completed payout's bukti_transfer points at.
-  router.get('/mock-bank/transfer/:reference', async (req: Request, res: Response, next) => {
-    try {
-      const payout = await gateway.getPayoutByReference(req.params.reference);
-      if (!payout || payout.status !== 'completed') return void res.status(404).type('html').send(page('Not found', '<h1>Transfer not found</h1>'));
-      res.type('html').send(
-        page(
-          `Bukti transfer ${payout.reference}`,
-          `<h1>Bukti transfer</h1><div class="amount">${rupiah(payout.amount)}</div>
+  router.get('/mock-bank/transfer/:reference', wrap(async (req: Request, res: Response) => {
+    const payout = await gateway.getPayoutByReference(req.params.reference);
+    if (!payout || payout.status !== 'completed') return void res.status(404).type('html').send(page('Not found', '<h1>Transfer not found</h1>'));
+    res.type('html').send(
+      page(
+        `Bukti transfer ${payout.reference}`,
+        `<h1>Bukti transfer</h1><div class="amount">${rupiah(payout.amount)}</div>
 <dl><dt>Referensi</dt><dd><code>${escapeHtml(payout.reference)}</code></dd><dt>Selesai</dt><dd>${escapeHtml(payout.completed_at ?? '')}</dd></dl>
 <p class="muted">Mock bank: no real money moved.</p>`,
-        ),
-      );
-    } catch (err) {
-      next(err);
-    }
-  });
+      ),
+    );
+  }));
 
   const checkoutAction = (status: GatewayStatus) => async (req: Request, res: Response) => {
     const charge = await gateway.getChargeByReference(req.params.reference);
@@ -110,8 +109,8 @@ ${instructionDetails(charge)}
       page(heading, `<h1>${heading}</h1><p>${rupiah(charge.gross_amount)} · ${escapeHtml(charge.transaction_id)}</p><p class="muted">${escapeHtml(result.message)}</p>`),
     );
   };
-  router.post('/mock-payment/:reference/pay', (req, res, next) => checkoutAction('settlement')(req, res).catch(next));
-  router.post('/mock-payment/:reference/fail', (req, res, next) => checkoutAction('deny')(req, res).catch(next));
+  router.post('/mock-payment/:reference/pay', wrap(checkoutAction('settlement')));
+  router.post('/mock-payment/:reference/fail', wrap(checkoutAction('deny')));
 
   const trigger = (status: GatewayStatus, message: string) => async (req: Request, res: Response) => {
     const parsed = triggerBody.safeParse(req.body);
@@ -145,8 +144,8 @@ ${instructionDetails(charge)}
     }
     return fail(res, 502, 'WEBHOOK_DELIVERY_FAILED', `the webhook could not be delivered after ${delivery.attempts} attempts`);
   };
-  router.post('/api/payments/mock/trigger-success', (req, res, next) => trigger('settlement', 'Payment success triggered')(req, res).catch(next));
-  router.post('/api/payments/mock/trigger-failure', (req, res, next) => trigger('deny', 'Payment failure triggered')(req, res).catch(next));
+  router.post('/api/payments/mock/trigger-success', wrap(trigger('settlement', 'Payment success triggered')));
+  router.post('/api/payments/mock/trigger-failure', wrap(trigger('deny', 'Payment failure triggered')));
 
   return router;
 }

@@ -19,6 +19,9 @@ import { createOrderWorker, ensureReconcileSchedule, ensureSearchAttributes, tem
  * Composition: builds the database, gateway, worker and API from the
  * configuration. The entry points (start, api, worker) and the tests use it.
  */
+/** A start-up failure the operator can act on: printed as one line, without a stack. */
+export class StartupError extends Error {}
+
 export function createLogger(config: Config): Logger {
   return pino({
     level: config.logLevel,
@@ -88,8 +91,14 @@ export async function startApi(config: Config, db: Knex, gateway: MockGateway, l
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new StartupError(`port ${port} on ${config.host} is already in use: stop what holds it or set PORT`) : err),
+    );
+    server.listen(port, config.host, () => resolve());
+  }).catch(async (err) => {
+    await relay.stop();
+    await connection.close();
+    throw err;
   });
   const actualPort = (server.address() as { port: number }).port;
   return {

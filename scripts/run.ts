@@ -1,4 +1,5 @@
 import { ConfigError, Config, loadConfig } from '../domain/config';
+import { StartupError } from './compose';
 
 /**
  * Shared by the entry points: load the configuration (a bad value stops the
@@ -47,6 +48,6 @@ export function onShutdown(stop: () => Promise<void>): void {
 }
 
 export function fatal(err: unknown): never {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof StartupError ? err.message : err);
   process.exit(1);
 }

@@ -25,6 +25,14 @@ async function main() {
     });
   }
   const stopDevServer = () => devServer?.stop() ?? Promise.resolve();
+  // However this process ends (an error nothing caught included), its dev server ends with it:
+  // an orphaned one would hold the Temporal ports for the next start.
+  const started = devServer;
+  process.on('exit', () => {
+    if (started && started.process.exitCode === null && started.process.signalCode === null) started.process.kill('SIGTERM');
+  });
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   try {
     const db = await openDatabase(config, logger);
     const gateway = createGateway(config, db, logger);

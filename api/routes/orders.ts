@@ -4,16 +4,19 @@ import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
 import { asyncHandler, badRequest, notFound } from '../errors';
 import { parse } from '../schemas';
+import { limiter } from '../security';
 import { lifecycleView, orderView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, actorOf, mayAct, ok, visibleOrder } from './context';
 
-export function ordersRouter({ db, workflows, v, auth }: RouteDeps): Router {
+export function ordersRouter({ db, workflows, config, v, auth }: RouteDeps): Router {
   const router = Router();
+  const perUser = (n: number, what: string) => limiter(n, (req) => principalOf(req).id, what);
 
   router.post(
     '/api/orders',
     auth,
+    perUser(config.rateLimits.ordersPerMinute, 'orders created'),
     asyncHandler(async (req, res) => {
       const p = principalOf(req);
       const body = parse(v.createOrder, req.body);
@@ -36,6 +39,8 @@ export function ordersRouter({ db, workflows, v, auth }: RouteDeps): Router {
   router.get(
     '/api/orders/:id/lifecycle',
     auth,
+    // each read is a workflow query: a worker round trip
+    perUser(config.rateLimits.lifecyclePerMinute, 'lifecycle reads'),
     asyncHandler(async (req, res) => {
       const order = await visibleOrder(db, req);
       if (!order.pembayaran_id) throw notFound('order workflow');

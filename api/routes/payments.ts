@@ -76,11 +76,15 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
   return router;
 }
 
+const COLLECTIONS = ['escrow', 'withdrawals', 'withdraw', 'refunds', 'mock', 'webhook', 'create'];
+
 /** Payment by id (or by transaction id): mounted after the fixed /api/payments/* routes. */
 export function paymentReadRouter({ db, auth }: RouteDeps): Router {
   const router = Router();
   router.get(
     '/api/payments/:id',
+    // the collections under /api/payments (escrow, withdrawals, refunds, ...) are not payment ids: without an id they are unknown routes
+    (req, _res, next) => next(COLLECTIONS.includes(req.params.id) ? 'route' : undefined),
     auth,
     asyncHandler(async (req, res) => {
       const id = parse(paymentIdParam, req.params.id, 'id');

@@ -4,7 +4,7 @@ import * as repo from '../../db/repositories';
 import { payoutResultSignal } from '../../workflows/messages';
 import type { PayoutState } from '../../gateway/mock-bank';
 import { HttpError, asyncHandler, badRequest, conflict, notFound, sendError } from '../errors';
-import { limiter } from '../security';
+import { FailureLimiter, sendRateLimited } from '../security';
 import { VerifiedPayoutNotification, WebhookRejection, claimedFields, readPayoutNotification } from '../webhook';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
@@ -20,9 +20,10 @@ import type { RouteDeps } from './context';
  */
 export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: RouteDeps): Router {
   const router = Router();
+  // only calls that fail verification count against the per-address limit
+  const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
   router.post(
     '/api/payouts/webhook',
-    limiter(config.rateLimits.webhooksPerMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'webhook calls'),
     express.raw({ type: () => true, limit: '100kb' }),
     asyncHandler(async (req, res) => {
       const log = (http_status: number, result: string, claimed: object = {}) => {
@@ -43,6 +44,8 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
         n = readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds);
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
+        const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
+        if (wait !== null) return sendRateLimited(res, wait, 'failed webhook calls');
         await log(err.http.status, err.http.code, claimedFields(raw));
         return sendError(res, err.http);
       }

@@ -5,7 +5,7 @@ import { GatewayStatus, paymentStatusForGateway } from '../../domain/statuses';
 import * as repo from '../../db/repositories';
 import { paymentNotificationUpdate } from '../../workflows/messages';
 import { HttpError, asyncHandler, conflict, notFound, sendError } from '../errors';
-import { limiter } from '../security';
+import { FailureLimiter, sendRateLimited } from '../security';
 import { WebhookRejection, VerifiedWebhook, claimedFields, readWebhook } from '../webhook';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
@@ -23,9 +23,10 @@ type Answer = { status: string; escrow_id: string | null; refund_status?: string
 export function webhooksRouter(deps: RouteDeps): Router {
   const { db, config, logger } = deps;
   const router = Router();
+  // only calls that fail verification count against the per-address limit
+  const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
   router.post(
     '/api/payments/webhook',
-    limiter(config.rateLimits.webhooksPerMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), 'webhook calls'),
     express.raw({ type: () => true, limit: '100kb' }),
     asyncHandler(async (req, res) => {
       const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) =>
@@ -45,6 +46,8 @@ export function webhooksRouter(deps: RouteDeps): Router {
         fields = readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds);
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
+        const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
+        if (wait !== null) return sendRateLimited(res, wait, 'failed webhook calls');
         // The audit trail keeps what the rejected call claimed to be about.
         await audit(err.http.status, err.http.code, claimedFields(raw));
         return sendError(res, err.http);

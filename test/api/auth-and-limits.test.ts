@@ -4,11 +4,14 @@ import { promisify } from 'node:util';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import pino from 'pino';
 import request from 'supertest';
+import knexFactory from 'knex';
+import { createMockGatewayRouter } from '../../gateway/router';
+import { signPayoutWebhook, signWebhook } from '../../domain/signature';
 import type { Knex } from 'knex';
 import { createApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
 import type { OrderWorkflows } from '../../api/workflow-calls';
-import type { MockGateway } from '../../gateway/mock-gateway';
+import { MockGateway } from '../../gateway/mock-gateway';
 import { Config, loadConfig } from '../../domain/config';
 import { dbLabel, freshDb, testEnv } from '../helpers/stack';
 import { USERS } from '../helpers/auth';
@@ -27,7 +30,7 @@ let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
   config = loadConfig(
-    testEnv({ RATE_LIMIT_PAYMENTS_PER_MINUTE: '3', RATE_LIMIT_WEBHOOKS_PER_MINUTE: '4', CORS_ORIGINS: 'https://app.skillconnect.example', JWT_SECRET: 'a-test-jwt-secret-that-is-long-enough' }),
+    testEnv({ RATE_LIMIT_PAYMENTS_PER_MINUTE: '3', RATE_LIMIT_WEBHOOKS_PER_MINUTE: '4', RATE_LIMIT_ORDERS_PER_MINUTE: '2', RATE_LIMIT_LIFECYCLE_PER_MINUTE: '2', CORS_ORIGINS: 'https://app.skillconnect.example', JWT_SECRET: 'a-test-jwt-secret-that-is-long-enough' }),
   );
   db = await freshDb(config);
   app = createApp({ db, config, logger: pino({ level: 'silent' }), workflows: {} as OrderWorkflows, gateway: {} as MockGateway, temporalHealth: async () => undefined });
@@ -101,10 +104,43 @@ describe(`abuse limits and headers (${dbLabel()})`, () => {
     expect((await request(app).post('/api/payments/create').set('Authorization', `Bearer ${other}`).send({})).status).toBe(400);
   });
 
-  test('the webhook is rate-limited per IP: 429 with Retry-After', async () => {
+  test.each(['/api/payments/webhook', '/api/payouts/webhook'])('%s: failed verifications are rate-limited per IP (429 with Retry-After); a genuine call from that IP is never refused', async (path) => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await request(app).post('/api/payments/webhook').send({ transaction_id: 'x' })).status);
-    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    for (let i = 0; i < 6; i++) statuses.push((await request(app).post(path).send({ transaction_id: 'x' })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    const limited = await request(app).post(path).send({});
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // signed with the real secret (for a transaction or payout that does not exist): verified, so answered on its merits
+    const ts = String(now());
+    const genuine =
+      path === '/api/payments/webhook'
+        ? (() => {
+            const f = { transaction_id: 'PAY-1700000000000-ABCDEF', transaction_status: 'settlement', gross_amount: '265000', timestamp: ts };
+            return { ...f, signature: signWebhook(f, config.mock.secret) };
+          })()
+        : (() => {
+            const f = { external_id: '3f1c2b7e-1111-4aaa-8bbb-000000000009', reference: 'TRF-1', status: 'completed', amount: '1', failure_reason: '', timestamp: ts };
+            return { ...f, signature: signPayoutWebhook(f, config.mock.secret) };
+          })();
+    for (let i = 0; i < 3; i++) expect((await request(app).post(path).set('content-type', 'application/json').send(JSON.stringify(genuine))).status).toBe(404);
+  });
+
+  test('order creation and the lifecycle read are rate-limited per user', async () => {
+    const [a, b] = await Promise.all([issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' }), issueToken(config.auth.jwtSecret, { sub: USERS.otherClient, role: 'client' })]);
+    const create = (t: string) => request(app).post('/api/orders').set('Authorization', `Bearer ${t}`).send({});
+    expect([(await create(a)).status, (await create(a)).status, (await create(a)).status]).toEqual([400, 400, 429]);
+    expect((await create(b)).status).toBe(400);
+    const life = (t: string) => request(app).get(`/api/orders/${USERS.freelancer}/lifecycle`).set('Authorization', `Bearer ${t}`);
+    expect([(await life(a)).status, (await life(a)).status, (await life(a)).status]).toEqual([404, 404, 429]);
+    expect((await life(b)).status).toBe(404);
+  });
+
+  test('ids are compared in lower case: an upper-cased copy of one\'s own id is the same id', async () => {
+    const t = await issueToken(config.auth.jwtSecret, { sub: USERS.otherClient, role: 'client' });
+    const res = await request(app).post('/api/orders').set('Authorization', `Bearer ${t}`).send({ client_id: USERS.otherClient.toUpperCase(), freelancer_id: USERS.otherClient, judul: 'x', harga: 10_000 });
+    expect([res.status, res.body.error?.message]).toEqual([400, 'freelancer_id must differ from client_id']);
+    const upperSub = await issueToken(config.auth.jwtSecret, { sub: USERS.otherFreelancer.toUpperCase(), role: 'freelancer' });
+    expect((await request(app).get('/api/freelancers/me/balance').set('Authorization', `Bearer ${upperSub}`)).body.data.freelancer_id).toBe(USERS.otherFreelancer);
   });
 
   test('a body over 100 kB → 413 in the envelope', async () => {
@@ -142,4 +178,50 @@ describe('production start-up', () => {
     expect(stderr).toContain(variable);
     expect(stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   }, 60_000);
+});
+
+describe('a database outage', () => {
+  let down: Knex;
+  let outage: ReturnType<typeof createApp>;
+  beforeAll(() => {
+    // nothing listens on port 1: every query fails to connect
+    down = knexFactory({ client: 'mysql2', connection: { host: '127.0.0.1', port: 1, user: 'root', database: 'x', connectTimeout: 500 }, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 1500 });
+    const gateway = new MockGateway({ db: down, backendUrl: 'http://127.0.0.1:1', secret: 's', autoSuccess: false, autoSuccessDelayMs: 0, logger: pino({ level: 'silent' }) });
+    outage = createApp({ db: down, config, logger: pino({ level: 'silent' }), workflows: {} as OrderWorkflows, gateway, temporalHealth: async () => undefined, extraRouters: [createMockGatewayRouter(gateway)] });
+  });
+  afterAll(async () => down?.destroy());
+
+  test('API reads and writes answer 503 with Retry-After and no SQL; the mock gateway\'s pages too, and the process keeps running', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' });
+    const calls = [
+      request(outage).get(`/api/orders/${USERS.client}`).set('Authorization', `Bearer ${token}`),
+      request(outage).post('/api/orders').set('Authorization', `Bearer ${token}`).send({ client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'x', harga: 10_000 }),
+      request(outage).get('/mock-payment/MOCK-1700000000000-ABCDEF'),
+      request(outage).get('/mock-bank/transfer/TRF-000000000001'),
+      request(outage).post('/api/payments/mock/trigger-success').send({ transaction_id: 'PAY-1700000000000-ABCDEF' }),
+    ];
+    for (const res of await Promise.all(calls)) {
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toEqual({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; retry later' } });
+    }
+  }, 30_000);
+});
+
+describe('unknown routes and messages', () => {
+  test('GET /api/payments/escrow without an id is an unknown route (404), and a bad payment id says what an id looks like', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.client, role: 'client' });
+    for (const path of ['/api/payments/escrow', '/api/payments/refunds']) {
+      const res = await request(app).get(path).set('Authorization', `Bearer ${token}`);
+      expect([path, res.status, res.body.error.message]).toEqual([path, 404, 'no such route']);
+    }
+    const bad = await request(app).get('/api/payments/nope').set('Authorization', `Bearer ${token}`);
+    expect([bad.status, bad.body.error.message]).toEqual([400, 'id: must be a payment id (a uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)']);
+  });
+
+  test('a method that needs a channel says so once ("channel is required", not "channel channel")', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.otherClient, role: 'client' });
+    const res = await request(app).post('/api/payments/create').set('Authorization', `Bearer ${token}`).send({ pesanan_id: USERS.client, user_id: USERS.otherClient, jumlah: 10_000, metode_pembayaran: 'virtual_account' });
+    expect(res.body.error.message).toBe('channel is required for virtual_account: one of bca, bni, mandiri, bri, permata');
+  });
 });

@@ -30,6 +30,8 @@ export interface Stack {
 
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string | undefined> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skillconnect-test-'));
+  // no temporary folders left behind: removed when the test process ends
+  process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
   return {
     ...process.env,
     NODE_ENV: 'test',
@@ -42,6 +44,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // suites send many requests from few users; the rate-limit test sets its own limits
     RATE_LIMIT_PAYMENTS_PER_MINUTE: '100000',
     RATE_LIMIT_WEBHOOKS_PER_MINUTE: '100000',
+    RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
+    RATE_LIMIT_LIFECYCLE_PER_MINUTE: '100000',
     // the mock bank completes payouts quickly in tests
     MOCK_PAYOUT_DELAY_MS: '200',
     ...overrides,

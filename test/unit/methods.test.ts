@@ -13,8 +13,8 @@ describe('resolveChannel', () => {
   });
 
   test.each([
-    ['virtual_account', 'channel is required for virtual_account: one of bca, bni, mandiri, bri, permata'],
-    ['e_wallet', 'channel is required for e_wallet: one of gopay, ovo, dana, linkaja'],
+    ['virtual_account', 'is required for virtual_account: one of bca, bni, mandiri, bri, permata'],
+    ['e_wallet', 'is required for e_wallet: one of gopay, ovo, dana, linkaja'],
   ] as const)('%s requires a channel', (method, message) => {
     expect(resolveChannel(method, undefined)).toEqual({ error: message });
     expect(resolveChannel(method, '')).toEqual({ error: message });
@@ -30,17 +30,17 @@ describe('resolveChannel', () => {
 
   test('e_wallet with a bank channel names the valid wallets', () => {
     expect(resolveChannel('e_wallet', 'bca')).toEqual({
-      error: 'channel "bca" is not valid for e_wallet: one of gopay, ovo, dana, linkaja',
+      error: '"bca" is not valid for e_wallet: one of gopay, ovo, dana, linkaja',
     });
   });
 
   test('virtual_account with a wallet channel names the valid banks', () => {
     expect(resolveChannel('virtual_account', 'GOPAY')).toEqual({
-      error: 'channel "GOPAY" is not valid for virtual_account: one of bca, bni, mandiri, bri, permata',
+      error: '"GOPAY" is not valid for virtual_account: one of bca, bni, mandiri, bri, permata',
     });
   });
 
   test('qris rejects any other channel', () => {
-    expect(resolveChannel('qris', 'bca')).toEqual({ error: 'channel "bca" is not valid for qris: one of qris' });
+    expect(resolveChannel('qris', 'bca')).toEqual({ error: '"bca" is not valid for qris: one of qris' });
   });
 });
