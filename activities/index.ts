@@ -49,6 +49,8 @@ function withoutSql<T extends Record<string, (...args: never[]) => Promise<unkno
       try {
         return await fn(...args);
       } catch (err) {
+        // a record in a state its workflow cannot have left it in: fail the workflow visibly rather than retry
+        if (err instanceof repo.WithdrawalStateError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_RECORD_STATE');
         if (!isDatabaseError(err)) throw err;
         const message = describeDbError(err);
         logger.warn({ activity: name, db_error: message }, 'activity failed on the database; it will be retried');

@@ -19,7 +19,14 @@ export interface FreelancerBalance {
 
 const num = (v: unknown) => Number(v ?? 0);
 
+/** From the books, in one read transaction (a snapshot on MySQL): a movement committing meanwhile is counted whole or not at all. */
 export async function freelancerBalanceFromLedger(db: Knex, freelancerId: string): Promise<FreelancerBalance> {
+  if (db.isTransaction) return ledgerBalance(db, freelancerId);
+  const mysql = db.client.config.client === 'mysql2';
+  return db.transaction((trx) => ledgerBalance(trx, freelancerId), mysql ? { isolationLevel: 'repeatable read' } : {});
+}
+
+async function ledgerBalance(db: Knex, freelancerId: string): Promise<FreelancerBalance> {
   const orderIds: string[] = await db('escrow').where({ freelancer_id: freelancerId }).pluck('pesanan_id');
   const held = orderIds.length ? await db('ledger_entries').whereIn('account', orderIds.map(ACCOUNTS.escrow)).sum({ d: 'debit', c: 'credit' }).first() : undefined;
   const payable = await db('ledger_entries').where({ account: ACCOUNTS.freelancerPayable(freelancerId) }).sum({ d: 'debit', c: 'credit' }).first();

@@ -44,6 +44,14 @@ export async function liveWithdrawalOfEscrow(db: Knex, escrowId: string): Promis
   return fromRow<WithdrawalRecord>(await db('pencairan_dana').where({ live_escrow_id: escrowId }).first());
 }
 
+/** A withdrawal found in a state its workflow could not have left it in: the workflow must stop, loudly, not carry on. */
+export class WithdrawalStateError extends Error {
+  constructor(w: WithdrawalRecord, wanted: string) {
+    super(`withdrawal ${w.id} is ${w.status}; expected ${wanted}`);
+    this.name = 'WithdrawalStateError';
+  }
+}
+
 /**
  * A withdrawal recorded by a worker still running the code from before the
  * payout desk (during a rolling deploy) has no reservation journal and no live
@@ -60,7 +68,10 @@ export async function approveWithdrawal(db: Knex, a: { withdrawal_id: string; ad
     const w = (await getWithdrawal(trx, a.withdrawal_id)) as WithdrawalRecord;
     if (w.status === 'pending') await ensureReserved(trx, w);
     const moved = await trx('pencairan_dana').where({ id: a.withdrawal_id, status: 'pending' }).update({ status: 'processing', updated_at: nowDb() });
-    if (!moved) return;
+    if (!moved) {
+      if (w.status === 'processing' || w.status === 'completed' || w.status === 'failed') return; // a retry of this approval
+      throw new WithdrawalStateError(w, 'pending or processing');
+    }
     await audit(trx, { type: 'user', id: a.admin_id, role: 'admin' }, { action: 'withdrawal.approved', record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: 'processing' });
   });
 }
@@ -82,7 +93,10 @@ export async function endWithdrawal(
     const moved = await trx('pencairan_dana')
       .where({ id: e.withdrawal_id, status: from })
       .update({ status: e.status, alasan: e.alasan.slice(0, 1000), live_escrow_id: null, updated_at: nowDb() });
-    if (!moved) return;
+    if (!moved) {
+      if (w.status === e.status) return; // a retry of this change
+      throw new WithdrawalStateError(w, `${from} or ${e.status}`);
+    }
     await ledger.post(trx, payoutReversed({ ...w, status: e.status }));
     const actor: Actor = e.admin_id ? { type: 'user', id: e.admin_id, role: 'admin' } : SYSTEM;
     await audit(trx, actor, { action: `withdrawal.${e.status}`, record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: from, status_after: e.status });
@@ -106,7 +120,10 @@ export async function completeWithdrawal(
       dicairkan_pada: toDbTime(c.dicairkan_pada),
       updated_at: now,
     });
-    if (!completed) return;
+    if (!completed) {
+      if (before.status === 'completed') return; // a retry of this completion
+      throw new WithdrawalStateError(before, 'processing or completed');
+    }
     const escrowBefore = await trx('escrow').where({ id: c.escrow_id }).first('status', 'pesanan_id');
     const escrowDone = await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
     if (escrowDone) await audit(trx, SYSTEM, { action: 'escrow.completed', record_type: 'escrow', record_id: c.escrow_id, pesanan_id: escrowBefore.pesanan_id, status_before: escrowBefore.status, status_after: 'completed' });

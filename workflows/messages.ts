@@ -96,6 +96,9 @@ export interface WithdrawalDecision {
   decision: 'approve' | 'reject';
   admin_id: string;
   alasan: string | null;
+  /** PAYOUT_MAX_ATTEMPTS and PAYOUT_STATUS_CHECK_AFTER when approved (for a withdrawal requested before they existed) */
+  payout_max_attempts?: number;
+  payout_status_check_after?: string;
 }
 
 /** What a history entry is about: readers see only the topics they may read. */

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, condition, patched, setHandler, uuid4 } from '@temporalio/workflow';
 import { parseDuration } from '../domain/duration';
 import { LIVE_WITHDRAWAL_STATUSES, WITHDRAWABLE_ESCROW_STATUSES } from '../domain/statuses';
-import type { PayoutMethod } from '../domain/methods';
+import { DEFAULT_PAYOUT_CHANNEL, PayoutMethod } from '../domain/methods';
 import { DB_WRITE, PAYOUT_REQUEST, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
 import {
@@ -76,6 +76,8 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
     {
       validator: (d) => {
         const w = state.withdrawal;
+        // a withdrawal the database has but this workflow is still recording (its activity in flight)
+        if (m.withdraw !== undefined && m.created < m.requests) reject(ERROR_TYPES.invalidTransition, 'the withdrawal is still being recorded; try again in a moment');
         if (!w || w.withdrawal_id !== d.withdrawal_id) reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
         if (w.status !== 'pending') reject(ERROR_TYPES.invalidTransition, `withdrawal is ${w.status}; only a pending withdrawal can be approved or rejected`);
         if (m.decision) reject(ERROR_TYPES.invalidTransition, `withdrawal is already being ${m.decision.decision === 'approve' ? 'approved' : 'rejected'}`);
@@ -99,6 +101,7 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
   m.asyncPayouts = patched(PAYOUTS_CAN_FAIL);
   let req = m.withdraw!;
   let w: NewWithdrawal | undefined;
+  let legacyPending = false;
   if (!m.asyncPayouts) {
     try {
       await legacyPayOut(ctx, m);
@@ -112,7 +115,12 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
     m.withdraw = undefined;
     // The old code left this withdrawal pending (approval came later): it is decided and paid as today's are.
     // One whose payout the bank refused is failed: the freelancer withdraws again, as today.
-    if (left.status === 'pending') w = { id: left.withdrawal_id, escrow_id: left.escrow_id, jumlah_bersih: left.jumlah_bersih, status: 'pending' };
+    if (left.status === 'pending') {
+      w = { id: left.withdrawal_id, escrow_id: left.escrow_id, jumlah_bersih: left.jumlah_bersih, status: 'pending' };
+      // its request predates channels and payout limits: the bank the migration gave it, today's limits (below)
+      req = { ...req, channel: DEFAULT_PAYOUT_CHANNEL[req.metode_pencairan] };
+      legacyPending = true;
+    }
   }
   for (;;) {
     if (!w) {
@@ -120,25 +128,28 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
       req = m.withdraw!;
       w = await requestWithdrawal(ctx, m, req);
     }
-    if (await decideAndPay(ctx, m, req, w)) return;
+    if (await decideAndPay(ctx, m, req, w, legacyPending)) return;
     w = undefined;
+    legacyPending = false;
   }
 }
 
 /** An admin decides a pending withdrawal; an approved one is paid out. True once the payout completed. */
-async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<boolean> {
+async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: WithdrawRequest, w: NewWithdrawal, legacyPending: boolean): Promise<boolean> {
   const { state, record } = ctx;
+  let req = request;
   if (state.withdrawal!.status === 'pending') {
     record('withdrawal waiting for an admin\'s approval', 'withdrawal');
     await condition(() => m.decision !== undefined);
     const d = m.decision!;
+    if (legacyPending) req = { ...req, payout_max_attempts: d.payout_max_attempts, payout_status_check_after: d.payout_status_check_after };
     if (d.decision === 'reject') {
-      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id);
+      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`);
       return false;
     }
     await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
     state.withdrawal!.status = 'processing';
-    record('withdrawal approved by an admin; paying out', 'withdrawal');
+    record(`withdrawal approved by admin ${d.admin_id}; paying out`, 'withdrawal');
   }
   const result = await sendPayout(ctx, m, req, w);
   if (result.status !== 'completed') {
@@ -202,11 +213,11 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
 }
 
 /** Rejected or failed: the withdrawal returns its money (the freelancer may withdraw again). */
-async function endWithdrawal({ state, record }: OrderContext, status: 'rejected' | 'failed', alasan: string, adminId: string | null): Promise<void> {
+async function endWithdrawal({ state, record }: OrderContext, status: 'rejected' | 'failed', alasan: string, adminId: string | null, how: string = status): Promise<void> {
   const w = state.withdrawal!;
   await acts.endWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` }, [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }]);
   Object.assign(w, { status, alasan });
-  record(`withdrawal ${status}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
+  record(`withdrawal ${how}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
 }
 
 /**

@@ -12,7 +12,7 @@ import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, actorOf, ok, readPage } from './context';
 
 /** Admin reads of the books and the audit trail, and the payout desk. Anyone else authenticated gets 403. */
-export function adminRouter({ db, auth, workflows }: RouteDeps): Router {
+export function adminRouter({ db, auth, workflows, config }: RouteDeps): Router {
   const router = Router();
   const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
   router.use('/api/admin', auth, adminOnly);
@@ -61,7 +61,8 @@ export function adminRouter({ db, auth, workflows }: RouteDeps): Router {
       const refuse = (status: string) => conflict(`withdrawal is ${status}; only a pending withdrawal can be ${decision === 'approve' ? 'approved' : 'rejected'}`, { status });
       if (w.status !== 'pending') throw refuse(w.status);
       const admin = principalOf(req);
-      await workflows.update(w.pesanan_id, decideWithdrawalUpdate, { withdrawal_id: w.id, decision, admin_id: admin.id, alasan }).catch(async (err) => {
+      let workflowEnded = false;
+      await workflows.update(w.pesanan_id, decideWithdrawalUpdate, { withdrawal_id: w.id, decision, admin_id: admin.id, alasan, payout_max_attempts: config.payout.maxAttempts, payout_status_check_after: config.payout.statusCheckAfter }).catch(async (err) => {
         if (!(err instanceof WorkflowGoneError)) throw err;
         const current = (await repo.getWithdrawal(db, id))!;
         if (current.status !== 'pending') throw refuse(current.status);
@@ -69,10 +70,17 @@ export function adminRouter({ db, auth, workflows }: RouteDeps): Router {
         // an approval needs the workflow that pays out.
         if (decision === 'approve') throw conflict('this withdrawal\'s order workflow has ended; it can only be rejected', { status: current.status });
         await repo.endWithdrawal(db, { withdrawal_id: id, status: 'rejected', alasan: alasan as string, admin_id: admin.id });
+        workflowEnded = true;
       });
       const now = (await repo.getWithdrawal(db, id))!;
       await audit(db, actorOf(req), { action: `withdrawal.${decision}_requested`, record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: now.status });
-      res.json(ok(decision === 'approve' ? 'Withdrawal approved; the payout is on its way' : 'Withdrawal rejected; the money can be withdrawn again', withdrawalView(now, false)));
+      const message =
+        decision === 'approve'
+          ? 'Withdrawal approved; the payout is on its way'
+          : workflowEnded
+            ? 'Withdrawal rejected; its money is owed to the freelancer again, but this order\'s workflow has ended: withdrawing it again needs an operator'
+            : 'Withdrawal rejected; the money can be withdrawn again';
+      res.json(ok(message, withdrawalView(now, false)));
     });
   router.post('/api/admin/withdrawals/:id/approve', decide('approve'));
   router.post('/api/admin/withdrawals/:id/reject', decide('reject'));

@@ -44,7 +44,8 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
           payout_status_check_after: config.payout.statusCheckAfter,
         })
         .catch((err) => {
-          if (err instanceof WorkflowGoneError) throw conflict('this escrow has already been withdrawn');
+          // an operator ended the order's workflow: nothing would pay a withdrawal out
+          if (err instanceof WorkflowGoneError) throw conflict('this order\'s workflow has ended; its escrow cannot be withdrawn through the API (an operator must act)');
           throw err;
         });
       await audit(db, actorOf(req), { action: 'withdrawal.request_accepted', record_type: 'withdrawal', record_id: w.withdrawal_id, pesanan_id: escrow.pesanan_id, status_before: null, status_after: w.status });

@@ -126,7 +126,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
       data: { status: 'completed', jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', channel: 'bca' },
     });
     // the receipt is served by the (mock) gateway itself
-    expect(w.body.data.bukti_transfer).toMatch(/\/mock-bank\/transfer\/TRF-\d{12}$/);
+    expect(w.body.data.bukti_transfer).toMatch(/\/mock-bank\/transfer\/TRF-\d{24}$/);
     const receipt = await fetch(w.body.data.bukti_transfer);
     expect(receipt.status).toBe(200);
     expect(await receipt.text()).toContain('237.500');

@@ -142,8 +142,10 @@ describe(`the payout desk (${dbLabel()})`, () => {
     await by('admin').post(`/api/admin/withdrawals/${w.withdrawalId}/approve`);
     const done = await waitFor(() => withdrawal(w.withdrawalId), (x) => x.status === 'completed', 40_000);
     expect(done.status).toBe('completed');
-    expect(await stack.db('mock_gateway_payouts').where({ idempotency_key: w.withdrawalId })).toHaveLength(1);
+    // three requests reached the bank; the escrow's withdrawals have one payout there between them
     expect(Number((await stack.db('mock_gateway_payout_requests').where({ idempotency_key: w.withdrawalId }).first()).attempts)).toBe(3);
+    const ofEscrow = await stack.db('pencairan_dana').where({ escrow_id: w.escrowId }).pluck('id');
+    expect(await stack.db('mock_gateway_payouts').whereIn('idempotency_key', ofEscrow).pluck('status')).toEqual(['completed']);
   }, 60_000);
 
   test('409s: deciding a withdrawal that is not pending, withdrawing while one is live or after it completed; 404 for an unknown withdrawal', async () => {
@@ -166,6 +168,21 @@ describe(`the payout desk (${dbLabel()})`, () => {
     const rejected = await pendingWithdrawal();
     await by('admin').post(`/api/admin/withdrawals/${rejected.withdrawalId}/reject`, { alasan: 'no' });
     expect((await by('admin').post(`/api/admin/withdrawals/${rejected.withdrawalId}/approve`)).status).toBe(409);
+  });
+
+  test('the approval queue is oldest first across pages', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) made.push((await pendingWithdrawal()).withdrawalId);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await by('admin').get(`/api/admin/withdrawals?status=pending&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.items.map((x: { id: string }) => x.id));
+      cursor = res.body.data.next_cursor;
+    } while (cursor);
+    expect(seen.filter((id) => made.includes(id))).toEqual(made);
+    for (const id of made) await by('admin').post(`/api/admin/withdrawals/${id}/reject`, { alasan: 'queue test' });
   });
 
   test('two admins deciding the same withdrawal at once: one decision wins, the other gets 409', async () => {

@@ -62,6 +62,7 @@ export const fakeActivities: OrderActivities = {
   },
   async createWithdrawal(w) {
     calls.push({ name: 'createWithdrawal', args: w });
+    await gates.get(`withdrawal:${w.pesanan_id}`);
   },
   async payout(p) {
     calls.push({ name: 'payout', args: p });

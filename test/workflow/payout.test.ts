@@ -13,6 +13,7 @@ import {
   expectRejected,
   failingPayouts,
   fakeActivities,
+  gates,
   newOrder,
   settle,
   startHarness,
@@ -52,6 +53,10 @@ async function released(taskQueue = TASK_QUEUE) {
 }
 
 const callsOf = (name: keyof OrderActivities, withdrawalId: string) => calls.filter((c) => c.name === name && c.args.withdrawal_id === withdrawalId);
+/** The withdrawals an order recorded, and what reached the (fake) gateway for any of them. */
+const withdrawalsOf = (pesananId: string) => calls.filter((c) => c.name === 'createWithdrawal' && c.args.pesanan_id === pesananId).map((c) => c.args.id as string);
+const payoutRequestsOf = (pesananId: string) => calls.filter((c) => c.name === 'requestPayout' && withdrawalsOf(pesananId).includes(c.args.withdrawal_id));
+const gatewayPayoutsOf = (pesananId: string) => withdrawalsOf(pesananId).filter((id) => bank.has(id));
 const withdraw = (handle: WorkflowHandle, o: Partial<WithdrawRequest> = {}) => handle.executeUpdate(withdrawUpdate, { args: [request(o)] });
 const decide = (handle: WorkflowHandle, withdrawal_id: string, decision: 'approve' | 'reject', alasan: string | null = null) =>
   handle.executeUpdate(decideWithdrawalUpdate, { args: [{ withdrawal_id, decision, admin_id: 'admin-1', alasan }] });
@@ -102,6 +107,18 @@ test('approval: a pending withdrawal pays nothing until an admin approves; then 
   expect(callsOf('requestPayout', pending.withdrawal_id)).toHaveLength(1);
 });
 
+test('an admin deciding while the withdrawal is still being recorded gets 409 (try again), not 404; then the decision goes through', async () => {
+  const { input, handle } = await released();
+  let open!: () => void;
+  gates.set(`withdrawal:${input.pesanan_id}`, new Promise<void>((r) => (open = r)));
+  const answer = withdraw(handle, { auto_process: false });
+  const created = await waitForCall('createWithdrawal', (a) => a.pesanan_id === input.pesanan_id);
+  await expectRejected(decide(handle, created.args.id, 'reject', 'too early'), ERROR_TYPES.invalidTransition, /still being recorded/);
+  open();
+  expect((await answer).status).toBe('pending');
+  expect((await decide(handle, created.args.id, 'reject', 'now')).status).toBe('rejected');
+});
+
 test('rejection returns the money: the freelancer withdraws again, and the second withdrawal completes', async () => {
   const { handle } = await released();
   const first = await withdraw(handle, { auto_process: false });
@@ -134,13 +151,15 @@ test('a closed account (000…) fails at once with the bank\'s reason, without r
 });
 
 test('a 999… account completes after two temporary failures, with exactly one payout at the gateway', async () => {
-  const { handle } = await released();
+  const { input, handle } = await released();
   const answer = withdraw(handle, { nomor_rekening: '9991234567' });
   await h.env.sleep('30s'); // the retries' backoff (2 s, 4 s)
   const w = await answer;
   await eventually(handle, () => bank.has(w.withdrawal_id));
-  expect(callsOf('requestPayout', w.withdrawal_id)).toHaveLength(3);
-  expect([...bank.keys()].filter((k) => k === w.withdrawal_id)).toHaveLength(1);
+  // three requests, all under the one withdrawal's key; one payout at the gateway
+  expect(withdrawalsOf(input.pesanan_id)).toEqual([w.withdrawal_id]);
+  expect(payoutRequestsOf(input.pesanan_id).map((c) => c.args.withdrawal_id)).toEqual([w.withdrawal_id, w.withdrawal_id, w.withdrawal_id]);
+  expect(gatewayPayoutsOf(input.pesanan_id)).toEqual([w.withdrawal_id]);
   await handle.signal(payoutResultSignal, bankCompletes(w.withdrawal_id));
   expect((await handle.result()).withdrawal?.status).toBe('completed');
 });
@@ -240,8 +259,10 @@ test('a worker that stops in the middle of a payout: another worker finishes it,
     await h.env.sleep('15s'); // the retry's backoff
     const created = calls.find((c) => c.name === 'createWithdrawal' && c.args.pesanan_id === input.pesanan_id)!.args;
     const w = { withdrawal_id: created.id as string };
-    expect(callsOf('requestPayout', w.withdrawal_id)).toHaveLength(2); // one on each worker
-    expect([...bank.keys()].filter((k) => k === w.withdrawal_id)).toHaveLength(1);
+    // one request on each worker, under the one withdrawal's key; one payout at the gateway
+    expect(withdrawalsOf(input.pesanan_id)).toEqual([w.withdrawal_id]);
+    expect(payoutRequestsOf(input.pesanan_id).map((c) => c.args.withdrawal_id)).toEqual([w.withdrawal_id, w.withdrawal_id]);
+    expect(gatewayPayoutsOf(input.pesanan_id)).toEqual([w.withdrawal_id]);
     await handle.signal(payoutResultSignal, bankCompletes(w.withdrawal_id));
     expect((await handle.result()).withdrawal?.status).toBe('completed');
     expect(callsOf('completeWithdrawal', w.withdrawal_id)).toHaveLength(1);
