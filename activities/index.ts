@@ -22,6 +22,8 @@ export interface ActivityDeps {
   db: Knex;
   gateway: MockGateway;
   logger: Logger;
+  /** Told of every failed attempt, by activity and failure type (the metrics). */
+  onFailure?: (activity: string, type: string) => void;
 }
 
 /** A payment the workflow opens itself (orders on the in-workflow payment path). */
@@ -34,7 +36,7 @@ export interface CreatedCharge {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return withoutSql(orderActivities(deps), deps.logger);
+  return withoutSql(orderActivities(deps), deps.logger, deps.onFailure);
 }
 
 /**
@@ -42,23 +44,30 @@ export function createActivities(deps: ActivityDeps) {
  * code only (retried as before): knex's message carries the SQL statement with
  * its values, which must not reach the logs or the workflow's failure in the Web UI.
  */
-function withoutSql<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, logger: Logger): T {
+function withoutSql<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, logger: Logger, onFailure: (activity: string, type: string) => void = () => undefined): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {
       try {
         return await fn(...args);
       } catch (err) {
-        // a record in a state its workflow cannot have left it in: fail the workflow visibly rather than retry
-        if (err instanceof repo.WithdrawalStateError) throw ApplicationFailure.nonRetryable(err.message, 'INVALID_RECORD_STATE');
-        if (!isDatabaseError(err)) throw err;
-        const message = describeDbError(err);
-        logger.warn({ activity: name, db_error: message }, 'activity failed on the database; it will be retried');
-        throw ApplicationFailure.retryable(message, 'DATABASE_ERROR');
+        const failure = asFailure(err, name, logger);
+        onFailure(name, failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : 'Error');
+        throw failure;
       }
     };
   }
   return wrapped as T;
+}
+
+/** What an activity's error leaves as: database errors without their SQL, impossible record states non-retryable. */
+function asFailure(err: unknown, activity: string, logger: Logger): unknown {
+  // a record in a state its workflow cannot have left it in: fail the workflow visibly rather than retry
+  if (err instanceof repo.WithdrawalStateError) return ApplicationFailure.nonRetryable(err.message, 'INVALID_RECORD_STATE');
+  if (!isDatabaseError(err)) return err;
+  const message = describeDbError(err);
+  logger.warn({ activity, db_error: message }, 'activity failed on the database; it will be retried');
+  return ApplicationFailure.retryable(message, 'DATABASE_ERROR');
 }
 
 function orderActivities({ db, gateway, logger }: ActivityDeps) {

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { metrics } from './metrics';
 import express, { RequestHandler, Router } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -52,6 +53,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestIds(logger));
+  app.use(metrics.requestTimer());
+  metrics.watch(db);
   app.use(securityHeaders());
   app.use(corsFor(config.corsOrigins));
 
@@ -68,6 +71,20 @@ export function createApp(deps: AppDeps): express.Express {
         message: healthy ? 'healthy' : 'unhealthy',
         data: { database: checks[0], temporal: checks[1] },
       });
+    }),
+  );
+
+  // Prometheus metrics: open in development; in production only with METRICS_TOKEN as a bearer token
+  // (unset: not served at all). The Temporal SDK's worker metrics are on TEMPORAL_METRICS_PORT.
+  app.get(
+    '/metrics',
+    asyncHandler(async (req, res) => {
+      if (config.isProduction) {
+        const given = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+        if (!config.metricsToken) throw new HttpError(404, 'NOT_FOUND', 'no such route');
+        if (!given || !sameToken(given, config.metricsToken)) throw new HttpError(401, 'UNAUTHORIZED', 'a valid metrics token is required');
+      }
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     }),
   );
 
@@ -89,6 +106,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));
   app.use(errorMiddleware(logger));
   return app;
+}
+
+/** Constant-time comparison of two tokens (of any length). */
+function sameToken(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;

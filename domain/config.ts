@@ -30,6 +30,10 @@ export interface Config {
   port: number;
   /** the interface the API listens on */
   host: string;
+  /** GET /metrics: open in development; in production only with this bearer token (unset: not served) */
+  metricsToken: string | undefined;
+  /** the Temporal SDK's Prometheus exporter (worker metrics) on this port of HOST; 0 turns it off */
+  temporalMetricsPort: number;
   backendUrl: string;
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
@@ -177,6 +181,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     // development binds to loopback only (the mock routes are open and its secrets are public); containers need 0.0.0.0
     host: str(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    metricsToken: str(env, 'METRICS_TOKEN'),
+    temporalMetricsPort: int(env, 'TEMPORAL_METRICS_PORT', 9464, 0, 65535),
     backendUrl: url(env, 'BACKEND_URL', `http://localhost:${port}`),
     db,
     temporal: {

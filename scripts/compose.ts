@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterSt
 import type { Knex } from 'knex';
 import pino, { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { metrics } from '../api/metrics';
 import { PaymentPath } from '../api/payment-path';
 import { PaymentRelay } from '../api/payment-relay';
 import { OrderWorkflows } from '../api/workflow-calls';
@@ -125,7 +126,11 @@ export function installRuntime(config: Config): void {
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'silent' ? 'ERROR' : 'WARN'),
     shutdownSignals: [],
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      // the SDK's own worker metrics (task latencies, slots, failures), scraped at http://HOST:TEMPORAL_METRICS_PORT/metrics
+      ...(config.temporalMetricsPort ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.temporalMetricsPort}` } } } : {}),
+    },
   });
 }
 
@@ -147,7 +152,14 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
   });
   const connection = await NativeConnection.connect({ address });
   const workerLogger = logger.child({ component: 'worker' });
-  const worker = await createOrderWorker({ config, db, gateway, logger: workerLogger, connection });
+  const worker = await createOrderWorker({
+    config,
+    db,
+    gateway,
+    logger: workerLogger,
+    connection,
+    onActivityFailure: (activity, type) => metrics.activityFailures.inc({ activity, type }),
+  });
   const done = worker.run();
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   await ensureReconcileSchedule(client, config);

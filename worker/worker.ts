@@ -14,6 +14,8 @@ export interface WorkerDeps {
   db: Knex;
   gateway: MockGateway;
   logger: Logger;
+  /** Told of every failed activity attempt (the metrics). */
+  onActivityFailure?: (activity: string, type: string) => void;
   connection: NativeConnection;
 }
 
@@ -24,13 +26,13 @@ export interface WorkerDeps {
  * means a signal never forces a history replay; activities are rare (release,
  * payout), so few pollers wait for them.
  */
-export async function createOrderWorker({ config, db, gateway, logger, connection }: WorkerDeps): Promise<Worker> {
+export async function createOrderWorker({ config, db, gateway, logger, connection, onActivityFailure }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db, gateway, logger }),
+    activities: createActivities({ db, gateway, logger, onFailure: onActivityFailure }),
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.worker.workflowTaskPollers },

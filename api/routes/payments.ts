@@ -6,6 +6,7 @@ import { principalOf } from '../auth';
 import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
 import { parse, paymentIdParam, paymentsQuery } from '../schemas';
 import { limiter } from '../security';
+import { metrics } from '../metrics';
 import { paymentView } from '../views';
 import { RouteDeps, actorOf, mayAct, ok, readPage } from './context';
 
@@ -36,6 +37,7 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
         { user_id: p.id, jumlah: body.jumlah, metode_pembayaran: body.metode_pembayaran, channel: body.channel },
         actorOf(req),
       );
+      if (created) metrics.paymentsCreated.inc({ method: payment.metode_pembayaran });
       res.status(created ? 201 : 200).json(
         ok(created ? 'Payment created successfully' : 'Payment already exists for this order', {
           payment_id: payment.id,

@@ -5,6 +5,7 @@ import { payoutResultSignal } from '../../workflows/messages';
 import type { PayoutState } from '../../gateway/mock-bank';
 import { HttpError, asyncHandler, badRequest, conflict, notFound, sendError } from '../errors';
 import { FailureLimiter, sendRateLimited } from '../security';
+import { metrics } from '../metrics';
 import { VerifiedPayoutNotification, WebhookRejection, claimedFields, readPayoutNotification } from '../webhook';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
@@ -27,6 +28,7 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
     express.raw({ type: () => true, limit: '100kb' }),
     asyncHandler(async (req, res) => {
       const log = (http_status: number, result: string, claimed: object = {}) => {
+        metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: result.startsWith('processed:') ? result : String(http_status) });
         const f = claimed as Record<string, unknown>;
         return repo
           .logWebhook(db, {
@@ -45,7 +47,10 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
         const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
-        if (wait !== null) return sendRateLimited(res, wait, 'failed webhook calls');
+        if (wait !== null) {
+          metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: '429' });
+          return sendRateLimited(res, wait, 'failed webhook calls');
+        }
         await log(err.http.status, err.http.code, claimedFields(raw));
         return sendError(res, err.http);
       }

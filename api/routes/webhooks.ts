@@ -6,6 +6,7 @@ import * as repo from '../../db/repositories';
 import { paymentNotificationUpdate } from '../../workflows/messages';
 import { HttpError, asyncHandler, conflict, notFound, sendError } from '../errors';
 import { FailureLimiter, sendRateLimited } from '../security';
+import { metrics } from '../metrics';
 import { WebhookRejection, VerifiedWebhook, claimedFields, readWebhook } from '../webhook';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
@@ -29,8 +30,9 @@ export function webhooksRouter(deps: RouteDeps): Router {
     '/api/payments/webhook',
     express.raw({ type: () => true, limit: '100kb' }),
     asyncHandler(async (req, res) => {
-      const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) =>
-        repo
+      const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) => {
+        metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: result.startsWith('processed:') || result.startsWith('late:') ? result : String(http_status) });
+        return repo
           .logWebhook(db, {
             transaction_id: typeof f.transaction_id === 'string' ? f.transaction_id.slice(0, 64) : null,
             transaction_status: typeof f.transaction_status === 'string' ? f.transaction_status.slice(0, 32) : null,
@@ -39,6 +41,7 @@ export function webhooksRouter(deps: RouteDeps): Router {
             result,
           })
           .catch((err) => logger.warn({ err: String(err) }, 'webhook audit write failed'));
+      };
 
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let fields: VerifiedWebhook;
@@ -47,7 +50,10 @@ export function webhooksRouter(deps: RouteDeps): Router {
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
         const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
-        if (wait !== null) return sendRateLimited(res, wait, 'failed webhook calls');
+        if (wait !== null) {
+          metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: '429' });
+          return sendRateLimited(res, wait, 'failed webhook calls');
+        }
         // The audit trail keeps what the rejected call claimed to be about.
         await audit(err.http.status, err.http.code, claimedFields(raw));
         return sendError(res, err.http);
@@ -96,6 +102,8 @@ async function notification({ payments }: RouteDeps, payment: PaymentRecord, ord
   const result = await payments.notify(payment, order, target, f.transaction_status, { type: 'gateway', request_id: requestId });
   switch (result.kind) {
     case 'applied':
+      if (result.payment.status === 'berhasil') metrics.paymentsSettled.inc({ method: result.payment.metode_pembayaran });
+      return { status: result.payment.status, escrow_id: result.escrow?.id ?? null };
     case 'duplicate':
       return { status: result.payment.status, escrow_id: result.escrow?.id ?? null };
     case 'late':

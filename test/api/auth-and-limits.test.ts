@@ -225,3 +225,35 @@ describe('unknown routes and messages', () => {
     expect(res.body.error.message).toBe('channel is required for virtual_account: one of bca, bni, mandiri, bri, permata');
   });
 });
+
+describe('GET /metrics', () => {
+  test('development: Prometheus text with request durations by route template, not by raw path', async () => {
+    const token = await issueToken(config.auth.jwtSecret, { sub: USERS.admin, role: 'admin' });
+    await request(app).get(`/api/payments/withdrawals/${USERS.client}`).set('Authorization', `Bearer ${token}`);
+    const res = await request(app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/skillconnect_http_request_duration_seconds_count\{method="GET",route="\/api\/payments\/withdrawals\/:id",status="404"\} \d+/);
+    expect(res.text).not.toContain(USERS.client);
+    for (const name of ['skillconnect_escrow_held_rupiah', 'skillconnect_webhook_outcomes_total', 'skillconnect_payments_created_total', 'skillconnect_payments_settled_total', 'skillconnect_activity_failures_total']) {
+      expect(res.text).toContain(`# TYPE ${name}`);
+    }
+  });
+
+  test('production: not served without METRICS_TOKEN; with it, only to its bearer', async () => {
+    const prod = (extra: Record<string, string>) =>
+      createApp({
+        db,
+        config: loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', ...extra })),
+        logger: pino({ level: 'silent' }),
+        workflows: {} as OrderWorkflows,
+        gateway: {} as MockGateway,
+        temporalHealth: async () => undefined,
+      });
+    expect((await request(prod({})).get('/metrics')).status).toBe(404);
+    const guarded = prod({ METRICS_TOKEN: 'scrape-token-of-some-length' });
+    expect((await request(guarded).get('/metrics')).status).toBe(401);
+    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer wrong')).status).toBe(401);
+    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer scrape-token-of-some-length')).status).toBe(200);
+  });
+});

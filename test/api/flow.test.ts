@@ -150,6 +150,15 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(payouts).toHaveLength(1);
     expect([Number(payouts[0].amount), payouts[0].status]).toEqual([237_500, 'completed']);
 
+    // What the metrics count
+    const scraped = (await request(stack.url).get('/metrics')).text;
+    const value = (line: RegExp) => Number(line.exec(scraped)?.[1] ?? 0);
+    expect(value(/^skillconnect_payments_created_total\{method="qris"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^skillconnect_payments_settled_total\{method="qris"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^skillconnect_webhook_outcomes_total\{webhook="payment",outcome="processed:berhasil"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^skillconnect_webhook_outcomes_total\{webhook="payout",outcome="processed:completed"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(scraped).toMatch(/^skillconnect_escrow_held_rupiah \d+$/m);
+
     // What the workflow shows
     const client = new Client({ connection: stack.api.connection });
     const described = await client.workflow.getHandle(`order-${order.id}`).describe();

@@ -46,6 +46,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     RATE_LIMIT_WEBHOOKS_PER_MINUTE: '100000',
     RATE_LIMIT_ORDERS_PER_MINUTE: '100000',
     RATE_LIMIT_LIFECYCLE_PER_MINUTE: '100000',
+    // no SDK metrics exporter (one runtime per process; suites run side by side)
+    TEMPORAL_METRICS_PORT: '0',
     // the mock bank completes payouts quickly in tests
     MOCK_PAYOUT_DELAY_MS: '200',
     ...overrides,
