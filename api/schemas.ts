@@ -108,6 +108,18 @@ export const paymentsQuery = z.strictObject({
   limit,
   cursor,
 });
+/** Admin analytics for [from, to): ISO times or dates; `to` after `from`, at most 366 days apart (default: the last 30 days). */
+const isoTime = z.string({ error: 'must be a string' }).max(40, { error: 'must be at most 40 characters' }).refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date or time, such as 2026-11-01 or 2026-11-01T00:00:00Z' });
+export const analyticsQuery = z
+  .strictObject({ from: isoTime.optional(), to: isoTime.optional() })
+  .transform((q) => {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * 86_400_000);
+    return { from: from.toISOString(), to: to.toISOString() };
+  })
+  .refine((q) => q.from < q.to, { error: 'to must be after from', path: ['to'] })
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, { error: 'the period must be at most 366 days', path: ['to'] });
+
 /** The approval queue: oldest first. */
 export const approvalQueueQuery = z.strictObject({
   status: z.enum(WITHDRAWAL_STATUSES, { error: `must be one of ${WITHDRAWAL_STATUSES.join(', ')}` }).default('pending'),

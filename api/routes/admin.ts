@@ -3,8 +3,9 @@ import { auditTrail } from '../../db/audit';
 import * as ledger from '../../db/ledger';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, forbidden, notFound } from '../errors';
-import { approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, parse, rejectWithdrawal } from '../schemas';
+import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, parse, rejectWithdrawal } from '../schemas';
 import * as repo from '../../db/repositories';
+import { analytics } from '../../db/analytics';
 import { audit } from '../../db/audit';
 import { decideWithdrawalUpdate } from '../../workflows/messages';
 import { withdrawalView } from '../views';
@@ -39,6 +40,14 @@ export function adminRouter({ db, auth, workflows, config }: RouteDeps): Router 
     asyncHandler(async (req, res) => {
       const q = parse(ledgerJournalsQuery, req.query, 'query');
       res.json(ok('Audit trail retrieved', { record_id: q.record_id, entries: await auditTrail(db, q.record_id) }));
+    }),
+  );
+
+  router.get(
+    '/api/admin/analytics',
+    asyncHandler(async (req, res) => {
+      const q = parse(analyticsQuery, req.query, 'query');
+      res.json(ok('Analytics retrieved', { currency: 'IDR', ...(await analytics(db, q.from, q.to)) }));
     }),
   );
 
