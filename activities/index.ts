@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
-import { describeDbError, isDatabaseError } from '../db/errors';
+import { describeDbError, isDatabaseError } from '../domain/db-errors';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';

@@ -1,4 +1,4 @@
-import { describeDbError, isDatabaseError, isDatabaseUnavailable } from '../db/errors';
+import { describeDbError, isDatabaseError, isDatabaseUnavailable } from '../domain/db-errors';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 

@@ -1,3 +1,4 @@
+import { safeError } from '../domain/db-errors';
 import type { Logger } from 'pino';
 import type { PaymentPath } from './payment-path';
 
@@ -47,7 +48,7 @@ export class PaymentRelay {
     this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs) : Promise.resolve(0))
       .then(() => this.payments.pending(this.opts.minAgeMs, 500))
       .then((ids) => ids.forEach((id) => this.kick(id)))
-      .catch((err) => this.opts.logger.warn({ err: String(err) }, 'payment relay: polling the outbox failed'))
+      .catch((err) => this.opts.logger.warn({ err: safeError(err) }, 'payment relay: polling the outbox failed'))
       .finally(() => (this.polling = null));
     return this.polling;
   }
@@ -74,7 +75,7 @@ export class PaymentRelay {
       this.inFlight.add(id);
       this.payments
         .deliver(id)
-        .catch((err) => this.opts.logger.warn({ err: String(err), payment_id: id }, 'payment relay: delivery failed; the next poll retries'))
+        .catch((err) => this.opts.logger.warn({ err: safeError(err), payment_id: id }, 'payment relay: delivery failed; the next poll retries'))
         .finally(() => {
           this.inFlight.delete(id);
           this.pump();

@@ -109,7 +109,12 @@ export const paymentsQuery = z.strictObject({
   cursor,
 });
 /** Admin analytics for [from, to): ISO times or dates; `to` after `from`, at most 366 days apart (default: the last 30 days). */
-const isoTime = z.string({ error: 'must be a string' }).max(40, { error: 'must be at most 40 characters' }).refine((v) => !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date or time, such as 2026-11-01 or 2026-11-01T00:00:00Z' });
+// a date (UTC midnight) or a date-time with its offset: never the server's local time
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const isoTime = z
+  .string({ error: 'must be a string' })
+  .max(40, { error: 'must be at most 40 characters' })
+  .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date (UTC) or a date-time with its offset, such as 2026-11-01 or 2026-11-01T00:00:00+07:00' });
 export const analyticsQuery = z
   .strictObject({ from: isoTime.optional(), to: isoTime.optional() })
   .transform((q) => {

@@ -49,23 +49,26 @@ export function limiter(perMinute: number, key: (req: Request) => string, what: 
  * and answers the seconds to wait once the key is over its limit (else null).
  */
 export class FailureLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  // one fixed one-minute window, dropped whole when the next begins: nothing is scanned, and memory is bounded by `maxKeys`
+  private window = new Map<string, number>();
+  private windowStart = 0;
 
-  constructor(private readonly perMinute: number) {}
+  constructor(
+    private readonly perMinute: number,
+    private readonly maxKeys = 100_000,
+  ) {}
 
   hit(key: string, now = Date.now()): number | null {
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= 60_000) {
-      w = { start: now, count: 0 };
-      this.windows.set(key, w);
-      if (this.windows.size > 100_000) this.prune(now);
+    if (now - this.windowStart >= 60_000) {
+      this.window = new Map();
+      this.windowStart = now;
     }
-    w.count++;
-    return w.count > this.perMinute ? Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000)) : null;
-  }
-
-  private prune(now: number): void {
-    for (const [k, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(k);
+    const wait = Math.max(1, Math.ceil((this.windowStart + 60_000 - now) / 1000));
+    const count = this.window.get(key);
+    // a flood from more addresses than are tracked: the untracked ones are refused (only failures are limited)
+    if (count === undefined && this.window.size >= this.maxKeys) return wait;
+    this.window.set(key, (count ?? 0) + 1);
+    return (count ?? 0) + 1 > this.perMinute ? wait : null;
   }
 }
 

@@ -49,8 +49,9 @@ export async function analytics(db: Knex, fromIso: string, toIso: string): Promi
   const held = await db('escrow').whereIn('status', ['held', 'disputed']).sum({ held: 'jumlah_ditahan' }).first();
   const released = (await db('escrow').whereNotNull('dirilis_pada').andWhere('dirilis_pada', '>=', from).andWhere('dirilis_pada', '<', to).select('ditahan_pada', 'dirilis_pada')) as { ditahan_pada: unknown; dirilis_pada: unknown }[];
   const seconds = released.map((e) => (Date.parse(fromDbTime(e.dirilis_pada) as string) - Date.parse(fromDbTime(e.ditahan_pada) as string)) / 1000);
-  const escrows = (await db('escrow').where('ditahan_pada', '>=', from).andWhere('ditahan_pada', '<', to).select('status')) as { status: string }[];
-  const disputed = escrows.filter((e) => ['disputed', 'partial_released', 'refunded'].includes(e.status)).length;
+  const escrowStatuses = (await db('escrow').where('ditahan_pada', '>=', from).andWhere('ditahan_pada', '<', to).select('status').count({ n: '*' }).groupBy('status')) as { status: string; n: unknown }[];
+  const escrowsHeld = escrowStatuses.reduce((sum, e) => sum + num(e.n), 0);
+  const disputed = escrowStatuses.filter((e) => ['disputed', 'partial_released', 'refunded'].includes(e.status)).reduce((sum, e) => sum + num(e.n), 0);
   const settled = payments.filter((p) => p.status === 'berhasil').reduce((s, p) => s + num(p.count), 0);
   const [{ n: refunds }] = (await db('pembayaran').where('created_at', '>=', from).andWhere('created_at', '<', to).whereNotNull('refund_status').count({ n: '*' })) as { n: unknown }[];
   const paid = num(expense?.d) - num(expense?.c);
@@ -65,7 +66,7 @@ export async function analytics(db: Knex, fromIso: string, toIso: string): Promi
     average_hold_to_release_seconds: seconds.length ? Math.round(seconds.reduce((a, b) => a + b, 0) / seconds.length) : null,
     released_in_period: seconds.length,
     // escrows held in the period that went to a dispute (disputes come with their own issue; 0 until then)
-    dispute_rate: escrows.length ? disputed / escrows.length : null,
+    dispute_rate: escrowsHeld ? disputed / escrowsHeld : null,
     // payments of the period whose money came back or is owed back (late settlements today; refunds come with disputes)
     refund_rate: settled + num(refunds) ? num(refunds) / (settled + num(refunds)) : null,
   };

@@ -32,8 +32,9 @@ export interface Config {
   host: string;
   /** GET /metrics: open in development; in production only with this bearer token (unset: not served) */
   metricsToken: string | undefined;
-  /** the Temporal SDK's Prometheus exporter (worker metrics) on this port of HOST; 0 turns it off */
+  /** the Temporal SDK's Prometheus exporter (worker metrics) on this address and port; port 0 turns it off */
   temporalMetricsPort: number;
+  temporalMetricsHost: string;
   backendUrl: string;
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
@@ -127,6 +128,20 @@ function secretVar(env: Env, name: string, isProduction: boolean, devDefault: st
   return value ?? devDefault;
 }
 
+/** The SDK's exporter binds an IP address (the runtime refuses host names). */
+function ipv4(env: Env, name: string, fallback: string): string {
+  const raw = str(env, name) ?? fallback;
+  if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(raw)) throw new ConfigError(name, `must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got "${raw}"`);
+  return raw;
+}
+
+/** In production the metrics token, when set, is a secret like the others. */
+function metricsToken(env: Env, isProduction: boolean): string | undefined {
+  const value = str(env, 'METRICS_TOKEN');
+  if (value && isProduction && Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
+  return value;
+}
+
 function origins(env: Env, name: string): string[] {
   const raw = str(env, name);
   if (!raw) return [];
@@ -181,8 +196,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     // development binds to loopback only (the mock routes are open and its secrets are public); containers need 0.0.0.0
     host: str(env, 'HOST') ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
-    metricsToken: str(env, 'METRICS_TOKEN'),
+    metricsToken: metricsToken(env, isProduction),
     temporalMetricsPort: int(env, 'TEMPORAL_METRICS_PORT', 9464, 0, 65535),
+    temporalMetricsHost: ipv4(env, 'TEMPORAL_METRICS_HOST', isProduction ? '0.0.0.0' : '127.0.0.1'),
     backendUrl: url(env, 'BACKEND_URL', `http://localhost:${port}`),
     db,
     temporal: {

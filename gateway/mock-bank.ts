@@ -1,3 +1,4 @@
+import { safeError } from '../domain/db-errors';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PayoutMethod } from '../domain/methods';
@@ -191,7 +192,7 @@ export class MockBank {
   private schedulePayoutCompletion(key: string): void {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
-      this.completePayout(key).catch((err) => this.deps.logger.warn({ err: String(err), key }, 'mock payout could not be completed'));
+      this.completePayout(key).catch((err) => this.deps.logger.warn({ err: safeError(err), key }, 'mock payout could not be completed'));
     }, this.deps.payoutDelayMs);
     timer.unref();
     this.pending.add(timer);

@@ -1,3 +1,4 @@
+import { safeError } from '../domain/db-errors';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { signWebhook } from '../domain/signature';
@@ -124,7 +125,7 @@ export class MockGateway implements PaymentGateway {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       this.notify(transactionId, 'settlement').catch((err) =>
-        this.opts.logger.warn({ err: String(err), transactionId }, 'mock auto-success could not be delivered'),
+        this.opts.logger.warn({ err: safeError(err), transactionId }, 'mock auto-success could not be delivered'),
       );
     }, this.opts.autoSuccessDelayMs);
     timer.unref();

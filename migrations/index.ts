@@ -4,6 +4,7 @@ import * as paymentPathInDatabase from './20261128000001_payment_path_in_databas
 import * as ledger from './20261128000002_ledger';
 import * as auditLog from './20261128000003_audit_log';
 import * as payoutDesk from './20261128000004_payout_desk';
+import * as lowerCaseUserIds from './20261128000005_lower_case_user_ids';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000002_ledger': ledger,
   '20261128000003_audit_log': auditLog,
   '20261128000004_payout_desk': payoutDesk,
+  '20261128000005_lower_case_user_ids': lowerCaseUserIds,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

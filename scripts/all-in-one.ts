@@ -39,10 +39,14 @@ export async function startAll(config: Config): Promise<AllInOne> {
   });
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
+  const opened: (() => Promise<void>)[] = []; // what to close if a later step fails, newest first
   try {
     const db = await openDatabase(config, logger);
+    opened.unshift(() => db.destroy());
     const gateway = createGateway(config, db, logger);
+    opened.unshift(async () => gateway.close());
     const worker = await startWorker(config, db, gateway, logger);
+    opened.unshift(() => worker.close());
     const api = await startApi(config, db, gateway, logger);
     worker.done.catch((err) => stopDevServer().finally(() => fatal(err)));
     return {
@@ -57,6 +61,7 @@ export async function startAll(config: Config): Promise<AllInOne> {
       },
     };
   } catch (err) {
+    for (const close of opened) await close().catch(() => undefined);
     await stopDevServer();
     throw err;
   }

@@ -1,3 +1,4 @@
+import { safeError } from '../domain/db-errors';
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
@@ -123,13 +124,22 @@ let runtimeInstalled = false;
 export function installRuntime(config: Config): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  try {
+    installWithMetrics(config);
+  } catch (err) {
+    if (!config.temporalMetricsPort) throw err;
+    throw new StartupError(`the Temporal SDK metrics exporter could not listen on ${config.temporalMetricsHost}:${config.temporalMetricsPort} (${err instanceof Error ? err.message : String(err)}): set TEMPORAL_METRICS_PORT to a free port, or 0 to turn it off`);
+  }
+}
+
+function installWithMetrics(config: Config): void {
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'silent' ? 'ERROR' : 'WARN'),
     shutdownSignals: [],
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       // the SDK's own worker metrics (task latencies, slots, failures), scraped at http://HOST:TEMPORAL_METRICS_PORT/metrics
-      ...(config.temporalMetricsPort ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.temporalMetricsPort}` } } } : {}),
+      ...(config.temporalMetricsPort ? { metrics: { prometheus: { bindAddress: `${config.temporalMetricsHost}:${config.temporalMetricsPort}` } } } : {}),
     },
   });
 }
@@ -179,7 +189,7 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
     async close() {
       await sweep.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done.catch((err) => logger.error({ err: String(err) }, 'worker stopped with an error'));
+      await done.catch((err) => logger.error({ err: safeError(err) }, 'worker stopped with an error'));
       await connection.close();
       await clientConnection.close();
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { issueToken } from '../api/auth';
 import type { Role } from '../domain/access';
 import { startAll } from './all-in-one';
-import { configOrExit, fatal } from './run';
+import { configOrExit, fatal, onShutdown } from './run';
 
 /**
  * `npm run demo`: the seed's whole flow against a running service (DEMO_URL,
@@ -104,9 +104,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 async function main() {
   const config = configOrExit();
   const baseUrl = (process.env.DEMO_URL ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
-  const running = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+  // any answer means a service is there (an unhealthy one too: starting another would only collide with its ports)
+  const running = await fetch(`${baseUrl}/health`).then(() => true, () => false);
   // a service the demo starts itself stays quiet unless LOG_LEVEL says otherwise: the steps are the output
   const all = running ? null : await startAll(process.env.LOG_LEVEL ? config : { ...config, logLevel: 'warn' });
+  if (all) onShutdown(all.stop); // Ctrl-C or a TERM stops what the demo started, dev server included
   console.log(running ? `Using the service at ${baseUrl}` : `No service answered at ${baseUrl}: started one (${all!.apiUrl})`);
   try {
     const result = await runDemo({

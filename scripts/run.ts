@@ -1,5 +1,6 @@
 import { ConfigError, Config, loadConfig } from '../domain/config';
 import { StartupError } from './compose';
+import { isDatabaseError, safeError } from '../domain/db-errors';
 
 /**
  * Shared by the entry points: load the configuration (a bad value stops the
@@ -48,6 +49,7 @@ export function onShutdown(stop: () => Promise<void>): void {
 }
 
 export function fatal(err: unknown): never {
-  console.error(err instanceof ConfigError || err instanceof StartupError ? err.message : err);
+  // one line for what an operator can act on; a database error by its code (its message carries SQL and values)
+  console.error(err instanceof ConfigError || err instanceof StartupError || isDatabaseError(err) ? safeError(err) : err);
   process.exit(1);
 }

@@ -96,7 +96,8 @@ function escrowMessages({ input, state }: OrderContext): EscrowMessages {
     },
     {
       validator: (req) => {
-        if (req.user_id !== input.client_id) reject(ERROR_TYPES.forbidden, 'only the order\'s client may release its escrow');
+        // ids compare in lower case (an order started before ids were normalised may carry another case)
+        if (req.user_id.toLowerCase() !== input.client_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client may release its escrow');
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
         if (state.escrow.status !== 'held') {
           reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be released`);

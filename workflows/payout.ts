@@ -54,7 +54,8 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
     },
     {
       validator: (req) => {
-        if (req.freelancer_id !== input.freelancer_id) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
+        // ids compare in lower case (an order started before ids were normalised may carry another case)
+        if (req.freelancer_id.toLowerCase() !== input.freelancer_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
         if (m.withdraw) reject(ERROR_TYPES.invalidTransition, 'a withdrawal of this escrow is already being requested');
         if (state.withdrawal && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
@@ -177,7 +178,7 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
     id: uuid4(),
     escrow_id: escrow.escrow_id,
     pesanan_id: input.pesanan_id,
-    freelancer_id: input.freelancer_id,
+    freelancer_id: input.freelancer_id.toLowerCase(),
     jumlah: escrow.jumlah_ditahan,
     biaya_platform: escrow.biaya_platform,
     jumlah_bersih: escrow.jumlah_bersih,
@@ -193,7 +194,7 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
   state.withdrawal = {
     withdrawal_id: withdrawal.id,
     escrow_id: escrow.escrow_id,
-    freelancer_id: input.freelancer_id,
+    freelancer_id: input.freelancer_id.toLowerCase(),
     jumlah: withdrawal.jumlah,
     biaya_platform: withdrawal.biaya_platform,
     jumlah_bersih: withdrawal.jumlah_bersih,

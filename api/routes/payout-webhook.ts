@@ -1,3 +1,4 @@
+import { safeError } from '../../domain/db-errors';
 import express, { Router } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import * as repo from '../../db/repositories';
@@ -25,7 +26,8 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
   const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
   router.post(
     '/api/payouts/webhook',
-    express.raw({ type: () => true, limit: '100kb' }),
+    // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
+    express.raw({ type: () => true, limit: '16kb' }),
     asyncHandler(async (req, res) => {
       const log = (http_status: number, result: string, claimed: object = {}) => {
         metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: result.startsWith('processed:') ? result : String(http_status) });
@@ -38,7 +40,7 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
             http_status,
             result,
           })
-          .catch((err) => logger.warn({ err: String(err) }, 'payout webhook audit write failed'));
+          .catch((err) => logger.warn({ err: safeError(err) }, 'payout webhook audit write failed'));
       };
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let n: VerifiedPayoutNotification;
@@ -46,7 +48,9 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
         n = readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds);
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
-        const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
+        // only what fails before the signature is proven counts (a verified call with a bad field is the gateway's bug, not a flood)
+        const unverified = err.http.status === 401 || err.http.code === 'INVALID_JSON';
+        const wait = unverified ? failures.hit(ipKeyGenerator(req.ip ?? 'unknown')) : null;
         if (wait !== null) {
           metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: '429' });
           return sendRateLimited(res, wait, 'failed webhook calls');

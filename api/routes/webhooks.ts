@@ -1,3 +1,4 @@
+import { safeError } from '../../domain/db-errors';
 import express, { Response, Router } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { OrderRecord, PaymentRecord } from '../../domain/records';
@@ -28,7 +29,8 @@ export function webhooksRouter(deps: RouteDeps): Router {
   const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
   router.post(
     '/api/payments/webhook',
-    express.raw({ type: () => true, limit: '100kb' }),
+    // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
+    express.raw({ type: () => true, limit: '16kb' }),
     asyncHandler(async (req, res) => {
       const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) => {
         metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: result.startsWith('processed:') || result.startsWith('late:') ? result : String(http_status) });
@@ -40,7 +42,7 @@ export function webhooksRouter(deps: RouteDeps): Router {
             http_status,
             result,
           })
-          .catch((err) => logger.warn({ err: String(err) }, 'webhook audit write failed'));
+          .catch((err) => logger.warn({ err: safeError(err) }, 'webhook audit write failed'));
       };
 
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -49,7 +51,9 @@ export function webhooksRouter(deps: RouteDeps): Router {
         fields = readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds);
       } catch (err) {
         if (!(err instanceof WebhookRejection)) throw err;
-        const wait = failures.hit(ipKeyGenerator(req.ip ?? 'unknown'));
+        // only what fails before the signature is proven counts (a verified call with a bad field is the gateway's bug, not a flood)
+        const unverified = err.http.status === 401 || err.http.code === 'INVALID_JSON';
+        const wait = unverified ? failures.hit(ipKeyGenerator(req.ip ?? 'unknown')) : null;
         if (wait !== null) {
           metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: '429' });
           return sendRateLimited(res, wait, 'failed webhook calls');

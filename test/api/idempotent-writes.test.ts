@@ -129,8 +129,9 @@ describe(`the migration to the database-decided path on old data (${dbLabel()})`
     await db.migrate.rollback({ migrationSource }, true);
     await db.migrate.up({ migrationSource }); // the initial schema only: the old code's tables
     const now = '2026-11-27 10:00:00.000';
-    const orderRow = { id: '11111111-aaaa-4aaa-8aaa-000000000001', client_id: 'c', freelancer_id: 'f', judul: 'old', harga: 250_000, status: 'dibayar', created_at: now, updated_at: now };
-    const pay = (id: string, tx: string, inv: string) => ({ id, pesanan_id: orderRow.id, user_id: 'c', transaction_id: tx, nomor_invoice: inv, jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris', payment_gateway: 'mock', status: 'berhasil', expires_at: now, created_at: now, updated_at: now });
+    // user ids in upper case, as the old code could store them: they come out lower case
+    const orderRow = { id: '11111111-aaaa-4aaa-8aaa-000000000001', client_id: 'C1A2B3C4-0000-4000-8000-00000000000C', freelancer_id: 'F1A2B3C4-0000-4000-8000-00000000000F', judul: 'old', harga: 250_000, status: 'dibayar', created_at: now, updated_at: now };
+    const pay = (id: string, tx: string, inv: string) => ({ id, pesanan_id: orderRow.id, user_id: orderRow.client_id, transaction_id: tx, nomor_invoice: inv, jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris', payment_gateway: 'mock', status: 'berhasil', expires_at: now, created_at: now, updated_at: now });
     await db('pesanan').insert({ ...orderRow, pembayaran_id: '22222222-aaaa-4aaa-8aaa-000000000002' });
     await db('pesanan').insert({ ...orderRow, id: '11111111-aaaa-4aaa-8aaa-000000000009', status: 'menunggu_pembayaran' }); // its create failed: no payment
     await db('pembayaran').insert([pay('22222222-aaaa-4aaa-8aaa-000000000001', 'PAY-1000000000001-AAAAAA', 'INV/2026/11/AAAAAA'), pay('22222222-aaaa-4aaa-8aaa-000000000002', 'PAY-1000000000002-BBBBBB', 'INV/2026/11/BBBBBB')]);
@@ -139,6 +140,8 @@ describe(`the migration to the database-decided path on old data (${dbLabel()})`
     expect(rows.map((r: { live_pesanan_id: string | null }) => r.live_pesanan_id)).toEqual([null, orderRow.id]);
     expect((await repo.getOrder(db, orderRow.id))!.workflow_version).toBe(1);
     expect((await repo.getOrder(db, '11111111-aaaa-4aaa-8aaa-000000000009'))!.workflow_version).toBe(0);
+    expect(await repo.getOrder(db, orderRow.id)).toMatchObject({ client_id: orderRow.client_id.toLowerCase(), freelancer_id: orderRow.freelancer_id.toLowerCase() });
+    expect([...new Set(rows.map((r: { user_id: string }) => r.user_id))]).toEqual([orderRow.client_id.toLowerCase()]);
     // the books open with the movements made before them: both settlements (the second one is the old double charge)
     expect(await postOpeningJournals(db)).toBe(2);
     expect(await postOpeningJournals(db)).toBe(0); // once

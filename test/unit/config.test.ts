@@ -164,6 +164,16 @@ describe('loadConfig errors name the variable', () => {
     }
   });
 
+  test('HOST, the metrics exporter and the metrics token: defaults by environment, and bad values naming the variable', () => {
+    expect(loadConfig({}, CWD)).toMatchObject({ host: '127.0.0.1', temporalMetricsHost: '127.0.0.1', temporalMetricsPort: 9464, metricsToken: undefined });
+    const prod = { NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more' };
+    expect(loadConfig(prod, CWD)).toMatchObject({ host: '0.0.0.0', temporalMetricsHost: '0.0.0.0' });
+    expectConfigError({ TEMPORAL_METRICS_HOST: 'localhost' }, 'TEMPORAL_METRICS_HOST');
+    expectConfigError({ TEMPORAL_METRICS_HOST: '::1' }, 'TEMPORAL_METRICS_HOST');
+    expect(() => loadConfig({ ...prod, METRICS_TOKEN: 'short' }, CWD)).toThrow(/METRICS_TOKEN/);
+    expect(loadConfig({ METRICS_TOKEN: 'short' }, CWD).metricsToken).toBe('short'); // development: any
+  });
+
   test('bad MOCK_AUTO_SUCCESS', () => {
     expectConfigError({ MOCK_AUTO_SUCCESS: 'maybe' }, 'MOCK_AUTO_SUCCESS');
   });

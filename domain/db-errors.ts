@@ -4,13 +4,11 @@
  * should log or store that. `describeDbError` keeps the driver's code only;
  * `isDatabaseUnavailable` tells an outage (answer 503, retry later) from a bug.
  */
+/** Socket errors are the database's only when the driver says so (mysql2 marks its connection errors `fatal`). */
+const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 const UNAVAILABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
   'PROTOCOL_CONNECTION_LOST',
+  'ER_LOCK_DEADLOCK',
   'ER_CON_COUNT_ERROR',
   'ER_ACCESS_DENIED_ERROR',
   'ER_BAD_DB_ERROR',
@@ -26,14 +24,15 @@ type DriverError = { name?: string; code?: unknown; errno?: unknown; sql?: unkno
 export function isDatabaseError(err: unknown): boolean {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return false;
-  return typeof e.sql === 'string' || e.name === 'KnexTimeoutError' || (typeof e.code === 'string' && /^(ER_|SQLITE_|PROTOCOL_)/.test(e.code)) || UNAVAILABLE.has(String(e.code));
+  return typeof e.sql === 'string' || e.name === 'KnexTimeoutError' || (typeof e.code === 'string' && /^(ER_|SQLITE_|PROTOCOL_)/.test(e.code)) || (SOCKET.has(String(e.code)) && e.fatal === true);
 }
 
 /** An outage rather than a bad query: the connection, the pool or a lock could not be had. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return false;
-  return e.name === 'KnexTimeoutError' || UNAVAILABLE.has(String(e.code)) || e.fatal === true;
+  if (!isDatabaseError(err)) return false;
+  return e.name === 'KnexTimeoutError' || UNAVAILABLE.has(String(e.code)) || SOCKET.has(String(e.code)) || e.fatal === true;
 }
 
 /** A database error without its SQL or values: its kind and driver code. */
@@ -41,4 +40,9 @@ export function describeDbError(err: unknown): string {
   const e = err as DriverError;
   const code = typeof e.code === 'string' ? e.code : e.name === 'KnexTimeoutError' ? 'POOL_TIMEOUT' : 'UNKNOWN';
   return `database error ${code}${isDatabaseUnavailable(err) ? ' (the database is unavailable)' : ''}`;
+}
+
+/** An error as logs may show it: a database error by its code only (its message carries SQL and values), anything else as its message. */
+export function safeError(err: unknown): string {
+  return isDatabaseError(err) ? describeDbError(err) : err instanceof Error ? err.message : String(err);
 }
