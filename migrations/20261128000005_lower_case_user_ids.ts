@@ -20,9 +20,8 @@ const USER_ID_COLUMNS: [string, string][] = [
 
 export async function up(knex: Knex): Promise<void> {
   for (const [table, column] of USER_ID_COLUMNS) {
-    await knex(table)
-      .whereRaw('?? <> lower(??)', [column, column])
-      .update({ [column]: knex.raw('lower(??)', [column]) });
+    // every row: a `where col <> lower(col)` finds nothing on MySQL, whose default collation ignores case
+    await knex(table).update({ [column]: knex.raw('lower(??)', [column]) });
   }
 }
 

@@ -251,9 +251,9 @@ describe('GET /metrics', () => {
         temporalHealth: async () => undefined,
       });
     expect((await request(prod({})).get('/metrics')).status).toBe(404);
-    const guarded = prod({ METRICS_TOKEN: 'scrape-token-of-some-length' });
+    const guarded = prod({ METRICS_TOKEN: 'scrape-token-of-at-least-thirty-two-bytes' });
     expect((await request(guarded).get('/metrics')).status).toBe(401);
     expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer wrong')).status).toBe(401);
-    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer scrape-token-of-some-length')).status).toBe(200);
+    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer scrape-token-of-at-least-thirty-two-bytes')).status).toBe(200);
   });
 });
