@@ -197,14 +197,18 @@ test('a payout whose notification never comes is resolved by asking the gateway 
 });
 
 test('the notification and the status check arriving together: the payout is completed once', async () => {
-  const { handle } = await released();
+  const { input, handle } = await released();
   const answer = withdraw(handle, { payout_status_check_after: '10s' });
-  await h.env.sleep('15s');
-  const w = await answer;
-  const done = bankCompletes(w.withdrawal_id);
-  await Promise.all([handle.signal(payoutResultSignal, done), h.env.sleep('11s'), handle.signal(payoutResultSignal, done)]);
-  expect((await handle.result()).withdrawal?.status).toBe('completed');
-  expect(callsOf('completeWithdrawal', w.withdrawal_id)).toHaveLength(1);
+  const sent = await waitForCall('requestPayout', (a) => withdrawalsOf(input.pesanan_id).includes(a.withdrawal_id));
+  const id: string = sent.args.withdrawal_id;
+  await eventually(handle, () => bank.has(id));
+  // the bank has paid: its notification and the workflow's status check (due in 10 s) race
+  const done = bankCompletes(id);
+  await Promise.all([handle.signal(payoutResultSignal, done), h.env.sleep('10s'), handle.signal(payoutResultSignal, done)]);
+  const state = await eventually(handle, (s) => s.withdrawal?.status === 'completed' && s.escrow?.status === 'completed');
+  expect(state.withdrawal).toMatchObject({ withdrawal_id: id, status: 'completed' });
+  expect(callsOf('completeWithdrawal', id)).toHaveLength(1);
+  expect((await answer).withdrawal_id).toBe(id);
 });
 
 test('out of attempts, but the bank took the last one: the gateway\'s word (queued) wins over the failure, and the payout completes', async () => {
