@@ -5,6 +5,7 @@ import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
 import { describeDbError, isDatabaseError } from '../domain/db-errors';
+import { PAYOUT_REFUSED } from '../domain/failures';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';
@@ -15,9 +16,6 @@ import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock
  * withdrawal's id as idempotency key, and database writes are guarded by the
  * state they expect.
  */
-/** The failure type of a payout the bank refused for good (the old payout path's activity). */
-export const PAYOUT_REFUSED = 'PAYOUT_REFUSED';
-
 export interface ActivityDeps {
   db: Knex;
   gateway: MockGateway;

@@ -24,25 +24,23 @@ export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefi
  * MySQL `Duplicate entry '…' for key 'table_column_unique'` (or `PRIMARY`).
  */
 export function isUniqueViolation(err: unknown, column?: string): boolean {
-  const e = err as { code?: string; errno?: number; message?: string; sqlMessage?: string } | null;
-  if (!e || typeof e !== 'object') return false;
-  const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-  const mysql = e.code === 'ER_DUP_ENTRY' || e.errno === 1062;
-  if (!sqlite && !mysql) return false;
+  const v = violation(err);
+  if (!v) return false;
   if (!column) return true;
-  const message = String(e.sqlMessage ?? e.message ?? '');
-  const key = sqlite ? /constraint failed: ([\w.]+)/.exec(message)?.[1] : /for key '([^']+)'/.exec(message)?.[1];
-  if (!key) return false;
-  if (column === 'id') return sqlite ? key.endsWith('.id') : /(^|\.)PRIMARY$/.test(key);
-  return sqlite ? key.endsWith(`.${column}`) : key.endsWith(`_${column}_unique`);
+  if (!v.key) return false;
+  if (column === 'id') return v.sqlite ? v.key.endsWith('.id') : /(^|\.)PRIMARY$/.test(v.key);
+  return v.sqlite ? v.key.endsWith(`.${column}`) : v.key.endsWith(`_${column}_unique`);
 }
 
-/** The unique key a violation names (the driver's words, never the SQL statement knex adds, which carries values). */
-function uniqueKeyOf(err: unknown): string {
-  const e = err as { sqlMessage?: string; message?: string };
-  const sqlite = /constraint failed: ([\w.]+)/.exec(String(e.message ?? ''))?.[1];
-  const mysql = /for key '([^']+)'/.exec(String(e.sqlMessage ?? e.message ?? ''))?.[1];
-  return `key ${sqlite ?? mysql ?? 'unknown'}`;
+/** A unique-key violation with the key the driver names (never the SQL statement knex adds, which carries values). */
+function violation(err: unknown): { sqlite: boolean; key: string | undefined } | null {
+  const e = err as { code?: string; errno?: number; message?: string; sqlMessage?: string } | null;
+  if (!e || typeof e !== 'object') return null;
+  const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const mysql = e.code === 'ER_DUP_ENTRY' || e.errno === 1062;
+  if (!sqlite && !mysql) return null;
+  const message = String(e.sqlMessage ?? e.message ?? '');
+  return { sqlite, key: sqlite ? /constraint failed: ([\w.]+)/.exec(message)?.[1] : /for key '([^']+)'/.exec(message)?.[1] };
 }
 
 /** An idempotent write found a different record where it expected its own. */
@@ -72,7 +70,7 @@ export async function insertIdempotent(
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const existing = await trx(table).where({ id: row.id }).first();
-    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (${uniqueKeyOf(err)})`);
+    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (key ${violation(err)?.key ?? 'unknown'})`);
     const differs = same.filter((k) => String(existing[k]) !== String(row[k]));
     if (differs.length) throw new IdempotencyConflictError(table, row.id, `a different record exists under this id (${differs.join(', ')} differ)`);
     return 'existed';

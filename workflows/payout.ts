@@ -15,8 +15,7 @@ import {
   withdrawUpdate,
 } from './messages';
 import { legacyPayOut } from './payout-legacy';
-// the failure type only (a constant): workflow code imports no activity code
-const PAYOUT_REFUSED = 'PAYOUT_REFUSED';
+import { PAYOUT_REFUSED } from '../domain/failures';
 
 /** How a withdraw request waits for the payout before answering `processing`. */
 const PAYOUT_ANSWER_WITHIN = '10s';

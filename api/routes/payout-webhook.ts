@@ -1,13 +1,10 @@
-import { safeError } from '../../domain/db-errors';
 import express, { Router } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
 import * as repo from '../../db/repositories';
 import { payoutResultSignal } from '../../workflows/messages';
 import type { PayoutState } from '../../gateway/mock-bank';
-import { HttpError, asyncHandler, badRequest, conflict, notFound, sendError } from '../errors';
-import { FailureLimiter, sendRateLimited } from '../security';
-import { metrics } from '../metrics';
-import { VerifiedPayoutNotification, WebhookRejection, claimedFields, readPayoutNotification } from '../webhook';
+import { HttpError, asyncHandler, badRequest, conflict, notFound } from '../errors';
+import { readPayoutNotification } from '../webhook';
+import { webhookIntake, clip } from '../webhook-intake';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
 
@@ -22,46 +19,19 @@ import type { RouteDeps } from './context';
  */
 export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: RouteDeps): Router {
   const router = Router();
-  // only calls that fail verification count against the per-address limit
-  const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
+  const intake = webhookIntake({ db, logger, webhook: 'payout', perMinute: config.rateLimits.webhooksPerMinute }, (f) => ({
+    transaction_id: clip(f.external_id, 64),
+    transaction_status: typeof f.status === 'string' ? `payout:${f.status}`.slice(0, 32) : 'payout',
+    gross_amount: clip(f.amount, 32, true),
+  }));
   router.post(
     '/api/payouts/webhook',
     // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
     express.raw({ type: () => true, limit: '16kb' }),
     asyncHandler(async (req, res) => {
-      const log = (http_status: number, result: string, claimed: object = {}) => {
-        metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: result.startsWith('processed:') ? result : String(http_status) });
-        const f = claimed as Record<string, unknown>;
-        return repo
-          .logWebhook(db, {
-            transaction_id: typeof f.external_id === 'string' ? f.external_id.slice(0, 64) : null,
-            transaction_status: typeof f.status === 'string' ? `payout:${f.status}`.slice(0, 32) : 'payout',
-            gross_amount: typeof f.amount === 'string' || typeof f.amount === 'number' ? String(f.amount).slice(0, 32) : null,
-            http_status,
-            result,
-          })
-          .catch((err) => logger.warn({ err: safeError(err) }, 'payout webhook audit write failed'));
-      };
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let n: VerifiedPayoutNotification;
-      try {
-        n = readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds);
-      } catch (err) {
-        if (!(err instanceof WebhookRejection)) throw err;
-        // only what fails before the signature is proven counts (a verified call with a bad field is the gateway's bug, not a flood)
-        const unverified = err.http.status === 401 || err.http.code === 'INVALID_JSON';
-        const wait = unverified ? failures.hit(ipKeyGenerator(req.ip ?? 'unknown')) : null;
-        if (wait !== null) {
-          metrics.webhookOutcomes.inc({ webhook: 'payout', outcome: '429' });
-          return sendRateLimited(res, wait, 'failed webhook calls');
-        }
-        await log(err.http.status, err.http.code, claimedFields(raw));
-        return sendError(res, err.http);
-      }
-      const refuse = async (err: HttpError) => {
-        await log(err.status, err.code, n);
-        sendError(res, err);
-      };
+      const n = await intake.read(req, res, (raw) => readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds));
+      if (!n) return;
+      const refuse = (err: HttpError) => intake.refuse(res, n, err);
       const w = await repo.getWithdrawal(db, n.external_id);
       if (!w) return refuse(notFound('withdrawal'));
       if (n.amount !== w.jumlah_bersih) return refuse(badRequest('amount does not match the withdrawal\'s jumlah_bersih', 'amount'));
@@ -98,7 +68,7 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
           }
         }
       }
-      await log(200, `processed:${n.status}`, n);
+      await intake.audit(200, `processed:${n.status}`, n);
       res.json({ success: true, withdrawal_id: w.id, status: n.status, message: 'Payout notification processed' });
     }),
   );

@@ -1,14 +1,12 @@
-import { safeError } from '../../domain/db-errors';
 import express, { Response, Router } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
 import type { OrderRecord, PaymentRecord } from '../../domain/records';
 import { GatewayStatus, paymentStatusForGateway } from '../../domain/statuses';
 import * as repo from '../../db/repositories';
 import { paymentNotificationUpdate } from '../../workflows/messages';
-import { HttpError, asyncHandler, conflict, notFound, sendError } from '../errors';
-import { FailureLimiter, sendRateLimited } from '../security';
+import { HttpError, asyncHandler, conflict, notFound } from '../errors';
 import { metrics } from '../metrics';
-import { WebhookRejection, VerifiedWebhook, claimedFields, readWebhook } from '../webhook';
+import { VerifiedWebhook, readWebhook } from '../webhook';
+import { clip, webhookIntake } from '../webhook-intake';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
 
@@ -25,47 +23,19 @@ type Answer = { status: string; escrow_id: string | null; refund_status?: string
 export function webhooksRouter(deps: RouteDeps): Router {
   const { db, config, logger } = deps;
   const router = Router();
-  // only calls that fail verification count against the per-address limit
-  const failures = new FailureLimiter(config.rateLimits.webhooksPerMinute);
+  const intake = webhookIntake({ db, logger, webhook: 'payment', perMinute: config.rateLimits.webhooksPerMinute }, (f) => ({
+    transaction_id: clip(f.transaction_id, 64),
+    transaction_status: clip(f.transaction_status, 32),
+    gross_amount: clip(f.gross_amount, 32, true),
+  }));
   router.post(
     '/api/payments/webhook',
     // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
     express.raw({ type: () => true, limit: '16kb' }),
     asyncHandler(async (req, res) => {
-      const audit = (http_status: number, result: string, f: Partial<Record<'transaction_id' | 'transaction_status' | 'gross_amount', unknown>> = {}) => {
-        metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: result.startsWith('processed:') || result.startsWith('late:') ? result : String(http_status) });
-        return repo
-          .logWebhook(db, {
-            transaction_id: typeof f.transaction_id === 'string' ? f.transaction_id.slice(0, 64) : null,
-            transaction_status: typeof f.transaction_status === 'string' ? f.transaction_status.slice(0, 32) : null,
-            gross_amount: typeof f.gross_amount === 'string' || typeof f.gross_amount === 'number' ? String(f.gross_amount).slice(0, 32) : null,
-            http_status,
-            result,
-          })
-          .catch((err) => logger.warn({ err: safeError(err) }, 'webhook audit write failed'));
-      };
-
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let fields: VerifiedWebhook;
-      try {
-        fields = readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds);
-      } catch (err) {
-        if (!(err instanceof WebhookRejection)) throw err;
-        // only what fails before the signature is proven counts (a verified call with a bad field is the gateway's bug, not a flood)
-        const unverified = err.http.status === 401 || err.http.code === 'INVALID_JSON';
-        const wait = unverified ? failures.hit(ipKeyGenerator(req.ip ?? 'unknown')) : null;
-        if (wait !== null) {
-          metrics.webhookOutcomes.inc({ webhook: 'payment', outcome: '429' });
-          return sendRateLimited(res, wait, 'failed webhook calls');
-        }
-        // The audit trail keeps what the rejected call claimed to be about.
-        await audit(err.http.status, err.http.code, claimedFields(raw));
-        return sendError(res, err.http);
-      }
-      const refuse = async (err: HttpError) => {
-        await audit(err.status, err.code, fields);
-        sendError(res, err);
-      };
+      const fields = await intake.read(req, res, (raw) => readWebhook(raw, config.mock.secret, config.webhookToleranceSeconds));
+      if (!fields) return;
+      const refuse = (err: HttpError) => intake.refuse(res, fields, err);
 
       const payment = await repo.getPaymentByTransactionId(db, fields.transaction_id);
       if (!payment) return refuse(notFound('transaction'));
@@ -80,7 +50,7 @@ export function webhooksRouter(deps: RouteDeps): Router {
         if (err instanceof HttpError) return refuse(err);
         throw err;
       }
-      await audit(200, answer.refund_status ? `late:refund_${answer.refund_status}` : `processed:${answer.status}`, fields);
+      await intake.audit(200, answer.refund_status ? `late:refund_${answer.refund_status}` : `processed:${answer.status}`, fields);
       reply(res, fields.transaction_id, answer);
     }),
   );
