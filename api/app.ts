@@ -18,7 +18,7 @@ import { paymentReadRouter, paymentsRouter } from './routes/payments';
 import { webhooksRouter } from './routes/webhooks';
 import { withdrawalsRouter } from './routes/withdrawals';
 import { schemas } from './schemas';
-import { corsFor, securityHeaders } from './security';
+import { corsFor, httpsOnly, securityHeaders } from './security';
 import { OrderWorkflows } from './workflow-calls';
 
 export interface AppDeps {
@@ -51,8 +51,10 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // TRUST_PROXY: the TLS-terminating proxy's hops; its X-Forwarded-For/-Proto then give req.ip (rate limits) and req.secure
+  app.set('trust proxy', config.trustProxy);
   app.use(requestIds(logger));
+  if (config.isProduction) app.use(httpsOnly());
   app.use(metrics.requestTimer());
   metrics.watch(db);
   app.use(securityHeaders());

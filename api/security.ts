@@ -18,6 +18,26 @@ export function securityHeaders(): RequestHandler {
   });
 }
 
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * Production is HTTPS only (behind a TLS-terminating proxy named by
+ * TRUST_PROXY, whose X-Forwarded-Proto Express then believes): every answer
+ * carries HSTS, and a request that did not arrive over HTTPS is refused with
+ * 403 HTTPS_REQUIRED, webhooks included. GET /health stays open to the
+ * orchestrator's plain-HTTP probes (it answers ok/unavailable and nothing else).
+ */
+export function httpsOnly(): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('Strict-Transport-Security', HSTS);
+    if (req.secure || (req.method === 'GET' && req.path === '/health')) return next();
+    sendError(
+      res,
+      new HttpError(403, 'HTTPS_REQUIRED', 'this service accepts HTTPS only: call its https:// address (behind a TLS-terminating proxy, TRUST_PROXY must name the proxy so its X-Forwarded-Proto is believed)'),
+    );
+  };
+}
+
 export function corsFor(origins: string[]): RequestHandler {
   return cors({
     origin: (origin, callback) => callback(null, origin !== undefined && origins.includes(origin)),

@@ -36,6 +36,16 @@ export interface Config {
   temporalMetricsPort: number;
   temporalMetricsHost: string;
   backendUrl: string;
+  /** Where the checkout page's result pages link back to (the marketplace's order page). */
+  checkoutReturnUrl: string;
+  /**
+   * Express's `trust proxy`: false (no proxy, the default), a number of hops, or
+   * addresses/subnets (loopback, uniquelocal, 10.0.0.0/8, ...). Production refuses
+   * requests that did not arrive over HTTPS as the trusted proxy reports it.
+   */
+  trustProxy: boolean | number | string[];
+  /** Events to the other modules: recorded always, delivered when `webhookUrl` is set. */
+  notifications: { webhookUrl: string | undefined; secret: string; maxAttempts: number; pollIntervalMs: number };
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
   mock: { autoSuccess: boolean; autoWithdrawal: boolean; secret: string; autoSuccessDelayMs: number; payoutDelayMs: number };
@@ -110,6 +120,7 @@ function url(env: Env, name: string, fallback: string): string {
 }
 
 export const DEV_MOCK_SECRET = 'mock-secret';
+export const DEV_NOTIFICATION_SECRET = 'development-only-notification-secret';
 const DEVELOPMENT_ENVS = ['development', 'test'];
 /** Used outside production only, so a fresh clone runs without setup; production refuses to start without its own. */
 export const DEV_JWT_SECRET = 'development-only-jwt-secret-never-use-in-production';
@@ -140,6 +151,24 @@ function metricsToken(env: Env, isProduction: boolean): string | undefined {
   const value = str(env, 'METRICS_TOKEN');
   if (value && isProduction && Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
   return value;
+}
+
+/** TRUST_PROXY: a hop count, or a comma-separated list of addresses, subnets and Express's names (loopback, linklocal, uniquelocal). */
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = str(env, 'TRUST_PROXY');
+  if (raw === undefined || raw.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n < 1 || n > 10) throw new ConfigError('TRUST_PROXY', `must be a hop count between 1 and 10, or addresses, got "${raw}"`);
+    return n;
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  for (const e of entries) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(e)) {
+      throw new ConfigError('TRUST_PROXY', `must be a hop count or comma-separated addresses/subnets such as 10.0.0.0/8 or loopback, got "${e}"`);
+    }
+  }
+  return entries;
 }
 
 function origins(env: Env, name: string): string[] {
@@ -200,6 +229,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     temporalMetricsPort: int(env, 'TEMPORAL_METRICS_PORT', 9464, 0, 65535),
     temporalMetricsHost: ipv4(env, 'TEMPORAL_METRICS_HOST', isProduction ? '0.0.0.0' : '127.0.0.1'),
     backendUrl: url(env, 'BACKEND_URL', `http://localhost:${port}`),
+    checkoutReturnUrl: url(env, 'CHECKOUT_RETURN_URL', 'http://localhost:3000/orders'),
+    trustProxy: trustProxy(env),
+    notifications: {
+      webhookUrl: str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined ? undefined : url(env, 'NOTIFICATION_WEBHOOK_URL', ''),
+      // signs deliveries; a secret like the others in production when deliveries are on
+      secret: str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined ? (str(env, 'NOTIFICATION_SECRET') ?? DEV_NOTIFICATION_SECRET) : secretVar(env, 'NOTIFICATION_SECRET', isProduction, DEV_NOTIFICATION_SECRET),
+      maxAttempts: int(env, 'NOTIFICATION_MAX_ATTEMPTS', 10, 1, 100),
+      pollIntervalMs: duration(env, 'NOTIFICATION_POLL_INTERVAL', '1s')[1],
+    },
     db,
     temporal: {
       address: str(env, 'TEMPORAL_ADDRESS'),

@@ -250,10 +250,74 @@ describe('GET /metrics', () => {
         gateway: {} as MockGateway,
         temporalHealth: async () => undefined,
       });
-    expect((await request(prod({})).get('/metrics')).status).toBe(404);
-    const guarded = prod({ METRICS_TOKEN: 'scrape-token-of-at-least-thirty-two-bytes' });
-    expect((await request(guarded).get('/metrics')).status).toBe(401);
-    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer wrong')).status).toBe(401);
-    expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer scrape-token-of-at-least-thirty-two-bytes')).status).toBe(200);
+    // through the TLS-terminating proxy (supertest connects from loopback)
+    const https = (app: ReturnType<typeof prod>) => request(app).get('/metrics').set('X-Forwarded-Proto', 'https');
+    expect((await https(prod({ TRUST_PROXY: 'loopback' }))).status).toBe(404);
+    const guarded = prod({ METRICS_TOKEN: 'scrape-token-of-at-least-thirty-two-bytes', TRUST_PROXY: 'loopback' });
+    expect((await https(guarded)).status).toBe(401);
+    expect((await https(guarded).set('Authorization', 'Bearer wrong')).status).toBe(401);
+    expect((await https(guarded).set('Authorization', 'Bearer scrape-token-of-at-least-thirty-two-bytes')).status).toBe(200);
+  });
+});
+
+describe('HTTPS only in production', () => {
+  const prod = (extra: Record<string, string>) =>
+    createApp({
+      db,
+      config: loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', ...extra })),
+      logger: pino({ level: 'silent' }),
+      workflows: {} as OrderWorkflows,
+      gateway: {} as MockGateway,
+      temporalHealth: async () => undefined,
+    });
+  const hsts = (res: { headers: Record<string, string> }) => res.headers['strict-transport-security'];
+  const webhook = (app: ReturnType<typeof prod>) => request(app).post('/api/payments/webhook').set('Content-Type', 'application/json').send('{}');
+
+  test('a request that did not arrive over HTTPS is refused with a clear error and HSTS, webhooks included', async () => {
+    const app = prod({ TRUST_PROXY: 'loopback' });
+    for (const res of [await request(app).get('/api/orders/x'), await webhook(app), await request(app).post('/api/orders').send({})]) {
+      expect([res.status, res.body.error.code]).toEqual([403, 'HTTPS_REQUIRED']);
+      expect(res.body.error.message).toMatch(/HTTPS only/);
+      expect(hsts(res)).toBe('max-age=31536000; includeSubDomains');
+    }
+    // the orchestrator's plain-HTTP probe still reads health
+    expect((await request(app).get('/health')).status).toBe(200);
+  });
+
+  test('through the trusted proxy (X-Forwarded-Proto: https) requests pass, with HSTS', async () => {
+    const app = prod({ TRUST_PROXY: 'loopback' });
+    const res = await request(app).get('/api/orders/x').set('X-Forwarded-Proto', 'https');
+    expect([res.status, res.body.error.code]).toEqual([401, 'UNAUTHORIZED']);
+    expect(hsts(res)).toBe('max-age=31536000; includeSubDomains');
+    const hook = await webhook(app).set('X-Forwarded-Proto', 'https');
+    expect(hook.status).not.toBe(403);
+    expect(hsts(hook)).toBeDefined();
+  });
+
+  test('X-Forwarded-Proto from an address TRUST_PROXY does not name is not believed', async () => {
+    for (const trust of [{}, { TRUST_PROXY: '10.0.0.0/8' }] as Record<string, string>[]) {
+      const res = await request(prod(trust)).get('/api/orders/x').set('X-Forwarded-Proto', 'https');
+      expect([res.status, res.body.error.code]).toEqual([403, 'HTTPS_REQUIRED']);
+    }
+  });
+
+  test('rate limits and the webhook failure limit use the client address the trusted proxy forwards', async () => {
+    const app = prod({ TRUST_PROXY: 'loopback', RATE_LIMIT_WEBHOOKS_PER_MINUTE: '2' });
+    const from = (ip: string) => webhook(app).set('X-Forwarded-Proto', 'https').set('X-Forwarded-For', ip);
+    const first = [await from('203.0.113.7'), await from('203.0.113.7'), await from('203.0.113.7')].map((r) => r.status);
+    expect(first[2]).toBe(429);
+    // another client behind the same proxy is not held back by the first one's failures
+    expect((await from('198.51.100.9')).status).not.toBe(429);
+  });
+
+  test('development keeps plain HTTP', async () => {
+    const res = await request(app).get('/api/orders/x');
+    expect(res.status).toBe(401);
+  });
+
+  test('TRUST_PROXY must be a hop count or addresses', () => {
+    expect(loadConfig(testEnv({ TRUST_PROXY: '1' })).trustProxy).toBe(1);
+    expect(loadConfig(testEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' })).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig(testEnv({ TRUST_PROXY: 'yes please' }))).toThrow(/TRUST_PROXY/);
   });
 });

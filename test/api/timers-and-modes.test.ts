@@ -230,7 +230,7 @@ describe('production mode', () => {
   test('the trigger endpoints and the checkout page answer 404', async () => {
     const stack = await startStack();
     try {
-      const prodConfig = loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', TEMPORAL_ADDRESS: stack.temporal.address }));
+      const prodConfig = loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', TEMPORAL_ADDRESS: stack.temporal.address, TRUST_PROXY: 'loopback' }));
       const prod = await startApi(prodConfig, stack.db, stack.gateway, createLogger(prodConfig), 0);
       try {
         const dev = await request(stack.url).post('/api/payments/mock/trigger-success').send({});
@@ -240,7 +240,8 @@ describe('production mode', () => {
           ['post', '/api/payments/mock/trigger-failure'],
           ['get', '/mock-payment/MOCK-1700000000000-ABCDEF'],
         ] as const) {
-          const res = await request(prod.url)[method](path).send({ transaction_id: 'PAY-1700000000000-ABCDEF' });
+          // as the TLS-terminating proxy forwards it (plain HTTP would be refused first)
+          const res = await request(prod.url)[method](path).set('X-Forwarded-Proto', 'https').send({ transaction_id: 'PAY-1700000000000-ABCDEF' });
           expect([path, res.status]).toEqual([path, 404]);
         }
       } finally {

@@ -11,8 +11,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
 const services: Record<string, Record<string, unknown>> = compose.services;
 
-test('defines MySQL 8, Temporal on MySQL, the Temporal UI, and the api and worker', () => {
-  expect(Object.keys(services).sort()).toEqual(['api', 'mysql', 'temporal', 'temporal-ui', 'worker']);
+test('defines MySQL 8, Temporal on MySQL, the Temporal UI, the api and worker, and the TLS proxy', () => {
+  expect(Object.keys(services).sort()).toEqual(['api', 'mysql', 'proxy', 'temporal', 'temporal-ui', 'worker']);
   expect(services.mysql.image).toMatch(/^mysql:8/);
   expect((services.temporal.environment as Record<string, string>).DB).toBe('mysql8');
   expect((services['temporal-ui'].environment as Record<string, string>).TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -31,6 +31,23 @@ test('the api and worker get both production secrets from the environment, and T
   for (const name of ['temporal', 'temporal-ui']) {
     for (const port of (services[name].ports as string[]) ?? []) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
   }
+});
+
+test('HTTPS only: the api is reached through the TLS-terminating proxy alone, and trusts only its address', () => {
+  const api = services.api as { ports?: string[]; environment: Record<string, string> };
+  expect(api.ports).toBeUndefined();
+  const proxy = services.proxy as { ports: string[]; volumes: string[]; networks: { default: { ipv4_address: string } } };
+  expect(proxy.ports).toEqual(['80:80', '443:443']);
+  expect(api.environment.TRUST_PROXY).toBe(proxy.networks.default.ipv4_address);
+  const subnet = compose.networks.default.ipam.config[0].subnet as string;
+  expect(proxy.networks.default.ipv4_address.startsWith(subnet.split('.').slice(0, 3).join('.'))).toBe(true);
+  // the Caddyfile it mounts exists and proxies to the api
+  const caddyfile = proxy.volumes.find((v) => v.includes('Caddyfile'))!.split(':')[0];
+  expect(fs.readFileSync(path.join(ROOT, caddyfile), 'utf8')).toMatch(/reverse_proxy api:5001/);
+  // the worker's notifications go through the proxy over HTTPS
+  const worker = services.worker.environment as Record<string, string>;
+  expect(worker.BACKEND_URL).toMatch(/^https:\/\/proxy$/);
+  expect(api.environment.BACKEND_URL).toMatch(/^https:\/\//);
 });
 
 test('every service named in depends_on is defined, and every named volume is declared', () => {
