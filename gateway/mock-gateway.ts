@@ -2,7 +2,7 @@ import { safeError } from '../domain/db-errors';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { signWebhook } from '../domain/signature';
-import type { GatewayStatus } from '../domain/statuses';
+import type { GatewayStatus, PaymentStatus } from '../domain/statuses';
 import { buildInstructions, ChargeRequest, PaymentInstructions } from './instructions';
 import type { PaymentGateway } from './port';
 import { MockBank, PayoutRequest, PayoutState } from './mock-bank';
@@ -28,6 +28,8 @@ export interface MockGatewayOptions {
   payoutDelayMs?: number;
   /** false: the gateway never sends payout notifications (tests of the status check). */
   payoutNotifications?: boolean;
+  /** CHECKOUT_RETURN_URL: where the checkout page's result pages send the buyer back to (the order id is appended). */
+  checkoutReturnUrl?: string;
 }
 
 export interface Charge {
@@ -48,7 +50,42 @@ export interface WebhookDelivery {
   attempts: number;
 }
 
+/**
+ * What the hosted checkout page shows: the charge, and what the merchant told
+ * the gateway about it (a real gateway receives the item and the fee lines with
+ * the charge; the mock reads them from the service's rows in the database it
+ * shares). `payment` and `order` are null for a charge the service never recorded.
+ */
+export interface CheckoutView {
+  charge: Charge;
+  /** The gateway holds the money (Pay was pressed), whether or not the service has processed it yet. */
+  settledAtGateway: boolean;
+  payment: {
+    jumlah: number;
+    biaya_platform: number;
+    biaya_gateway: number;
+    total_bayar: number;
+    status: PaymentStatus;
+    nomor_invoice: string;
+    /** ISO-8601 */
+    expires_at: string;
+    dibayar_pada: string | null;
+    /** `due`: money that arrived after the payment expired or failed is being returned. */
+    refund_status: string | null;
+  } | null;
+  order: { id: string; judul: string } | null;
+}
+
 export class UnknownChargeError extends Error {}
+
+/** A stored time (MySQL `YYYY-MM-DD HH:MM:SS.mmm` in UTC, SQLite text, or a Date) as ISO-8601. */
+function isoTime(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  const s = String(value).replace(' ', 'T');
+  const d = new Date(/Z$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,6 +142,43 @@ export class MockGateway implements PaymentGateway {
 
   async getChargeByReference(reference: string): Promise<Charge | undefined> {
     return this.toCharge(await this.opts.db('mock_gateway_charges').where({ reference }).first());
+  }
+
+  /** The checkout page's view of a charge, by its reference; undefined for an unknown reference. */
+  async getCheckoutView(reference: string): Promise<CheckoutView | undefined> {
+    const row = await this.opts.db('mock_gateway_charges').where({ reference }).first();
+    const charge = this.toCharge(row);
+    if (!charge) return undefined;
+    const p = await this.opts.db('pembayaran')
+      .where({ transaction_id: charge.transaction_id })
+      .first('pesanan_id', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'status', 'nomor_invoice', 'expires_at', 'dibayar_pada', 'refund_status');
+    const o = p ? await this.opts.db('pesanan').where({ id: p.pesanan_id }).first('id', 'judul') : undefined;
+    return {
+      charge,
+      settledAtGateway: row.settled_at !== null && row.settled_at !== undefined,
+      payment: p
+        ? {
+            jumlah: Number(p.jumlah),
+            biaya_platform: Number(p.biaya_platform),
+            biaya_gateway: Number(p.biaya_gateway),
+            total_bayar: Number(p.total_bayar),
+            status: p.status as PaymentStatus,
+            nomor_invoice: String(p.nomor_invoice),
+            expires_at: isoTime(p.expires_at) ?? charge.expires_at,
+            dibayar_pada: isoTime(p.dibayar_pada),
+            refund_status: p.refund_status ?? null,
+          }
+        : null,
+      order: o ? { id: String(o.id), judul: String(o.judul) } : null,
+    };
+  }
+
+  /** Where a result page sends the buyer back to: CHECKOUT_RETURN_URL with the order id; undefined when not configured. */
+  checkoutReturnUrl(pesananId: string | undefined): string | undefined {
+    if (!this.opts.checkoutReturnUrl) return undefined;
+    const url = new URL(this.opts.checkoutReturnUrl);
+    if (pesananId) url.searchParams.set('pesanan_id', pesananId);
+    return url.toString();
   }
 
   private toCharge(row: Record<string, unknown> | undefined): Charge | undefined {

@@ -356,13 +356,15 @@ describe(`webhook (${dbLabel()})`, () => {
     const page = await by('client').get(url.pathname);
     expect(page.status).toBe(200);
     expect(page.text).toContain('265.000');
-    expect(page.text).toMatch(/>Pay<\/button>[\s\S]*>Fail<\/button>/);
+    expect(page.text).toMatch(/>Bayar<\/button>[\s\S]*>Gagalkan<\/button>/);
     const qr = await by('client').get(`${url.pathname}/qr.svg`);
     expect(qr.status).toBe(200);
     expect(qr.headers['content-type']).toMatch(/svg/);
     const paid = await api().post(`${url.pathname}/pay`).type('form').send({});
-    expect(paid.status).toBe(200);
-    expect(paid.text).toContain('Payment successful');
+    expect([paid.status, paid.headers.location]).toEqual([303, `${url.pathname}/hasil`]); // redirect-after-POST
+    const result = await api().get(paid.headers.location);
+    expect(result.status).toBe(200);
+    expect(result.text).toContain('Pembayaran berhasil');
     expect(await status(p.payment_id)).toBe('berhasil');
     expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
   });
