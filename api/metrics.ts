@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { countByStatus } from '../db/notifications';
 
 /**
  * The service's Prometheus metrics, one registry per process (the API serves
@@ -31,6 +32,12 @@ export class Metrics {
     labelNames: ['activity', 'type'] as const,
     registers: [this.registry],
   });
+  readonly notificationDeliveries = new Counter({
+    name: 'skillconnect_notification_deliveries_total',
+    help: 'Notification delivery attempts to NOTIFICATION_WEBHOOK_URL, by event type and outcome (delivered, failed, dead)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
   private db: Knex | null = null;
 
   constructor() {
@@ -45,6 +52,17 @@ export class Metrics {
         // a scrape during a database outage still answers (the other metrics say what is wrong); the gauge keeps its last value
         const row = await metrics.db('escrow').whereIn('status', ['held', 'disputed']).sum({ held: 'jumlah_ditahan' }).first().catch(() => null);
         if (row) this.set(Number(row.held ?? 0));
+      },
+    });
+    new Gauge({
+      name: 'skillconnect_notifications',
+      help: 'Notification events by delivery status now (pending, delivered, dead)',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        if (!metrics.db) return;
+        const counts = await countByStatus(metrics.db).catch(() => null);
+        if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     });
   }

@@ -58,3 +58,19 @@ export function signPayoutWebhook(fields: PayoutSignedFields, secret: string): s
 export function verifyPayoutSignature(fields: PayoutSignedFields, signature: unknown, secret: string): boolean {
   return sameSignature(signPayoutWebhook(fields, secret), signature);
 }
+
+/**
+ * Notifications to the other modules (NOTIFICATION_WEBHOOK_URL): the same
+ * scheme, hex HMAC-SHA256 keyed with NOTIFICATION_SECRET, over
+ * `notification|<timestamp>|<raw JSON body>`, sent as the headers
+ * `X-SkillConnect-Signature` and `X-SkillConnect-Timestamp` (unix seconds). A
+ * receiver recomputes it over the body bytes it received and refuses a
+ * timestamp far from its clock.
+ */
+export function signNotification(body: string, timestamp: string | number, secret: string): string {
+  return createHmac('sha256', secret).update(`notification|${timestamp}|${body}`).digest('hex');
+}
+
+export function verifyNotificationSignature(body: string, timestamp: string | number, signature: unknown, secret: string): boolean {
+  return sameSignature(signNotification(body, timestamp, secret), signature);
+}

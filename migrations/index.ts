@@ -5,6 +5,7 @@ import * as ledger from './20261128000002_ledger';
 import * as auditLog from './20261128000003_audit_log';
 import * as payoutDesk from './20261128000004_payout_desk';
 import * as lowerCaseUserIds from './20261128000005_lower_case_user_ids';
+import * as notifications from './20261128000006_notifications';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000003_audit_log': auditLog,
   '20261128000004_payout_desk': payoutDesk,
   '20261128000005_lower_case_user_ids': lowerCaseUserIds,
+  '20261128000006_notifications': notifications,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

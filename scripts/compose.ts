@@ -15,6 +15,7 @@ import { MockGateway } from '../gateway/mock-gateway';
 import { createMockGatewayRouter } from '../gateway/router';
 import { migrateLatest } from '../migrations';
 import { postOpeningJournals } from '../db/ledger';
+import { Notifier } from '../worker/notifier';
 import { createOrderWorker, ensureReconcileSchedule, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
 /**
@@ -53,6 +54,7 @@ export function createGateway(config: Config, db: Knex, logger: Logger): MockGat
     autoSuccess: config.mock.autoSuccess,
     autoSuccessDelayMs: config.mock.autoSuccessDelayMs,
     payoutDelayMs: config.mock.payoutDelayMs,
+    checkoutReturnUrl: config.checkoutReturnUrl,
     logger: logger.child({ component: 'mock-gateway' }),
   });
 }
@@ -149,6 +151,8 @@ export interface RunningWorker {
   done: Promise<void>;
   /** The backstop: delivers what the API's relay left undelivered for PAYMENT_SWEEP_GRACE. */
   sweep: PaymentRelay;
+  /** Delivers the notifications outbox to NOTIFICATION_WEBHOOK_URL. */
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -182,11 +186,22 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
     expireOverdue: true,
     logger: workerLogger,
   });
+  // The notifications outbox: events to the other modules, delivered from the worker.
+  const notifier = new Notifier(db, {
+    url: config.notifications.webhookUrl,
+    secret: config.notifications.secret,
+    maxAttempts: config.notifications.maxAttempts,
+    intervalMs: config.notifications.pollIntervalMs,
+    logger: workerLogger.child({ component: 'notifier' }),
+    onOutcome: (type, outcome) => metrics.notificationDeliveries.inc({ type, outcome }),
+  }).start();
   return {
     worker,
     done,
     sweep,
+    notifier,
     async close() {
+      await notifier.stop();
       await sweep.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch((err) => logger.error({ err: safeError(err) }, 'worker stopped with an error'));

@@ -188,3 +188,27 @@ describe('loadConfig errors name the variable', () => {
     expectConfigError({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: '  ' }, 'MOCK_PAYMENT_SECRET');
   });
 });
+
+describe('notifications, the checkout return URL and the TLS proxy', () => {
+  const prod = { NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'm'.repeat(32), JWT_SECRET: 'j'.repeat(32) };
+  test('defaults: no delivery URL (events recorded only), 10 attempts, polled every second; no proxy trusted', () => {
+    const cfg = loadConfig({}, CWD);
+    expect(cfg.notifications).toEqual({ webhookUrl: undefined, secret: expect.any(String), maxAttempts: 10, pollIntervalMs: 1000 });
+    expect(cfg.checkoutReturnUrl).toBe('http://localhost:3000/orders');
+    expect(cfg.trustProxy).toBe(false);
+  });
+  test('production: a delivery URL needs its own NOTIFICATION_SECRET of at least 32 bytes', () => {
+    expect(loadConfig(prod, CWD).notifications.webhookUrl).toBeUndefined();
+    expectConfigError({ ...prod, NOTIFICATION_WEBHOOK_URL: 'https://orders.internal/events' }, 'NOTIFICATION_SECRET');
+    expectConfigError({ ...prod, NOTIFICATION_WEBHOOK_URL: 'https://orders.internal/events', NOTIFICATION_SECRET: 'short' }, 'NOTIFICATION_SECRET');
+    const ok = loadConfig({ ...prod, NOTIFICATION_WEBHOOK_URL: 'https://orders.internal/events/', NOTIFICATION_SECRET: 'n'.repeat(32) }, CWD);
+    expect(ok.notifications.webhookUrl).toBe('https://orders.internal/events');
+  });
+  test('bad values name the variable', () => {
+    expectConfigError({ NOTIFICATION_WEBHOOK_URL: 'ftp://x' }, 'NOTIFICATION_WEBHOOK_URL');
+    expectConfigError({ NOTIFICATION_MAX_ATTEMPTS: '0' }, 'NOTIFICATION_MAX_ATTEMPTS');
+    expectConfigError({ NOTIFICATION_POLL_INTERVAL: 'soon' }, 'NOTIFICATION_POLL_INTERVAL');
+    expectConfigError({ CHECKOUT_RETURN_URL: 'javascript:alert(1)' }, 'CHECKOUT_RETURN_URL');
+    expectConfigError({ TRUST_PROXY: '0' }, 'TRUST_PROXY');
+  });
+});

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import request from 'supertest';
+import { verifyNotificationSignature } from '../../domain/signature';
+import { EVENT_OF_ACTION } from '../../domain/notifications';
+import { audit } from '../../db/audit';
+import * as repo from '../../db/repositories';
+import { Notifier } from '../../worker/notifier';
+import { Stack, dbLabel, startStack } from '../helpers/stack';
+import { USERS, UserName, as, tokensFor } from '../helpers/auth';
+import { waitFor } from '../helpers/wait';
+
+/**
+ * The notifications outbox against the real stack: events recorded in the
+ * transaction of their change, delivered signed to NOTIFICATION_WEBHOOK_URL in
+ * order per order, retried with backoff, dead after NOTIFICATION_MAX_ATTEMPTS,
+ * listed and redelivered by admins, polled by their recipients, and counted
+ * in /metrics.
+ */
+const SECRET = 'notification-secret-for-the-test-suite';
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: { id: string; type: string; occurred_at: string; pesanan_id: string; recipients: string[]; data: Record<string, unknown> };
+}
+let received: Received[] = [];
+/** The receiver's answer per event: 204 unless a test says otherwise. */
+let answer: (body: Received['body']) => number = () => 204;
+let receiver: http.Server;
+let stack: Stack;
+let tokens: Record<UserName, string>;
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const body = JSON.parse(raw);
+      const status = answer(body);
+      if (status >= 200 && status < 300) received.push({ headers: req.headers, raw, body });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  stack = await startStack({
+    NOTIFICATION_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`,
+    NOTIFICATION_SECRET: SECRET,
+    NOTIFICATION_MAX_ATTEMPTS: '3',
+    NOTIFICATION_POLL_INTERVAL: '100ms',
+  });
+  tokens = await tokensFor(stack.config.auth.jwtSecret);
+}, 180_000);
+afterAll(async () => {
+  try {
+    await stack?.stop();
+  } finally {
+    receiver?.closeAllConnections();
+    await new Promise((r) => receiver?.close(r));
+  }
+});
+
+const by = (who: UserName) => as(stack.url, tokens[who]);
+const eventsOf = (orderId: string) => received.filter((r) => r.body.pesanan_id === orderId);
+
+async function paidOrder() {
+  const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Logo', harga: 250_000 })).body.data;
+  const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' })).body.data;
+  const trig = await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.transaction_id });
+  expect(trig.status).toBe(200);
+  return { orderId: order.id as string, escrowId: trig.body.data.escrow_id as string, transactionId: pay.transaction_id as string };
+}
+
+describe(`notifications (${dbLabel()})`, () => {
+  test('the whole flow is delivered signed, in order, each event once with its recipients and data', async () => {
+    const o = await paidOrder();
+    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: o.escrowId, user_id: USERS.client })).status).toBe(200);
+    const w = await by('freelancer').post('/api/payments/withdraw', { escrow_id: o.escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John Doe' });
+    expect(w.status).toBe(201);
+    const types = [
+      'order.status_changed', // created: menunggu_pembayaran
+      'payment.succeeded',
+      'order.status_changed', // dibayar
+      'escrow.held',
+      'escrow.released',
+      'order.status_changed', // selesai
+      'withdrawal.requested',
+      'withdrawal.completed',
+    ];
+    const got = await waitFor(async () => eventsOf(o.orderId), (e) => e.length >= types.length, 30_000);
+    expect(got.map((e) => e.body.type)).toEqual(types);
+    expect(got.filter((e) => e.body.type === 'order.status_changed').map((e) => [e.body.data.status_before, e.body.data.status_after])).toEqual([
+      [null, 'menunggu_pembayaran'],
+      ['menunggu_pembayaran', 'dibayar'],
+      ['dibayar', 'selesai'],
+    ]);
+    for (const e of got) {
+      // signed over the exact bytes received, with the timestamp header
+      expect(verifyNotificationSignature(e.raw, e.headers['x-skillconnect-timestamp'] as string, e.headers['x-skillconnect-signature'], SECRET)).toBe(true);
+      expect(verifyNotificationSignature(e.raw, e.headers['x-skillconnect-timestamp'] as string, e.headers['x-skillconnect-signature'], 'another-secret')).toBe(false);
+      expect(e.headers['x-skillconnect-event-id']).toBe(e.body.id);
+      expect(Object.keys(e.body).sort()).toEqual(['data', 'id', 'occurred_at', 'pesanan_id', 'recipients', 'type']);
+      expect(Date.parse(e.body.occurred_at)).not.toBeNaN();
+    }
+    expect(new Set(got.map((e) => e.body.id)).size).toBe(got.length);
+    const byType = (t: string) => got.find((e) => e.body.type === t)!.body;
+    // the seed's list: the freelancer after payment success, both on release, the client after withdrawal
+    expect(byType('payment.succeeded').recipients.sort()).toEqual([USERS.client, USERS.freelancer].sort());
+    expect(byType('payment.succeeded').data).toMatchObject({ transaction_id: o.transactionId, jumlah: 250_000, total_bayar: 265_000, metode_pembayaran: 'qris' });
+    expect(byType('escrow.released').data).toMatchObject({ escrow_id: o.escrowId, released_by: USERS.client, jumlah_bersih: 237_500 });
+    expect(byType('withdrawal.completed').recipients).toEqual(expect.arrayContaining([USERS.client, USERS.freelancer]));
+    expect(byType('withdrawal.completed').data).toMatchObject({ jumlah_bersih: 237_500, nomor_rekening: '****7890' });
+    expect(JSON.stringify(got.map((e) => e.body))).not.toContain('1234567890');
+  }, 90_000);
+
+  test('every audited change that means an event has exactly one, written in the same transaction (a rolled-back change leaves none)', async () => {
+    const o = await paidOrder();
+    await stack.outboxDrained();
+    const trail = await stack.db('audit_log').where({ pesanan_id: o.orderId });
+    const expected = trail.filter((a: { action: string }) => EVENT_OF_ACTION[a.action]).length;
+    const [{ n }] = await stack.db('notifications').where({ pesanan_id: o.orderId }).count({ n: '*' });
+    expect(Number(n)).toBe(expected);
+    expect(expected).toBeGreaterThanOrEqual(4);
+    const ghost = randomUUID();
+    await expect(
+      stack.db.transaction(async (trx) => {
+        await audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: ghost, pesanan_id: ghost, status_before: 'a', status_after: 'b' });
+        throw new Error('the change fails after its audit row');
+      }),
+    ).rejects.toThrow('fails');
+    expect(await stack.db('notifications').where({ pesanan_id: ghost }).first()).toBeUndefined();
+  }, 60_000);
+
+  test('a receiver that fails: retried with backoff, dead after NOTIFICATION_MAX_ATTEMPTS, later events of the order wait, redelivered with the same id', async () => {
+    const failing = new Set<string>();
+    answer = (body) => {
+      if (body.type === 'payment.succeeded' && !failing.has('ok')) return 503;
+      return 204;
+    };
+    try {
+      const o = await paidOrder();
+      const dead = await waitFor(
+        async () => (await by('admin').get(`/api/admin/notifications?status=dead&pesanan_id=${o.orderId}`)).body.data.items,
+        (items) => items.length === 1,
+        40_000,
+      );
+      expect(dead[0]).toMatchObject({ type: 'payment.succeeded', status: 'dead', attempts: 3, last_error: 'the receiver answered 503' });
+      // in order per order: what followed the dead event was held back until it was dead, then sent
+      const after = await waitFor(async () => eventsOf(o.orderId).map((e) => e.body.type), (t) => t.includes('escrow.held'), 20_000);
+      expect(after).toEqual(['order.status_changed', 'order.status_changed', 'escrow.held']);
+      const metricsText = (await request(stack.url).get('/metrics')).text;
+      expect(metricsText).toMatch(/skillconnect_notifications\{status="dead"\} [1-9]/);
+      expect(metricsText).toMatch(/skillconnect_notification_deliveries_total\{type="payment.succeeded",outcome="dead"\} [1-9]/);
+      expect(metricsText).toMatch(/skillconnect_notification_deliveries_total\{type="payment.succeeded",outcome="failed"\} [2-9]/);
+
+      failing.add('ok');
+      const again = await by('admin').post(`/api/admin/notifications/${dead[0].id}/redeliver`);
+      expect(again.status).toBe(200);
+      expect(again.body.data).toMatchObject({ id: dead[0].id, status: 'pending', attempts: 0 });
+      const redelivered = await waitFor(async () => eventsOf(o.orderId).find((e) => e.body.type === 'payment.succeeded'), (e) => e !== undefined, 20_000);
+      expect(redelivered!.body.id).toBe(dead[0].id);
+      expect(redelivered!.body).toEqual(dead[0].body);
+      expect((await by('admin').get(`/api/admin/notifications?pesanan_id=${o.orderId}&status=delivered`)).body.data.items.map((n: { type: string }) => n.type)).toContain('payment.succeeded');
+    } finally {
+      answer = () => 204;
+    }
+  }, 120_000);
+
+  test('admin routes: admins only; redelivering a pending event is 409, an unknown one 404; bad queries 400', async () => {
+    for (const who of ['client', 'freelancer'] as UserName[]) {
+      expect((await by(who).get('/api/admin/notifications')).status).toBe(403);
+      expect((await by(who).post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(403);
+    }
+    expect((await request(stack.url).get('/api/admin/notifications')).status).toBe(401);
+    expect((await by('admin').post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(404);
+    expect((await by('admin').post('/api/admin/notifications/not-an-id/redeliver')).status).toBe(404);
+    const pendingId = randomUUID();
+    await stack.db('notifications').insert({ id: pendingId, type: 'payment.failed', pesanan_id: null, occurred_at: '2026-01-01 00:00:00.000', body: '{}', status: 'pending', attempts: 0, next_attempt_at: '2999-01-01 00:00:00.000' });
+    const busy = await by('admin').post(`/api/admin/notifications/${pendingId}/redeliver`);
+    expect([busy.status, busy.body.error.message]).toEqual([409, expect.stringMatching(/already pending/)]);
+    await stack.db('notifications').where({ id: pendingId }).del();
+    for (const q of ['status=lost', 'limit=0', 'cursor=abc', 'nope=1']) expect([q, (await by('admin').get(`/api/admin/notifications?${q}`)).status]).toEqual([q, 400]);
+  });
+
+  test('GET /api/notifications: each user polls its own events with a cursor; nobody else sees them', async () => {
+    const o = await paidOrder();
+    const mine = async (who: UserName, since = '0') => (await by(who).get(`/api/notifications?since=${since}&limit=100`)).body.data;
+    // events are returned once they are a second old (a later-committing transaction cannot be skipped)
+    const client = await waitFor(() => mine('client'), (d) => d.items.some((e: { pesanan_id: string; type: string }) => e.pesanan_id === o.orderId && e.type === 'escrow.held'), 15_000);
+    for (const e of client.items) expect(e.recipients).toContain(USERS.client);
+    const freelancer = await mine('freelancer');
+    expect(freelancer.items.some((e: { type: string; pesanan_id: string }) => e.type === 'payment.succeeded' && e.pesanan_id === o.orderId)).toBe(true);
+    // payment.failed and payment.expired go to the client only; nothing of this order reaches other users
+    expect((await mine('otherClient')).items.filter((e: { pesanan_id: string }) => e.pesanan_id === o.orderId)).toEqual([]);
+    expect((await mine('admin')).items).toEqual([]);
+    // the cursor: nothing new after the last one seen
+    const rest = await mine('client', client.next_cursor);
+    expect(rest.items.every((e: { id: string }) => !client.items.some((x: { id: string }) => x.id === e.id))).toBe(true);
+    expect(Number(rest.next_cursor)).toBeGreaterThanOrEqual(Number(client.next_cursor));
+    for (const q of ['since=-1', 'since=abc', 'limit=101', 'x=1']) expect([q, (await by('client').get(`/api/notifications?${q}`)).status]).toEqual([q, 400]);
+    expect((await request(stack.url).get('/api/notifications')).status).toBe(401);
+  }, 60_000);
+
+  test('three notifiers draining at once (three workers): every event is sent once, none twice', async () => {
+    const logger = pino({ level: 'silent' });
+    const extra = [1, 2].map(() => new Notifier(stack.db, { url: stack.config.notifications.webhookUrl, secret: SECRET, maxAttempts: 3, intervalMs: 10, logger }).start());
+    try {
+      const orders = await Promise.all(
+        Array.from({ length: 30 }, () => repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'race', harga: 250_000 })),
+      );
+      const ids = new Set(orders.map((o) => o.id));
+      await waitFor(async () => received.filter((r) => ids.has(r.body.pesanan_id)).length, (n) => n >= 30, 20_000);
+      await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive by now
+      const got = received.filter((r) => ids.has(r.body.pesanan_id));
+      expect(got).toHaveLength(30);
+      expect(new Set(got.map((r) => r.body.id)).size).toBe(30);
+    } finally {
+      await Promise.all(extra.map((n) => n.stop()));
+    }
+  }, 60_000);
+
+  test('without NOTIFICATION_WEBHOOK_URL events are recorded and stay pending; nothing is sent', async () => {
+    const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'quiet', harga: 250_000 });
+    const off = new Notifier(stack.db, { url: undefined, secret: SECRET, maxAttempts: 3, intervalMs: 50, logger: pino({ level: 'silent' }) }).start();
+    await new Promise((r) => setTimeout(r, 300));
+    await off.stop();
+    const row = await stack.db('notifications').where({ pesanan_id: order.id }).first();
+    expect(row.type).toBe('order.status_changed');
+    // the suite's own notifier (with a URL) delivers it; the one without never touched it
+    await waitFor(async () => (await stack.db('notifications').where({ pesanan_id: order.id }).first()).status, (s) => s === 'delivered', 10_000);
+    expect(eventsOf(order.id)).toHaveLength(1);
+  });
+});
