@@ -10,6 +10,8 @@ import { authenticate } from './auth';
 import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
 import { PaymentPath } from './payment-path';
 import { adminRouter } from './routes/admin';
+import { notificationsRouter } from './routes/notifications';
+import { docsRouter } from './routes/docs';
 import { RouteDeps } from './routes/context';
 import { payoutWebhookRouter } from './routes/payout-webhook';
 import { escrowRouter } from './routes/escrow';
@@ -90,6 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
+  app.use(docsRouter(routes)); // GET /openapi.json and GET /docs
   // The webhook reads its raw body: mounted before the JSON parser.
   app.use(webhooksRouter(routes));
   app.use(payoutWebhookRouter(routes));
@@ -103,6 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(escrowRouter(routes));
   app.use(withdrawalsRouter(routes));
   app.use(adminRouter(routes));
+  app.use(notificationsRouter(routes));
   app.use(paymentReadRouter(routes)); // /api/payments/:id after the fixed /api/payments/* routes
 
   app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));

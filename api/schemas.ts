@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
 import { PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { TRANSACTION_ID_PATTERN, UUID_PATTERN } from '../domain/ids';
+import { NOTIFICATION_STATUSES } from '../domain/notifications';
 import { HttpError } from './errors';
 
 /**
@@ -43,8 +44,8 @@ export function schemas(limits: AmountLimits) {
       pesanan_id: uuid(),
       user_id: uuid(),
       jumlah: amount(limits.min, overallMaxAmount(limits)),
-      metode_pembayaran: z.preprocess(lowerCase, z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) })),
-      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional(),
+      metode_pembayaran: z.preprocess(lowerCase, z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive (QRIS is qris)' }),
+      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; virtual_account: bca, bni, mandiri, bri, permata; e_wallet: gopay, ovo, dana, linkaja (each method has a default)' }),
     })
     .superRefine((body, ctx) => {
       const resolved = resolveChannel(body.metode_pembayaran, body.channel);
@@ -67,10 +68,10 @@ export function schemas(limits: AmountLimits) {
     .strictObject({
       escrow_id: uuid(),
       freelancer_id: uuid(),
-      metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })),
+      metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive' }),
       // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
-      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional(),
-      nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }),
+      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; transfer_bank: bca (default), bni, mandiri, bri, permata; e_wallet: gopay (default), ovo, dana, linkaja' }),
+      nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }).meta({ description: 'bank accounts: digits of the bank\'s length (BCA, BNI 10; Mandiri 13; BRI 15; Permata 10–16); e-wallets: an Indonesian mobile number (08…, +628… or 628…)' }),
       // Bank account holder names: letters, spaces and . , ' -
       nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
     })
@@ -114,7 +115,8 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{
 const isoTime = z
   .string({ error: 'must be a string' })
   .max(40, { error: 'must be at most 40 characters' })
-  .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date (UTC) or a date-time with its offset, such as 2026-11-01 or 2026-11-01T00:00:00+07:00' });
+  .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date (UTC) or a date-time with its offset, such as 2026-11-01 or 2026-11-01T00:00:00+07:00' })
+  .meta({ pattern: ISO_TIME.source, description: 'an ISO date (UTC midnight) or a date-time with its offset', examples: ['2026-11-01', '2026-11-01T00:00:00+07:00'] });
 export const analyticsQuery = z
   .strictObject({ from: isoTime.optional(), to: isoTime.optional() })
   .transform((q) => {
@@ -139,7 +141,8 @@ export const ledgerJournalsQuery = z.strictObject({ record_id: uuid() });
 export const paymentIdParam = z
   .string()
   .refine((s) => UUID_PATTERN.test(s) || TRANSACTION_ID_PATTERN.test(s), { error: 'must be a payment id (a uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)' })
-  .transform((s) => (TRANSACTION_ID_PATTERN.test(s) ? s : s.toLowerCase()));
+  .transform((s) => (TRANSACTION_ID_PATTERN.test(s) ? s : s.toLowerCase()))
+  .meta({ description: 'a payment id (uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)', examples: ['PAY-1764316800000-ABC123'] });
 
 /** Parses or throws a 400 naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
@@ -157,3 +160,18 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
     issues,
   });
 }
+
+/** A notifications cursor: the `seq` of the last event seen (next_cursor of the previous answer), 0 for the beginning. */
+const seqCursor = z
+  .string({ error: 'must be a string' })
+  .regex(/^\d{1,15}$/, { error: 'must be a next_cursor this API returned (a whole number; 0 for the beginning)' })
+  .transform(Number);
+/** GET /api/notifications: the caller's events after `since`, oldest first. */
+export const notificationsQuery = z.strictObject({ since: seqCursor.default(0), limit });
+/** GET /api/admin/notifications: events by delivery status, newest first. */
+export const adminNotificationsQuery = z.strictObject({
+  status: z.enum(NOTIFICATION_STATUSES, { error: `must be one of ${NOTIFICATION_STATUSES.join(', ')}` }).optional(),
+  pesanan_id: uuid().optional(),
+  limit,
+  cursor: seqCursor.optional(),
+});

@@ -226,6 +226,17 @@ describe('unknown routes and messages', () => {
   });
 });
 
+/** The app as production builds it (no Temporal or gateway behind it: these tests stop before them). */
+const prod = (extra: Record<string, string>) =>
+  createApp({
+    db,
+    config: loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', ...extra })),
+    logger: pino({ level: 'silent' }),
+    workflows: {} as OrderWorkflows,
+    gateway: {} as MockGateway,
+    temporalHealth: async () => undefined,
+  });
+
 describe('GET /metrics', () => {
   test('development: Prometheus text with request durations by route template, not by raw path', async () => {
     const token = await issueToken(config.auth.jwtSecret, { sub: USERS.admin, role: 'admin' });
@@ -241,15 +252,6 @@ describe('GET /metrics', () => {
   });
 
   test('production: not served without METRICS_TOKEN; with it, only to its bearer', async () => {
-    const prod = (extra: Record<string, string>) =>
-      createApp({
-        db,
-        config: loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', ...extra })),
-        logger: pino({ level: 'silent' }),
-        workflows: {} as OrderWorkflows,
-        gateway: {} as MockGateway,
-        temporalHealth: async () => undefined,
-      });
     // through the TLS-terminating proxy (supertest connects from loopback)
     const https = (app: ReturnType<typeof prod>) => request(app).get('/metrics').set('X-Forwarded-Proto', 'https');
     expect((await https(prod({ TRUST_PROXY: 'loopback' }))).status).toBe(404);
@@ -261,15 +263,6 @@ describe('GET /metrics', () => {
 });
 
 describe('HTTPS only in production', () => {
-  const prod = (extra: Record<string, string>) =>
-    createApp({
-      db,
-      config: loadConfig(testEnv({ NODE_ENV: 'production', MOCK_PAYMENT_SECRET: 'a-production-secret-of-enough-length', JWT_SECRET: 'a-production-jwt-secret-of-32-bytes-or-more', ...extra })),
-      logger: pino({ level: 'silent' }),
-      workflows: {} as OrderWorkflows,
-      gateway: {} as MockGateway,
-      temporalHealth: async () => undefined,
-    });
   const hsts = (res: { headers: Record<string, string> }) => res.headers['strict-transport-security'];
   const webhook = (app: ReturnType<typeof prod>) => request(app).post('/api/payments/webhook').set('Content-Type', 'application/json').send('{}');
 

@@ -9,6 +9,9 @@ import { migrateLatest } from '../../migrations';
 import { MockGateway } from '../../gateway/mock-gateway';
 import { RunningApi, RunningWorker, createGateway, createLogger, startApi, startWorker } from '../../scripts/compose';
 import { DevServer, freePort, startDevServer } from '../../scripts/temporal-binaries';
+import { openApiDocument } from '../../api/openapi';
+import { schemas } from '../../api/schemas';
+import { ResponseRecorder } from './openapi-recorder';
 
 /**
  * The whole service for API tests: a real Temporal dev server (in memory, on
@@ -25,6 +28,8 @@ export interface Stack {
   url: string;
   /** Resolves once every committed payment has reached its workflow (the outbox relay works off the request path). */
   outboxDrained(timeoutMs?: number): Promise<void>;
+  /** Every response the API sent, checked against the OpenAPI document (null when the stack was started without it). */
+  responses: ResponseRecorder | null;
   stop(): Promise<void>;
 }
 
@@ -81,7 +86,12 @@ async function startTestDevServer(): Promise<DevServer> {
   }
 }
 
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+/**
+ * `checkResponses` (default on): every response the API sends is checked
+ * against GET /openapi.json's schema for its route and status, and stop()
+ * fails the suite with the mismatches.
+ */
+export async function startStack(overrides: Record<string, string> = {}, o: { checkResponses?: boolean } = {}): Promise<Stack> {
   const temporal = await startTestDevServer();
   const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: temporal.address, ...overrides }));
   const logger = createLogger(config);
@@ -90,7 +100,10 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const worker = await startWorker(config, db, gateway, logger);
   const api = await startApi(config, db, gateway, logger, 0);
   gateway.setBackendUrl(api.url);
+  const responses = o.checkResponses === false ? null : new ResponseRecorder(openApiDocument(schemas(config.amountLimits), { development: !config.isProduction }));
+  responses?.attach(api.server);
   return {
+    responses,
     config,
     db,
     gateway,
@@ -116,9 +129,13 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       const report = await reconcile(db).catch((err) => ({ differences: [{ check: 'reconcile', record_id: '-', detail: String(err) }] }));
       await db.destroy();
       await temporal.stop();
+      const problems: string[] = [];
       if (report.differences.length) {
-        throw new Error(`the books do not reconcile after this suite:\n${report.differences.map((d) => `  [${d.check}] ${d.record_id}: ${d.detail}`).join('\n')}`);
+        problems.push(`the books do not reconcile after this suite:\n${report.differences.map((d) => `  [${d.check}] ${d.record_id}: ${d.detail}`).join('\n')}`);
       }
+      const mismatches = responses?.report() ?? [];
+      if (mismatches.length) problems.push(`responses that do not match the OpenAPI document (api/openapi/):\n${mismatches.map((m) => `  ${m}`).join('\n')}`);
+      if (problems.length) throw new Error(problems.join('\n'));
     },
   };
 }
