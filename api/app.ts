@@ -56,10 +56,11 @@ export function createApp(deps: AppDeps): express.Express {
   // TRUST_PROXY: the TLS-terminating proxy's hops; its X-Forwarded-For/-Proto then give req.ip (rate limits) and req.secure
   app.set('trust proxy', config.trustProxy);
   app.use(requestIds(logger));
-  if (config.isProduction) app.use(httpsOnly());
   app.use(metrics.requestTimer());
   metrics.watch(db);
   app.use(securityHeaders());
+  // after the headers and the timer: a refusal is timed and carries them too
+  if (config.isProduction) app.use(httpsOnly());
   app.use(corsFor(config.corsOrigins));
 
   app.get(

@@ -33,21 +33,10 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
     };
   }
   if (e.record_type === 'withdrawal') {
+    // amounts and outcome only: the payout account, channel and receipt are the freelancer's (read on the withdrawal itself),
+    // and withdrawal.completed goes to the client too
     const w = fromRow<Record<string, unknown>>(await trx('pencairan_dana').where({ id: e.record_id }).first());
-    const account = String(w?.nomor_rekening ?? '');
-    return {
-      ...base,
-      withdrawal_id: e.record_id,
-      escrow_id: w?.escrow_id,
-      jumlah: w?.jumlah,
-      biaya_platform: w?.biaya_platform,
-      jumlah_bersih: w?.jumlah_bersih,
-      metode_pencairan: w?.metode_pencairan,
-      channel: w?.channel,
-      nomor_rekening: account ? `****${account.slice(-4)}` : null,
-      alasan: w?.alasan ?? null,
-      bukti_transfer: w?.bukti_transfer ?? null,
-    };
+    return { ...base, withdrawal_id: e.record_id, escrow_id: w?.escrow_id, jumlah: w?.jumlah, biaya_platform: w?.biaya_platform, jumlah_bersih: w?.jumlah_bersih, alasan: w?.alasan ?? null };
   }
   return { ...base, judul: order?.judul };
 }
@@ -124,8 +113,10 @@ export async function claimDue(db: Knex, limit: number, claimMs: number, now = n
   const claimed: NotificationRow[] = [];
   const until = toDbTime(new Date(now.getTime() + claimMs));
   for (const row of candidates as Record<string, unknown>[]) {
+    // still due, still at the attempt it was read at, and not claimed: a worker that read it before another's failed attempt cannot send it again before its backoff
     const won = await db('notifications')
-      .where({ seq: row.seq, status: 'pending' })
+      .where({ seq: row.seq, status: 'pending', attempts: row.attempts })
+      .where('next_attempt_at', '<=', at)
       .where((w) => w.whereNull('claimed_until').orWhere('claimed_until', '<', at))
       .update({ claimed_until: until });
     if (won) claimed.push(toNotification(row));
@@ -181,21 +172,47 @@ export async function listNotifications(db: Knex, o: { status?: NotificationStat
 }
 
 /**
- * A user's events after `since` (a `seq`), oldest first. Only events older
- * than `settleMs` are returned: a transaction that took its `seq` earlier but
- * committed later still lands before the cursor passes it.
+ * How long a hole in the `seq` order may be a transaction still open (its
+ * row invisible until it commits) rather than one rolled back: longer than
+ * MySQL's lock wait timeout (50 s), so a transaction still open after it has failed.
  */
-export async function eventsFor(db: Knex, userId: string, o: { since: number; limit: number; settleMs: number }) {
+export const SEQ_GAP_WAIT_MS = 60_000;
+
+/**
+ * The highest `seq` a poll may return up to: below the first hole among the
+ * recent events (a transaction that took that `seq` and has not committed yet
+ * would otherwise be skipped by a cursor that moved past it). A hole whose
+ * next event is older than SEQ_GAP_WAIT_MS is a rolled-back transaction's and
+ * no longer holds polls back.
+ */
+export async function visibleUpTo(db: Knex, now = Date.now()): Promise<number> {
+  const cutoff = toDbTime(new Date(now - SEQ_GAP_WAIT_MS));
+  const settled = await db('notifications').where('occurred_at', '<=', cutoff).max({ seq: 'seq' }).first();
+  let last = Number(settled?.seq ?? 0);
+  const recent = (await db('notifications').where('seq', '>', last).orderBy('seq').limit(10_000).pluck('seq')) as (number | string)[];
+  for (const raw of recent) {
+    const seq = Number(raw);
+    if (seq !== last + 1) break;
+    last = seq;
+  }
+  return last;
+}
+
+/** A user's events after `since` (a `seq`), oldest first, up to the visible high-water mark. */
+export async function eventsFor(db: Knex, userId: string, o: { since: number; limit: number }) {
+  const upTo = await visibleUpTo(db);
   const rows = await db('notifications as n')
     .join('notification_recipients as r', 'r.notification_seq', 'n.seq')
     .where('r.user_id', userId)
     .where('n.seq', '>', o.since)
-    .where('n.occurred_at', '<=', toDbTime(new Date(Date.now() - o.settleMs)))
+    .where('n.seq', '<=', upTo)
     .orderBy('n.seq', 'asc')
     .limit(o.limit)
     .select('n.*');
   const items = (rows as Record<string, unknown>[]).map(toNotification);
-  return { items: items.map((n) => n.body), next_cursor: String(items.length ? items[items.length - 1].seq : o.since) };
+  // a full page continues after its last event; otherwise everything up to the mark was seen
+  const next = items.length === o.limit ? items[items.length - 1].seq : Math.max(o.since, upTo);
+  return { items: items.map((n) => n.body), next_cursor: String(next) };
 }
 
 /** Events by delivery status, for the metrics. */

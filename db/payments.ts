@@ -202,16 +202,18 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
     const actor = o.actor ?? SYSTEM;
     const row = (await getPayment(trx, o.payment_id)) as PaymentRecord; // as decided: for the audit, the journal and the answer
     await audit(trx, actor, { action: PAYMENT_ACTIONS[o.status], record_type: 'payment', record_id: o.payment_id, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: o.status });
-    await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: row.pesanan_id, pesanan_id: row.pesanan_id, status_before: 'menunggu_pembayaran', status_after: settled ? 'dibayar' : 'dibatalkan' });
+    let orderMoved: number;
     if (settled) {
       const e = o.escrow!;
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
-      await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+      orderMoved = await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
       await ledger.post(trx, paymentSettled(row));
-      await audit(trx, actor, { action: 'escrow.held', record_type: 'escrow', record_id: e.id, pesanan_id: e.pesanan_id, status_before: null, status_after: 'held' });
     } else {
-      await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+      orderMoved = await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
     }
+    // the order's change is recorded (and reported) only when the order did change
+    if (orderMoved) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: row.pesanan_id, pesanan_id: row.pesanan_id, status_before: 'menunggu_pembayaran', status_after: settled ? 'dibayar' : 'dibatalkan' });
+    if (settled) await audit(trx, actor, { action: 'escrow.held', record_type: 'escrow', record_id: o.escrow!.id, pesanan_id: o.escrow!.pesanan_id, status_before: null, status_after: 'held' });
     return row;
   });
   if (decided) return { kind: 'applied', payment: decided, escrow: o.escrow ? heldRecord(o.escrow, decided.updated_at) : null };
@@ -282,11 +284,13 @@ export async function settlePayment(
     if (!settled && !(await trx('escrow').where({ id: e.id }).first('id'))) return;
     const row = { ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now };
     await insertIdempotent(trx, 'escrow', row, ['pembayaran_id', 'pesanan_id', 'jumlah_ditahan']);
-    await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+    const orderMoved = await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
     if (settled) {
       await ledger.post(trx, paymentSettled((await getPayment(trx, s.payment_id)) as PaymentRecord));
       await audit(trx, SYSTEM, { action: 'payment.settled', record_type: 'payment', record_id: s.payment_id, pesanan_id: e.pesanan_id, status_before: 'menunggu', status_after: 'berhasil' });
     }
+    if (orderMoved) await audit(trx, SYSTEM, { action: 'order.status_changed', record_type: 'order', record_id: e.pesanan_id, pesanan_id: e.pesanan_id, status_before: 'menunggu_pembayaran', status_after: 'dibayar' });
+    if (settled) await audit(trx, SYSTEM, { action: 'escrow.held', record_type: 'escrow', record_id: e.id, pesanan_id: e.pesanan_id, status_before: null, status_after: 'held' });
   });
 }
 

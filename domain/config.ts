@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseDuration } from './duration';
 import { AmountLimits, DEFAULT_AMOUNT_LIMITS, PAYMENT_METHODS } from './methods';
 
@@ -153,6 +154,16 @@ function metricsToken(env: Env, isProduction: boolean): string | undefined {
   return value;
 }
 
+/** An address, a subnet (address/prefix) or one of Express's names, as `trust proxy` accepts them. */
+function isProxyAddress(e: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(e)) return true;
+  const [address, prefix, extra] = e.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** TRUST_PROXY: a hop count, or a comma-separated list of addresses, subnets and Express's names (loopback, linklocal, uniquelocal). */
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = str(env, 'TRUST_PROXY');
@@ -164,9 +175,7 @@ function trustProxy(env: Env): boolean | number | string[] {
   }
   const entries = raw.split(',').map((e) => e.trim());
   for (const e of entries) {
-    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(e)) {
-      throw new ConfigError('TRUST_PROXY', `must be a hop count or comma-separated addresses/subnets such as 10.0.0.0/8 or loopback, got "${e}"`);
-    }
+    if (!isProxyAddress(e)) throw new ConfigError('TRUST_PROXY', `must be a hop count or comma-separated addresses/subnets such as 10.0.0.0/8 or loopback, got "${e}"`);
   }
   return entries;
 }

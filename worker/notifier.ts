@@ -58,6 +58,7 @@ export class Notifier {
 
   /** Delivers until nothing is due (an order's next event becomes due when the one before it is delivered). */
   async drain(): Promise<number> {
+    if (!this.opts.url) return 0;
     let sent = 0;
     while (!this.stopped) {
       const due = await claimDue(this.db, BATCH, CLAIM_MS);

@@ -5,9 +5,6 @@ import { asyncHandler, conflict, forbidden, notFound } from '../errors';
 import { adminNotificationsQuery, notificationsQuery, parse } from '../schemas';
 import { RouteDeps, ok } from './context';
 
-/** How old an event must be before a poll returns it: a transaction that took an earlier seq but committed later lands first. */
-const POLL_SETTLE_MS = 1000;
-
 /** What an admin sees of an event: its delivery state and the body delivered. */
 function notificationView(n: NotificationRow) {
   return {
@@ -37,7 +34,7 @@ export function notificationsRouter({ db, auth }: RouteDeps): Router {
     auth,
     asyncHandler(async (req, res) => {
       const q = parse(notificationsQuery, req.query, 'query');
-      const found = await eventsFor(db, principalOf(req).id, { since: q.since, limit: q.limit, settleMs: POLL_SETTLE_MS });
+      const found = await eventsFor(db, principalOf(req).id, { since: q.since, limit: q.limit });
       res.json(ok('Notifications retrieved', found));
     }),
   );

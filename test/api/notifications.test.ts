@@ -8,6 +8,7 @@ import { EVENT_OF_ACTION } from '../../domain/notifications';
 import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { Notifier } from '../../worker/notifier';
+import { SEQ_GAP_WAIT_MS, visibleUpTo } from '../../db/notifications';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { waitFor } from '../helpers/wait';
@@ -26,6 +27,8 @@ interface Received {
   body: { id: string; type: string; occurred_at: string; pesanan_id: string; recipients: string[]; data: Record<string, unknown> };
 }
 let received: Received[] = [];
+/** Every delivery attempt, answered or refused, in arrival order. */
+const attempts: { id: string; type: string; pesanan_id: string; status: number; at: number }[] = [];
 /** The receiver's answer per event: 204 unless a test says otherwise. */
 let answer: (body: Received['body']) => number = () => 204;
 let receiver: http.Server;
@@ -39,6 +42,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(raw);
       const status = answer(body);
+      attempts.push({ id: body.id, type: body.type, pesanan_id: body.pesanan_id, status, at: Date.now() });
       if (status >= 200 && status < 300) received.push({ headers: req.headers, raw, body });
       res.writeHead(status).end();
     });
@@ -110,27 +114,11 @@ describe(`notifications (${dbLabel()})`, () => {
     expect(byType('payment.succeeded').data).toMatchObject({ transaction_id: o.transactionId, jumlah: 250_000, total_bayar: 265_000, metode_pembayaran: 'qris' });
     expect(byType('escrow.released').data).toMatchObject({ escrow_id: o.escrowId, released_by: USERS.client, jumlah_bersih: 237_500 });
     expect(byType('withdrawal.completed').recipients).toEqual(expect.arrayContaining([USERS.client, USERS.freelancer]));
-    expect(byType('withdrawal.completed').data).toMatchObject({ jumlah_bersih: 237_500, nomor_rekening: '****7890' });
-    expect(JSON.stringify(got.map((e) => e.body))).not.toContain('1234567890');
+    expect(byType('withdrawal.completed').data).toMatchObject({ jumlah_bersih: 237_500, status_after: 'completed' });
+    // the client is a recipient: the freelancer's payout account, channel and receipt are not in the event
+    for (const key of ['nomor_rekening', 'channel', 'bukti_transfer', 'metode_pencairan']) expect(byType('withdrawal.completed').data).not.toHaveProperty(key);
+    expect(JSON.stringify(got.map((e) => e.body))).not.toContain('7890');
   }, 90_000);
-
-  test('every audited change that means an event has exactly one, written in the same transaction (a rolled-back change leaves none)', async () => {
-    const o = await paidOrder();
-    await stack.outboxDrained();
-    const trail = await stack.db('audit_log').where({ pesanan_id: o.orderId });
-    const expected = trail.filter((a: { action: string }) => EVENT_OF_ACTION[a.action]).length;
-    const [{ n }] = await stack.db('notifications').where({ pesanan_id: o.orderId }).count({ n: '*' });
-    expect(Number(n)).toBe(expected);
-    expect(expected).toBeGreaterThanOrEqual(4);
-    const ghost = randomUUID();
-    await expect(
-      stack.db.transaction(async (trx) => {
-        await audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: ghost, pesanan_id: ghost, status_before: 'a', status_after: 'b' });
-        throw new Error('the change fails after its audit row');
-      }),
-    ).rejects.toThrow('fails');
-    expect(await stack.db('notifications').where({ pesanan_id: ghost }).first()).toBeUndefined();
-  }, 60_000);
 
   test('a receiver that fails: retried with backoff, dead after NOTIFICATION_MAX_ATTEMPTS, later events of the order wait, redelivered with the same id', async () => {
     const failing = new Set<string>();
@@ -149,6 +137,14 @@ describe(`notifications (${dbLabel()})`, () => {
       // in order per order: what followed the dead event was held back until it was dead, then sent
       const after = await waitFor(async () => eventsOf(o.orderId).map((e) => e.body.type), (t) => t.includes('escrow.held'), 20_000);
       expect(after).toEqual(['order.status_changed', 'order.status_changed', 'escrow.held']);
+      // the events after it were first tried only once it was dead: 3 refused attempts, spaced by the backoff (2 s, 4 s)
+      const mine = attempts.filter((a) => a.pesanan_id === o.orderId);
+      const refused = mine.filter((a) => a.type === 'payment.succeeded');
+      expect(refused.map((a) => a.status)).toEqual([503, 503, 503]);
+      expect(refused[1].at - refused[0].at).toBeGreaterThanOrEqual(1900);
+      expect(refused[2].at - refused[1].at).toBeGreaterThanOrEqual(3900);
+      const firstAfter = mine.findIndex((a) => a.type === 'escrow.held' || (a.type === 'order.status_changed' && a.at > refused[0].at));
+      expect(firstAfter).toBeGreaterThan(mine.indexOf(refused[2]));
       const metricsText = (await request(stack.url).get('/metrics')).text;
       expect(metricsText).toMatch(/skillconnect_notifications\{status="dead"\} [1-9]/);
       expect(metricsText).toMatch(/skillconnect_notification_deliveries_total\{type="payment.succeeded",outcome="dead"\} [1-9]/);
@@ -167,26 +163,9 @@ describe(`notifications (${dbLabel()})`, () => {
     }
   }, 120_000);
 
-  test('admin routes: admins only; redelivering a pending event is 409, an unknown one 404; bad queries 400', async () => {
-    for (const who of ['client', 'freelancer'] as UserName[]) {
-      expect((await by(who).get('/api/admin/notifications')).status).toBe(403);
-      expect((await by(who).post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(403);
-    }
-    expect((await request(stack.url).get('/api/admin/notifications')).status).toBe(401);
-    expect((await by('admin').post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(404);
-    expect((await by('admin').post('/api/admin/notifications/not-an-id/redeliver')).status).toBe(404);
-    const pendingId = randomUUID();
-    await stack.db('notifications').insert({ id: pendingId, type: 'payment.failed', pesanan_id: null, occurred_at: '2026-01-01 00:00:00.000', body: '{}', status: 'pending', attempts: 0, next_attempt_at: '2999-01-01 00:00:00.000' });
-    const busy = await by('admin').post(`/api/admin/notifications/${pendingId}/redeliver`);
-    expect([busy.status, busy.body.error.message]).toEqual([409, expect.stringMatching(/already pending/)]);
-    await stack.db('notifications').where({ id: pendingId }).del();
-    for (const q of ['status=lost', 'limit=0', 'cursor=abc', 'nope=1']) expect([q, (await by('admin').get(`/api/admin/notifications?${q}`)).status]).toEqual([q, 400]);
-  });
-
   test('GET /api/notifications: each user polls its own events with a cursor; nobody else sees them', async () => {
     const o = await paidOrder();
     const mine = async (who: UserName, since = '0') => (await by(who).get(`/api/notifications?since=${since}&limit=100`)).body.data;
-    // events are returned once they are a second old (a later-committing transaction cannot be skipped)
     const client = await waitFor(() => mine('client'), (d) => d.items.some((e: { pesanan_id: string; type: string }) => e.pesanan_id === o.orderId && e.type === 'escrow.held'), 15_000);
     for (const e of client.items) expect(e.recipients).toContain(USERS.client);
     const freelancer = await mine('freelancer');
@@ -202,33 +181,140 @@ describe(`notifications (${dbLabel()})`, () => {
     expect((await request(stack.url).get('/api/notifications')).status).toBe(401);
   }, 60_000);
 
-  test('three notifiers draining at once (three workers): every event is sent once, none twice', async () => {
+  test('admin routes: admins only; redelivering a pending event is 409, an unknown one 404; bad queries 400', async () => {
+    for (const who of ['client', 'freelancer'] as UserName[]) {
+      expect((await by(who).get('/api/admin/notifications')).status).toBe(403);
+      expect((await by(who).post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(403);
+    }
+    expect((await request(stack.url).get('/api/admin/notifications')).status).toBe(401);
+    expect((await by('admin').post(`/api/admin/notifications/${randomUUID()}/redeliver`)).status).toBe(404);
+    expect((await by('admin').post('/api/admin/notifications/not-an-id/redeliver')).status).toBe(404);
+    const pendingId = randomUUID();
+    await stack.db('notifications').insert({ id: pendingId, type: 'payment.failed', pesanan_id: null, occurred_at: '2026-01-01 00:00:00.000', body: '{}', status: 'pending', attempts: 0, next_attempt_at: '2999-01-01 00:00:00.000' });
+    const busy = await by('admin').post(`/api/admin/notifications/${pendingId}/redeliver`);
+    expect([busy.status, busy.body.error.message]).toEqual([409, expect.stringMatching(/already pending/)]);
+    await stack.db('notifications').where({ id: pendingId }).update({ status: 'dead' }); // kept (a deleted row would be a hole in the sequence)
+    for (const q of ['status=lost', 'limit=0', 'cursor=abc', 'nope=1']) expect([q, (await by('admin').get(`/api/admin/notifications?${q}`)).status]).toEqual([q, 400]);
+  });
+
+  test('a poll never passes an event whose transaction is still open: it stops below the first recent hole in the sequence', async () => {
+    const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.otherClient, freelancer_id: USERS.otherFreelancer, judul: 'holes', harga: 250_000 });
+    const poll = async (since = '0') => (await by('otherClient').get(`/api/notifications?since=${since}&limit=100`)).body.data;
+    const before = await poll();
+    expect(before.items.map((e: { pesanan_id: string }) => e.pesanan_id)).toContain(order.id);
+    if (stack.config.db.client === 'mysql2') {
+      // MySQL hands out the seq at insert: an open transaction holds one while a later one commits
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const open = stack.db.transaction(async (trx) => {
+        await audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: 'x', status_after: 'open-1' });
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      await stack.db.transaction((trx) => audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: 'x', status_after: 'committed-2' }));
+      const meanwhile = await poll(before.next_cursor);
+      expect(meanwhile.items).toEqual([]);
+      expect(meanwhile.next_cursor).toBe(before.next_cursor);
+      release();
+      await open;
+      const after = await poll(meanwhile.next_cursor);
+      expect(after.items.map((e: { data: { status_after: string } }) => e.data.status_after)).toEqual(['open-1', 'committed-2']);
+    }
+    // on every database: a recent hole (a row gone, as a rolled-back insert leaves it) holds polls back for SEQ_GAP_WAIT_MS, then no longer
+    const rows = [];
+    for (const step of ['h-1', 'h-2', 'h-3']) {
+      await stack.db.transaction((trx) => audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: 'x', status_after: step }));
+      rows.push(await stack.db('notifications').where({ pesanan_id: order.id }).orderBy('seq', 'desc').first());
+    }
+    await stack.db('notification_recipients').where({ notification_seq: rows[1].seq }).del();
+    await stack.db('notifications').where({ seq: rows[1].seq }).del();
+    expect(await visibleUpTo(stack.db)).toBe(Number(rows[1].seq) - 1);
+    expect(await visibleUpTo(stack.db, Date.now() + SEQ_GAP_WAIT_MS + 1000)).toBeGreaterThanOrEqual(Number(rows[2].seq));
+    const held = await poll(String(Number(rows[0].seq) - 1));
+    expect(held.items.map((e: { data: { status_after: string } }) => e.data.status_after)).toEqual(['h-1']);
+    // the late row lands (as the open transaction's would): polls go on past it
+    const { seq, ...late } = rows[1];
+    await stack.db('notifications').insert({ seq, ...late });
+    await stack.db('notification_recipients').insert([USERS.otherClient, USERS.otherFreelancer].map((user_id) => ({ user_id, notification_seq: seq })));
+    const all = await poll(String(Number(rows[0].seq) - 1));
+    expect(all.items.map((e: { data: { status_after: string } }) => e.data.status_after)).toEqual(['h-1', 'h-2', 'h-3']);
+  }, 60_000);
+
+  test('every audited change that means an event has exactly one, written in the same transaction (a rolled-back change leaves none)', async () => {
+    const o = await paidOrder();
+    await stack.outboxDrained();
+    const trail = (await stack.db('audit_log').where({ pesanan_id: o.orderId }).orderBy('id')).map((a: { action: string }) => a.action);
+    expect(trail).toEqual(['order.created', 'payment.created', 'payment.settled', 'order.status_changed', 'escrow.held']);
+    const events = (await stack.db('notifications').where({ pesanan_id: o.orderId }).orderBy('seq')).map((n: { type: string; body: string }) => [n.type, JSON.parse(n.body).data.status_after]);
+    expect(events).toEqual([
+      ['order.status_changed', 'menunggu_pembayaran'],
+      ['payment.succeeded', 'berhasil'],
+      ['order.status_changed', 'dibayar'],
+      ['escrow.held', 'held'],
+    ]);
+    // every audited action that is an event has its one event
+    expect(trail.filter((a: string) => EVENT_OF_ACTION[a])).toHaveLength(events.length);
+    // the order's status as events tell it is the order's status
+    expect(events.filter((e: string[]) => e[0] === 'order.status_changed').pop()![1]).toBe((await repo.getOrder(stack.db, o.orderId))!.status);
+    const ghost = randomUUID();
+    await expect(
+      stack.db.transaction(async (trx) => {
+        await audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: ghost, pesanan_id: ghost, status_before: 'a', status_after: 'b' });
+        throw new Error('the change fails after its audit row');
+      }),
+    ).rejects.toThrow('fails');
+    expect(await stack.db('notifications').where({ pesanan_id: ghost }).first()).toBeUndefined();
+  }, 60_000);
+
+  test('three notifiers draining at once (three workers), every first attempt refused: each event sent twice exactly (no send before its backoff), delivered once, in order per order', async () => {
     const logger = pino({ level: 'silent' });
+    const refusedOnce = new Set<string>();
+    answer = (body) => {
+      if (body.data.judul !== 'race' && body.data.status_after !== 'race-2' && body.data.status_after !== 'race-3') return 204;
+      if (refusedOnce.has(body.id)) return 204;
+      refusedOnce.add(body.id);
+      return 503;
+    };
     const extra = [1, 2].map(() => new Notifier(stack.db, { url: stack.config.notifications.webhookUrl, secret: SECRET, maxAttempts: 3, intervalMs: 10, logger }).start());
     try {
       const orders = await Promise.all(
-        Array.from({ length: 30 }, () => repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'race', harga: 250_000 })),
+        Array.from({ length: 10 }, async () => {
+          const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'race', harga: 250_000 });
+          for (const step of ['race-2', 'race-3']) {
+            await stack.db.transaction((trx) => audit(trx, { type: 'system' }, { action: 'order.status_changed', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: null, status_after: step }));
+          }
+          return order.id;
+        }),
       );
-      const ids = new Set(orders.map((o) => o.id));
-      await waitFor(async () => received.filter((r) => ids.has(r.body.pesanan_id)).length, (n) => n >= 30, 20_000);
+      const ids = new Set(orders);
+      await waitFor(async () => received.filter((r) => ids.has(r.body.pesanan_id)).length, (n) => n >= 30, 40_000, 200);
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive by now
       const got = received.filter((r) => ids.has(r.body.pesanan_id));
       expect(got).toHaveLength(30);
       expect(new Set(got.map((r) => r.body.id)).size).toBe(30);
+      const tried = attempts.filter((a) => ids.has(a.pesanan_id));
+      for (const id of new Set(tried.map((a) => a.id))) expect([id, tried.filter((a) => a.id === id).map((a) => a.status)]).toEqual([id, [503, 204]]);
+      for (const orderId of orders) {
+        const seqs = await stack.db('notifications').where({ pesanan_id: orderId }).orderBy('seq').pluck('id');
+        expect(got.filter((r) => r.body.pesanan_id === orderId).map((r) => r.body.id)).toEqual(seqs);
+        expect(tried.filter((a) => a.pesanan_id === orderId && a.status === 204).map((a) => a.id)).toEqual(seqs);
+      }
     } finally {
+      answer = () => 204;
       await Promise.all(extra.map((n) => n.stop()));
     }
-  }, 60_000);
+  }, 90_000);
 
   test('without NOTIFICATION_WEBHOOK_URL events are recorded and stay pending; nothing is sent', async () => {
+    // the suite's own notifier (with a URL) is stopped for this last test
+    await stack.worker.notifier.stop();
     const order = await repo.insertOrder(stack.db, { id: randomUUID(), client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'quiet', harga: 250_000 });
     const off = new Notifier(stack.db, { url: undefined, secret: SECRET, maxAttempts: 3, intervalMs: 50, logger: pino({ level: 'silent' }) }).start();
     await new Promise((r) => setTimeout(r, 300));
     await off.stop();
+    expect(await off.drain()).toBe(0);
     const row = await stack.db('notifications').where({ pesanan_id: order.id }).first();
-    expect(row.type).toBe('order.status_changed');
-    // the suite's own notifier (with a URL) delivers it; the one without never touched it
-    await waitFor(async () => (await stack.db('notifications').where({ pesanan_id: order.id }).first()).status, (s) => s === 'delivered', 10_000);
-    expect(eventsOf(order.id)).toHaveLength(1);
+    expect([row.type, row.status, row.attempts, row.last_error]).toEqual(['order.status_changed', 'pending', 0, null]);
+    expect(attempts.filter((a) => a.pesanan_id === order.id)).toEqual([]);
   });
 });

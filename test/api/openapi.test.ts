@@ -26,14 +26,18 @@ import { Stack, dbLabel, freshDb, startStack, testEnv } from '../helpers/stack';
  */
 /** @seriousme/openapi-schema-validator is ESM only: it runs in a node child process. */
 async function validateOpenApi(d: unknown): Promise<unknown> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-')), 'openapi.json');
-  fs.writeFileSync(file, JSON.stringify(d));
-  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-'));
+  try {
+    const file = path.join(dir, 'openapi.json');
+    fs.writeFileSync(file, JSON.stringify(d));
+    const script = `import { Validator } from '@seriousme/openapi-schema-validator';
 const result = await new Validator().validate(${JSON.stringify(file)});
 process.stdout.write(JSON.stringify(result));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../..') });
-  fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return JSON.parse(stdout);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../..') });
+    return JSON.parse(stdout);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let db: Knex;

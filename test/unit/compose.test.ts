@@ -48,6 +48,27 @@ test('HTTPS only: the api is reached through the TLS-terminating proxy alone, an
   const worker = services.worker.environment as Record<string, string>;
   expect(worker.BACKEND_URL).toMatch(/^https:\/\/proxy$/);
   expect(api.environment.BACKEND_URL).toMatch(/^https:\/\//);
+  // Node reads NODE_EXTRA_CA_CERTS once: the worker starts only after the proxy made its CA
+  expect((services.worker.depends_on as Record<string, { condition: string }>).proxy).toEqual({ condition: 'service_healthy' });
+  expect((services.proxy.healthcheck as { test: string[] }).test.join(' ')).toContain('root.crt');
+  expect(worker.NODE_EXTRA_CA_CERTS).toBe('/caddy/caddy/pki/authorities/local/root.crt');
+  // the proxy name the worker calls always gets a local-CA certificate, whatever the public name does
+  expect(fs.readFileSync(path.join(ROOT, 'deploy/Caddyfile'), 'utf8')).toMatch(/^proxy \{\n\ttls internal\n\treverse_proxy api:5001\n\}/m);
+});
+
+test('depends_on has no cycle (compose could not start it)', () => {
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    if (done.has(name)) return;
+    if (visiting.has(name)) throw new Error(`depends_on cycle: ${[...trail, name].join(' -> ')}`);
+    visiting.add(name);
+    const deps = services[name].depends_on;
+    for (const dep of Array.isArray(deps) ? deps : Object.keys((deps as object) ?? {})) visit(dep, [...trail, name]);
+    visiting.delete(name);
+    done.add(name);
+  };
+  for (const name of Object.keys(services)) visit(name, []);
 });
 
 test('every service named in depends_on is defined, and every named volume is declared', () => {

@@ -210,5 +210,7 @@ describe('notifications, the checkout return URL and the TLS proxy', () => {
     expectConfigError({ NOTIFICATION_POLL_INTERVAL: 'soon' }, 'NOTIFICATION_POLL_INTERVAL');
     expectConfigError({ CHECKOUT_RETURN_URL: 'javascript:alert(1)' }, 'CHECKOUT_RETURN_URL');
     expectConfigError({ TRUST_PROXY: '0' }, 'TRUST_PROXY');
+    for (const bad of ['1.2.3', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', 'proxy']) expectConfigError({ TRUST_PROXY: bad }, 'TRUST_PROXY');
+    expect(loadConfig({ TRUST_PROXY: '172.30.0.10, fd00::/8, loopback' }, CWD).trustProxy).toEqual(['172.30.0.10', 'fd00::/8', 'loopback']);
   });
 });
