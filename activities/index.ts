@@ -122,6 +122,18 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
       logger.info({ pesanan_id: c.pesanan_id }, 'order cancelled: no payment was created in time');
     },
 
+    /**
+     * Work progress (start, deliver): the order moves from one status to the
+     * next with its audit row and notification event; guarded by the status it
+     * expects. Answers the order's status afterwards (the workflow refuses the
+     * step when the database holds the order anywhere else).
+     */
+    async changeOrderStatus(c: Parameters<typeof repo.changeOrderStatus>[1]) {
+      const result = await repo.changeOrderStatus(db, c);
+      logger.info({ pesanan_id: c.pesanan_id, from: c.from, to: c.to, changed: result.changed, status: result.status }, 'order status change');
+      return result;
+    },
+
     async releaseEscrow(r: Parameters<typeof repo.releaseEscrow>[1]): Promise<void> {
       await repo.releaseEscrow(db, r);
       logger.info({ escrow_id: r.escrow_id, by: r.dirilis_oleh }, 'escrow released');

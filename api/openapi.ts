@@ -99,7 +99,7 @@ function operation(route: RouteDoc, requests: Components, responses: Components)
   const params = parameters(route);
   if (params.length) op.parameters = params;
   if (route.body) {
-    op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: requests.add(route.body.name, route.body.schema) } } } };
+    op.requestBody = { required: !route.body.optional, content: { 'application/json': { schema: { $ref: requests.add(route.body.name, route.body.schema) } } } };
   }
   for (const [status, res] of Object.entries(route.responses).sort(([a], [b]) => Number(a) - Number(b))) {
     const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([h, description]) => [h, { description, schema: { type: 'string' } }]));

@@ -86,6 +86,9 @@ export function schemas(limits: AmountLimits) {
 
 export const idParam = uuid();
 
+/** Work progress (start, deliver): no body, or an empty JSON object; any field is unknown. */
+export const workProgressBody = z.strictObject({});
+
 /** An admin's reason for rejecting a withdrawal. */
 export const rejectWithdrawal = z.strictObject({ alasan: text(1000) });
 

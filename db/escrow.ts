@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EscrowRecord } from '../domain/records';
 import { escrowReleased } from '../domain/ledger';
+import { OrderStatus, RELEASABLE_ORDER_STATUSES } from '../domain/statuses';
 import { SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { fromRow } from './rows';
@@ -14,7 +15,7 @@ export async function getEscrowOfPayment(db: Knex, paymentId: string): Promise<E
   return fromRow<EscrowRecord>(await db('escrow').where({ pembayaran_id: paymentId }).first());
 }
 
-/** Escrow held → released, order → selesai, and the release journal, in one transaction. Idempotent. */
+/** Escrow held → released, order (dibayar, dikerjakan or menunggu_review) → selesai, and the release journal, in one transaction. Idempotent. */
 export async function releaseEscrow(
   db: Knex,
   r: { escrow_id: string; pesanan_id: string; dirilis_pada: string; dirilis_oleh: 'client' | 'auto'; alasan: string | null },
@@ -24,12 +25,15 @@ export async function releaseEscrow(
     const released = await trx('escrow')
       .where({ id: r.escrow_id, status: 'held' })
       .update({ status: 'released', dirilis_pada: toDbTime(r.dirilis_pada), dirilis_oleh: r.dirilis_oleh, alasan: r.alasan, updated_at: now });
-    const finished = await trx('pesanan').where({ id: r.pesanan_id, status: 'dibayar' }).update({ status: 'selesai', updated_at: now });
+    // the order finishes from any status the escrow can be released in (paid, work started, work delivered)
+    const order = (await trx('pesanan').where({ id: r.pesanan_id }).first('status')) as { status: OrderStatus } | undefined;
+    const before = order && RELEASABLE_ORDER_STATUSES.includes(order.status) ? order.status : null;
+    const finished = before ? await trx('pesanan').where({ id: r.pesanan_id, status: before }).update({ status: 'selesai', updated_at: now }) : 0;
     if (!released) return;
     const escrow = (await getEscrow(trx, r.escrow_id)) as EscrowRecord;
     await ledger.post(trx, escrowReleased(escrow));
     const actor = r.dirilis_oleh === 'client' ? { type: 'user' as const, id: escrow.client_id, role: 'client' } : SYSTEM;
     await audit(trx, actor, { action: r.dirilis_oleh === 'client' ? 'escrow.released' : 'escrow.auto_released', record_type: 'escrow', record_id: r.escrow_id, pesanan_id: r.pesanan_id, status_before: 'held', status_after: 'released' });
-    if (finished) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: r.pesanan_id, pesanan_id: r.pesanan_id, status_before: 'dibayar', status_after: 'selesai' });
+    if (finished) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: r.pesanan_id, pesanan_id: r.pesanan_id, status_before: before, status_after: 'selesai' });
   });
 }

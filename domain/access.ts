@@ -56,4 +56,7 @@ export const ACTION_ROLES = {
   createPayment: 'client',
   releaseEscrow: 'client',
   withdraw: 'freelancer',
+  // work progress: the order's freelancer (a freelancer sees only the orders assigned to it)
+  startWork: 'freelancer',
+  deliverWork: 'freelancer',
 } as const satisfies Record<string, Role>;

@@ -25,6 +25,25 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** Orders the client may still release (and the auto-release may finish): paid, work started, work delivered. */
+export const RELEASABLE_ORDER_STATUSES: readonly OrderStatus[] = ['dibayar', 'dikerjakan', 'menunggu_review'];
+
+/**
+ * Work progress, the order module's side, while the escrow is held: the
+ * order's freelancer starts the work and delivers it. Each step moves the
+ * order from one status to the next; the escrow stays held.
+ */
+export const WORK_STEPS = {
+  start: { from: 'dibayar', to: 'dikerjakan', refusal: 'work can only start on a dibayar order' },
+  deliver: { from: 'dikerjakan', to: 'menunggu_review', refusal: 'work can only be delivered on a dikerjakan order' },
+} as const satisfies Record<string, { from: OrderStatus; to: OrderStatus; refusal: string }>;
+export type WorkStep = keyof typeof WORK_STEPS;
+
+/** Why a work step is refused on an order in `status` (null: it may be taken). */
+export function workStepRefusal(step: WorkStep, status: OrderStatus): string | null {
+  return status === WORK_STEPS[step].from ? null : `order is ${status}; ${WORK_STEPS[step].refusal}`;
+}
+
 const PAYMENT_TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
   menunggu: ['berhasil', 'gagal', 'kadaluarsa'],
   berhasil: [],

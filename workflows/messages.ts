@@ -76,6 +76,17 @@ export interface ReleaseEscrowRequest {
   reason: string | null;
 }
 
+/** Work progress (start, deliver): the order's freelancer, while the escrow is held. */
+export interface WorkProgressRequest {
+  user_id: string;
+}
+
+/** The order after a work step. */
+export interface WorkProgressResult {
+  pesanan_id: string;
+  order_status: OrderStatus;
+}
+
 export interface WithdrawRequest {
   freelancer_id: string;
   metode_pencairan: PayoutMethod;
@@ -130,6 +141,9 @@ export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutco
 export const createPaymentUpdate = defineUpdate<PaymentView, [CreatePaymentRequest]>('createPayment');
 export const paymentNotificationUpdate = defineUpdate<NotificationResult, [PaymentNotification]>('paymentNotification');
 export const releaseEscrowUpdate = defineUpdate<EscrowView, [ReleaseEscrowRequest]>('releaseEscrow');
+/** The freelancer starts the work (dibayar → dikerjakan) and delivers it (dikerjakan → menunggu_review); the escrow stays held. */
+export const startWorkUpdate = defineUpdate<WorkProgressResult, [WorkProgressRequest]>('startWork');
+export const deliverWorkUpdate = defineUpdate<WorkProgressResult, [WorkProgressRequest]>('deliverWork');
 export const withdrawUpdate = defineUpdate<WithdrawalView, [WithdrawRequest]>('withdraw');
 export const decideWithdrawalUpdate = defineUpdate<WithdrawalView, [WithdrawalDecision]>('decideWithdrawal');
 /** The gateway's payout notification, verified by the API (the payout's state at the gateway). Repeats are ignored. */

@@ -8,7 +8,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import { parseDuration } from '../domain/duration';
+import { WORK_STEPS, WorkStep, workStepRefusal } from '../domain/statuses';
 import { DB_WRITE, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
 import {
@@ -18,7 +20,11 @@ import {
   OrderState,
   OrderWorkflowInput,
   ReleaseEscrowRequest,
+  WorkProgressRequest,
+  WorkProgressResult,
+  deliverWorkUpdate,
   releaseEscrowUpdate,
+  startWorkUpdate,
   statusQuery,
 } from './messages';
 import { payOut, withdrawalMessages } from './payout';
@@ -83,9 +89,12 @@ interface EscrowMessages {
   release?: ReleaseEscrowRequest;
   /** Set once the auto-release timer has won, so a late client release is refused rather than silently merged. */
   autoReleasing: boolean;
+  /** A work step (start, deliver) being recorded: the release waits for it to finish, and another step is refused meanwhile. */
+  progressing?: WorkStep;
 }
 
-function escrowMessages({ input, state }: OrderContext): EscrowMessages {
+function escrowMessages(ctx: OrderContext): EscrowMessages {
+  const { input, state } = ctx;
   const m: EscrowMessages = { autoReleasing: false };
   setHandler(
     releaseEscrowUpdate,
@@ -107,7 +116,59 @@ function escrowMessages({ input, state }: OrderContext): EscrowMessages {
       },
     },
   );
+  workProgress(ctx, m, 'start', startWorkUpdate);
+  workProgress(ctx, m, 'deliver', deliverWorkUpdate);
   return m;
+}
+
+/** How each work step reads in refusals, the history and activity summaries. */
+const STEP_WORDS: Record<WorkStep, { forbidden: string; busy: string; event: string }> = {
+  start: { forbidden: 'only the order\'s freelancer may start its work', busy: 'started', event: 'work started by the freelancer' },
+  deliver: { forbidden: 'only the order\'s freelancer may deliver its work', busy: 'delivered', event: 'work delivered; waiting for the client\'s review' },
+};
+
+/**
+ * Work progress while the escrow is held: the order's freelancer starts the
+ * work (dibayar → dikerjakan) and delivers it (dikerjakan → menunggu_review).
+ * The escrow stays held and the auto-release timer keeps running from
+ * `ditahan_pada`; a release (by the client or the timer) that comes while a
+ * step is being recorded waits for it, and a step that comes once a release
+ * has begun is refused, so one of the two always finishes cleanly.
+ */
+function workProgress({ input, state, record }: OrderContext, m: EscrowMessages, step: WorkStep, update: UpdateDefinition<WorkProgressResult, [WorkProgressRequest]>): void {
+  const { from, to, refusal } = WORK_STEPS[step];
+  const words = STEP_WORDS[step];
+  setHandler(
+    update,
+    async () => {
+      m.progressing = step;
+      try {
+        const result = await acts.changeOrderStatus.executeWithOptions(
+          { ...DB_WRITE, summary: `order ${from} → ${to}: ${words.event}` },
+          [{ pesanan_id: input.pesanan_id, from, to, actor: { type: 'user', id: input.freelancer_id.toLowerCase(), role: 'freelancer' } }],
+        );
+        // the database holds the order elsewhere (nothing was written): refuse rather than follow
+        if (result.status !== to) reject(ERROR_TYPES.invalidTransition, `order is ${result.status ?? 'missing'}; ${refusal}`);
+        state.order_status = to;
+        record(words.event);
+      } finally {
+        m.progressing = undefined;
+      }
+      return { pesanan_id: input.pesanan_id, order_status: state.order_status };
+    },
+    {
+      validator: (req) => {
+        // ids compare in lower case, as the release's do
+        if (req.user_id.toLowerCase() !== input.freelancer_id.toLowerCase()) reject(ERROR_TYPES.forbidden, words.forbidden);
+        if (m.progressing) reject(ERROR_TYPES.invalidTransition, `work is already being ${STEP_WORDS[m.progressing].busy}; try again in a moment`);
+        const refused = workStepRefusal(step, state.order_status);
+        if (refused) reject(ERROR_TYPES.invalidTransition, refused);
+        if (!state.escrow || state.escrow.status !== 'held') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow?.status ?? 'not held yet'}; work progresses only while it is held`);
+        if (m.autoReleasing) reject(ERROR_TYPES.invalidTransition, 'escrow is being released automatically (the review period is over); the order is finishing');
+        if (m.release) reject(ERROR_TYPES.invalidTransition, 'escrow is being released by the client; the order is finishing');
+      },
+    },
+  );
 }
 
 /** The client releases the escrow, or it is released automatically when the review period ends. */
@@ -118,6 +179,8 @@ async function holdEscrow({ input, state, record }: OrderContext, m: EscrowMessa
   });
   const releasedByClient = m.release !== undefined;
   m.autoReleasing = !releasedByClient;
+  // a work step already being recorded finishes first; the order then finishes from the status it reached
+  if (m.progressing) await condition(() => m.progressing === undefined);
   const releasedAt = new Date().toISOString();
   const alasan = releasedByClient ? m.release!.reason : 'auto-release: no action within the review period';
   const by = releasedByClient ? ('client' as const) : ('auto' as const);

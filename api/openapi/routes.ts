@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, paymentIdParam, paymentsQuery, rejectWithdrawal, schemas, withdrawalsQuery } from '../schemas';
+import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, paymentIdParam, paymentsQuery, rejectWithdrawal, schemas, withdrawalsQuery, workProgressBody } from '../schemas';
 import * as r from './responses';
 import { PaymentWebhookBody, PayoutWebhookBody } from './webhooks';
 import { developmentRoutes } from './dev-routes';
@@ -30,7 +30,8 @@ export interface RouteDoc {
   security: Security;
   params?: Record<string, z.ZodType>;
   query?: z.ZodType;
-  body?: { schema: z.ZodType; name: string };
+  /** `optional`: the route also takes no body at all */
+  body?: { schema: z.ZodType; name: string; optional?: boolean };
   responses: Record<number, ResponseDoc>;
 }
 
@@ -50,6 +51,14 @@ const viaWorkflow = () => ({ 409: err('invalid transition: `details.status` says
 const rateLimited = () => ({ 429: err('rate limited', RETRY) });
 const id = { id: idParam };
 
+/** Work progress: the order's freelancer, while the escrow is held. */
+const workStep = (step: 'start' | 'deliver', summary: string, transition: string, after: string): RouteDoc => ({
+  method: 'post', path: `/api/orders/{id}/${step}`, tag: 'Orders', summary, security: 'bearer', params: id, body: { schema: workProgressBody, name: 'WorkProgressRequest', optional: true },
+  description: `The order's freelancer only: ${transition}. No body (or an empty object). The escrow stays held: the client may still release it, and the auto-release still runs from \`ditahan_pada\`.`,
+  responses: { ...authed(), ...withBody(), ...viaWorkflow(), 403: err('a client or an admin (only the order\'s freelancer may do this), or HTTPS_REQUIRED'), 404: err('unknown order, or not the caller\'s'),
+    409: err('the order is not in the status this step starts from (`details.status`), or its escrow is being released'), 200: json(`the order, now \`${after}\``, r.envelope(r.Order), 'OrderResponse') },
+});
+
 function orderRoutes(v: ReturnType<typeof schemas>): RouteDoc[] {
   return [
     { method: 'post', path: '/api/orders', tag: 'Orders', summary: 'Create an order to pay for', description: 'Clients only; `client_id` must be the caller.', security: 'bearer', body: { schema: v.createOrder, name: 'CreateOrderRequest' },
@@ -58,6 +67,8 @@ function orderRoutes(v: ReturnType<typeof schemas>): RouteDoc[] {
       responses: { ...authed(), 400: err('id is not a uuid'), 404: err('unknown, or not the caller\'s'), 200: json('the order', r.envelope(r.Order), 'OrderResponse') } },
     { method: 'get', path: '/api/orders/{id}/lifecycle', tag: 'Orders', summary: 'The order workflow\'s state and readable history', security: 'bearer', params: id,
       responses: { ...authed(), ...rateLimited(), 400: err('id is not a uuid'), 404: err('unknown order, or no workflow yet'), 504: err('the workflow did not answer in time'), 200: json('the workflow\'s `status` query', r.envelope(r.Lifecycle), 'LifecycleResponse') } },
+    workStep('start', 'Start the work on a paid order', '`dibayar` → `dikerjakan`', 'dikerjakan'),
+    workStep('deliver', 'Deliver the work for the client\'s review', '`dikerjakan` → `menunggu_review`', 'menunggu_review'),
   ];
 }
 

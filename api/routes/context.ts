@@ -33,9 +33,14 @@ export function actorOf(req: Request): Actor {
   return { type: 'user', id: p.id, role: p.role, request_id: req.requestId ?? null };
 }
 
+/** The role an action needs (403 otherwise). */
+export function hasActionRole(p: Principal, action: keyof typeof ACTION_ROLES): void {
+  if (p.role !== ACTION_ROLES[action]) throw forbidden(`only a ${ACTION_ROLES[action]} may do this`);
+}
+
 /** The role an action needs, then that every id in the body is the caller's own. */
 export function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUserId: string): void {
-  if (p.role !== ACTION_ROLES[action]) throw forbidden(`only a ${ACTION_ROLES[action]} may do this`);
+  hasActionRole(p, action);
   if (bodyUserId !== p.id) throw forbidden('the user id in the request is not the authenticated user');
 }
 

@@ -1,15 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import type { UpdateDefinition } from '@temporalio/client';
+import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
+import { WorkStep, workStepRefusal } from '../../domain/statuses';
+import { WorkProgressRequest, WorkProgressResult, deliverWorkUpdate, startWorkUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
-import { asyncHandler, badRequest, notFound } from '../errors';
-import { parse } from '../schemas';
+import { asyncHandler, badRequest, conflict, notFound } from '../errors';
+import { parse, workProgressBody } from '../schemas';
 import { limiter } from '../security';
 import { lifecycleView, orderView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, actorOf, mayAct, ok, visibleOrder } from './context';
+import { RouteDeps, actorOf, hasActionRole, mayAct, ok, visibleOrder } from './context';
 
-export function ordersRouter({ db, workflows, config, v, auth }: RouteDeps): Router {
+/** Work progress over HTTP: the action (its role), the workflow update, the audit action and the answer's message. */
+const WORK_ROUTES: Record<WorkStep, { path: string; action: 'startWork' | 'deliverWork'; update: UpdateDefinition<WorkProgressResult, [WorkProgressRequest]>; audited: string; message: string }> = {
+  start: { path: '/api/orders/:id/start', action: 'startWork', update: startWorkUpdate, audited: 'order.work_start_requested', message: 'Work started' },
+  deliver: { path: '/api/orders/:id/deliver', action: 'deliverWork', update: deliverWorkUpdate, audited: 'order.work_delivery_requested', message: 'Work delivered; waiting for the client\'s review' },
+};
+
+export function ordersRouter({ db, workflows, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
   const perUser = (n: number, what: string) => limiter(n, (req) => principalOf(req).id, what);
 
@@ -51,6 +61,40 @@ export function ordersRouter({ db, workflows, config, v, auth }: RouteDeps): Rou
       res.json(ok('Order lifecycle retrieved', lifecycleView(state, principalOf(req))));
     }),
   );
+
+  /**
+   * Work progress: the order's freelancer starts the work (dibayar → dikerjakan)
+   * and delivers it (dikerjakan → menunggu_review), through the order workflow,
+   * which validates the step against its state and records it. The escrow stays
+   * held. Someone who may not see the order gets 404; a client or an admin 403.
+   */
+  for (const [step, route] of Object.entries(WORK_ROUTES) as [WorkStep, (typeof WORK_ROUTES)[WorkStep]][]) {
+    router.post(
+      route.path,
+      auth,
+      asyncHandler(async (req, res) => {
+        const p = principalOf(req);
+        parse(workProgressBody, req.body ?? {});
+        const order = await visibleOrder(db, req);
+        // a freelancer sees only the orders assigned to it: past this, the caller is the order's freelancer
+        hasActionRole(p, route.action);
+        const refused = workStepRefusal(step, order.status);
+        if (refused) throw conflict(refused, { status: order.status });
+        // the workflow holds the escrow before it is asked (a no-op once it knows)
+        if (order.pembayaran_id) await payments.deliver(order.pembayaran_id);
+        await workflows.update(order.id, route.update, { user_id: p.id }).catch(async (err) => {
+          if (err instanceof WorkflowGoneError) {
+            const now = await repo.getOrder(db, order.id);
+            throw conflict(now ? (workStepRefusal(step, now.status) ?? `order is ${now.status}; its workflow has closed`) : 'order not found', { status: now?.status });
+          }
+          throw err;
+        });
+        const now = (await repo.getOrder(db, order.id))!;
+        await audit(db, actorOf(req), { action: route.audited, record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: order.status, status_after: now.status });
+        res.json(ok(route.message, orderView(now)));
+      }),
+    );
+  }
 
   return router;
 }

@@ -6,6 +6,7 @@ import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWork
 import type { OrderActivities } from '../../activities';
 import { paymentFees, payoutAmounts } from '../../domain/money';
 import type { EscrowView, PaymentOutcome, PaymentView } from '../../domain/records';
+import type { OrderStatus } from '../../domain/statuses';
 import { OrderState, OrderWorkflowInput, PayoutState, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 
@@ -36,6 +37,8 @@ export function bankCompletes(withdrawalId: string, at = new Date().toISOString(
 }
 /** What the fake database answers when a payment's expiry timer fires: by default, it expires. */
 export const databaseDecided = new Map<string, PaymentOutcome>();
+/** The order's status in the fake database, once a work step moved it (or a test put it elsewhere). */
+export const orderInDatabase = new Map<string, OrderStatus>();
 export const callsFor = (id: string, name?: keyof OrderActivities) => calls.filter((c) => JSON.stringify(c.args).includes(id) && (!name || c.name === name));
 
 const unused = (name: string) => async () => {
@@ -55,6 +58,15 @@ export const fakeActivities: OrderActivities = {
     calls.push({ name: 'expirePayment', args: e });
     await gates.get(e.payment_id);
     return databaseDecided.get(e.payment_id) ?? { payment_id: e.payment_id, status: 'kadaluarsa', gateway_status: null, dibayar_pada: null, escrow: null };
+  },
+  // the order row as the guarded update finds it: in `from` unless a test says otherwise (orderInDatabase)
+  async changeOrderStatus(c) {
+    calls.push({ name: 'changeOrderStatus', args: c });
+    await gates.get(`progress:${c.pesanan_id}`);
+    const found = orderInDatabase.get(c.pesanan_id) ?? c.from;
+    if (found !== c.from) return { changed: false, status: found };
+    orderInDatabase.set(c.pesanan_id, c.to);
+    return { changed: true, status: c.to };
   },
   async releaseEscrow(r) {
     calls.push({ name: 'releaseEscrow', args: r });

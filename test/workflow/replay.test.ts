@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PAYMENT_DECIDED_BY_DATABASE } from '../../workflows/order';
-import { PAYOUTS_CAN_FAIL, decideWithdrawalUpdate, payoutResultSignal, releaseEscrowUpdate, withdrawUpdate } from '../../workflows/messages';
+import { PAYOUTS_CAN_FAIL, decideWithdrawalUpdate, deliverWorkUpdate, payoutResultSignal, releaseEscrowUpdate, startWorkUpdate, withdrawUpdate } from '../../workflows/messages';
 import { Harness, bankCompletes, eventually, newOrder, settle, startHarness, startWithPayment } from './harness';
 
 /**
@@ -16,6 +16,7 @@ import { Harness, bankCompletes, eventually, newOrder, settle, startHarness, sta
  * before payouts could fail; `payouts-*` after that (PAYOUTS_CAN_FAIL). A
  * change to orderWorkflow that breaks any needs `patched()`.
  * RECORD_HISTORIES=1 writes today's as `payouts-*` fixtures; keep the old ones.
+ * Today's include work progress (start, deliver) before the release.
  */
 const HISTORIES = path.join(__dirname, 'histories');
 let h: Harness;
@@ -65,6 +66,24 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
     await h.env.sleep('5s');
     await eventually(handle, (s) => s.escrow?.status === 'released');
     recorded.push({ name: 'auto-released-held', handle });
+  }
+  {
+    // work progress: started and delivered by the freelancer, then released by the client
+    const { input, handle, payment } = await startWithPayment(h);
+    await settle(h, handle, input, payment);
+    await handle.executeUpdate(startWorkUpdate, { args: [{ user_id: 'freelancer-1' }] });
+    await handle.executeUpdate(deliverWorkUpdate, { args: [{ user_id: 'freelancer-1' }] });
+    await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] });
+    recorded.push({ name: 'started-delivered-released', handle });
+  }
+  {
+    // work started, then auto-released from dikerjakan
+    const { input, handle, payment } = await startWithPayment(h, newOrder({ escrow_auto_release_after: '5s' }));
+    await settle(h, handle, input, payment, 5000);
+    await handle.executeUpdate(startWorkUpdate, { args: [{ user_id: 'freelancer-1' }] });
+    await h.env.sleep('5s');
+    await eventually(handle, (s) => s.escrow?.status === 'released');
+    recorded.push({ name: 'started-auto-released', handle });
   }
   {
     const { handle } = await startWithPayment(h, newOrder({ payment_expiry: '5s' }), 5000);
