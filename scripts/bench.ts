@@ -309,6 +309,16 @@ async function cleanup(db: Knex, client: Client, left: Leftovers, silent = false
     }
     deleted.push(`ledger_journals ${journals}`, `ledger_entries ${entries}`);
   }
+  if (await db.schema.hasTable('notifications')) {
+    // the orders' notification events (and who may read them); a poll waits up to a minute past the holes this leaves
+    let events = 0;
+    for (const ids of chunks(left.orderIds)) {
+      const seqs = (await db('notifications').whereIn('pesanan_id', ids).pluck('seq')).map(Number);
+      for (let i = 0; i < seqs.length; i += 500) await db('notification_recipients').whereIn('notification_seq', seqs.slice(i, i + 500)).del();
+      events += await db('notifications').whereIn('pesanan_id', ids).del();
+    }
+    deleted.push(`notifications ${events}`);
+  }
   for (const [table, column, key] of DB_ROWS) {
     if (!(await db.schema.hasTable(table))) continue;
     let rows = 0;
