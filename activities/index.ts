@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
-import { NewPayment, PaymentOutcome, paymentOutcomeOf } from '../domain/records';
+import { NewPayment, PaymentOutcome, paymentOutcomeOf, paymentViewOf } from '../domain/records';
 import { reconcile } from '../db/reconcile';
 import { describeDbError, isDatabaseError } from '../domain/db-errors';
 import { PAYOUT_REFUSED } from '../domain/failures';
@@ -96,7 +96,15 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      * decided it (a notification got there first), and answers the database's
      * final word, which the workflow adopts. Runs as a local activity.
      */
-    async expirePayment(e: { payment_id: string }): Promise<PaymentOutcome> {
+    async expirePayment(e: { payment_id: string; pesanan_id?: string; close_window?: boolean }): Promise<PaymentOutcome> {
+      if (e.close_window && e.pesanan_id) {
+        // the order's payment window closed (orders whose payments may be retried): every live payment
+        // expires, an order without a settled payment is cancelled; the answer names the payment with the last word
+        const closed = await repo.closePaymentWindow(db, e.pesanan_id, e.payment_id);
+        if (!closed || closed.payment.status === 'menunggu') throw new Error(`payment window of order ${e.pesanan_id}: no decided payment to answer`);
+        logger.info({ pesanan_id: e.pesanan_id, payment_id: closed.payment.id, status: closed.payment.status }, 'payment window closed');
+        return { ...paymentOutcomeOf(closed.payment, closed.escrow), payment: paymentViewOf(closed.payment) };
+      }
       const result = await repo.decidePayment(db, { payment_id: e.payment_id, status: 'kadaluarsa', gateway_status: null, at: new Date().toISOString(), decidedByWorkflow: true });
       if (result.kind === 'late') throw new Error('unreachable: an expiry is never a late settlement');
       await repo.markWorkflowSynced(db, e.payment_id, result.payment.status);

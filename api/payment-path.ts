@@ -71,7 +71,9 @@ export class PaymentPath {
 
   /**
    * Creates the order's payment, or answers the one it has (`created: false`).
-   * 409 for an order that is closed or whose payment failed or expired; 502
+   * After a failed or cancelled payment, a new one while the order's payment
+   * window is open (it expires when the window closes). 409 for an order that
+   * is closed, whose payment expired, or whose window has closed; 502
    * when the gateway cannot open the charge (nothing is kept).
    */
   async create(order: OrderRecord, req: PaymentRequest, actor: Actor = SYSTEM): Promise<CreateResult> {
@@ -81,7 +83,7 @@ export class PaymentPath {
     const opened = await this.open(order, req, actor);
     if (opened.kind === 'not_found') throw new HttpError(404, 'NOT_FOUND', 'order not found');
     if (opened.kind === 'closed') {
-      const why = opened.payment && opened.order.status === 'menunggu_pembayaran' ? `the order's payment is ${opened.payment.status}` : `this order is ${opened.order.status}`;
+      const why = opened.reason ?? (opened.payment && opened.order.status === 'menunggu_pembayaran' ? `the order's payment is ${opened.payment.status}` : `this order is ${opened.order.status}`);
       throw new HttpError(409, 'INVALID_TRANSITION', `${why}; it cannot take a new payment`, { order_status: opened.order.status });
     }
     if (opened.kind === 'exists') return { created: false, payment: await this.existing(opened.order, opened.payment), order: opened.order };
@@ -204,7 +206,12 @@ export class PaymentPath {
       } else {
         const escrow = payment.status === 'berhasil' ? ((await repo.getEscrowOfPayment(db, payment.id)) ?? null) : null;
         const outcome = paymentOutcomeOf(payment, escrow);
-        if (payment.workflow_synced_status === null) await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
+        if (payment.workflow_synced_status === null && order.workflow_version === repo.RETRYABLE_PAYMENTS_VERSION) {
+          // never told: a running workflow may know only the order's earlier payment, so it learns this one first
+          const created = { ...paymentViewOf(payment), status: 'menunggu' as const, gateway_status: null, dibayar_pada: null };
+          await workflows.signalPayment(this.workflowInput(order, payment), { created });
+          await workflows.signalOutcome(order.id, outcome);
+        } else if (payment.workflow_synced_status === null) await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
         else await workflows.signalOutcome(order.id, outcome);
       }
     } catch (err) {
@@ -249,6 +256,50 @@ export class PaymentPath {
       }
     }
     return expired;
+  }
+
+  /**
+   * The backstop for the payment window (orders whose payments may be
+   * retried): an order still waiting whose window closed more than `graceMs`
+   * ago with no live or settled payment (its last one failed or was cancelled)
+   * is cancelled in the database, even without a workflow.
+   */
+  async closeOverdueWindows(graceMs: number, limit = 200, now = new Date()): Promise<number> {
+    let closed = 0;
+    for (const id of await repo.findOverdueWindows(this.deps.db, graceMs, limit, now)) {
+      await repo.closePaymentWindow(this.deps.db, id);
+      if ((await repo.getOrder(this.deps.db, id))?.status === 'dibatalkan') {
+        closed++;
+        this.deps.logger.warn({ pesanan_id: id }, 'sweep: closed an overdue payment window its workflow had not closed');
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * The order's client cancels a waiting payment to choose another method: the
+   * charge is voided at the gateway, then the payment ends `gagal` (gateway
+   * status `cancel`) in the database, leaving the order open for another
+   * payment while its window is open. 409 for a payment that is not waiting,
+   * whose charge is still being opened, or whose money already arrived.
+   */
+  async cancel(payment: PaymentRecord, order: OrderRecord, actor: Actor = SYSTEM): Promise<PaymentRecord> {
+    const refuse = (why: string, status: string = payment.status) => new HttpError(409, 'INVALID_TRANSITION', why, { status });
+    if (payment.status !== 'menunggu') throw refuse(`payment is ${payment.status}; only a waiting payment can be cancelled`);
+    if (order.workflow_version === 1) throw refuse('this order\'s payment is decided by its workflow; it cannot be cancelled here');
+    if (!payment.payment_url) throw refuse('the payment is still being opened at the gateway; try again in a moment');
+    let at: { status: 'voided' | 'settled' };
+    try {
+      at = await this.deps.gateway.cancelCharge({ transaction_id: payment.transaction_id, reason: 'cancelled by the client' });
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err), transaction_id: payment.transaction_id }, 'the gateway could not cancel the charge');
+      throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
+    }
+    if (at.status === 'settled') throw refuse('the payment has already been paid at the gateway; its settlement is being confirmed');
+    const result = await repo.decidePayment(this.deps.db, { payment_id: payment.id, status: 'gagal', gateway_status: 'cancel', at: new Date().toISOString(), actor });
+    if (result.kind !== 'applied') throw refuse(`payment is ${result.payment.status}; only a waiting payment can be cancelled`, result.payment.status);
+    this.deps.onPending?.(payment.id);
+    return result.payment;
   }
 
   /** One pass over the outbox: delivers every payment owed to its workflow and untouched for `minAgeMs`. Returns how many were delivered. */

@@ -16,7 +16,10 @@ export interface RelayOptions {
   minAgeMs: number;
   concurrency: number;
   logger: Logger;
-  /** The worker's sweep also expires, in the database, waiting payments whose window closed more than minAgeMs ago. */
+  /**
+   * The worker's sweep also expires, in the database, waiting payments whose window closed more than
+   * minAgeMs ago, and cancels orders whose window closed that long ago after a failed or cancelled payment.
+   */
   expireOverdue?: boolean;
 }
 
@@ -45,7 +48,7 @@ export class PaymentRelay {
 
   /** Looks for payments owed to their workflows (what a kick missed) and queues them. */
   poll(): Promise<void> {
-    this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs) : Promise.resolve(0))
+    this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs).then(() => this.payments.closeOverdueWindows(this.opts.minAgeMs)) : Promise.resolve(0))
       .then(() => this.payments.pending(this.opts.minAgeMs, 500))
       .then((ids) => ids.forEach((id) => this.kick(id)))
       .catch((err) => this.opts.logger.warn({ err: safeError(err) }, 'payment relay: polling the outbox failed'))

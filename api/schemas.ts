@@ -89,6 +89,9 @@ export const idParam = uuid();
 /** Work progress (start, deliver): no body, or an empty JSON object; any field is unknown. */
 export const workProgressBody = z.strictObject({});
 
+/** Cancelling a payment takes no body (or an empty object). */
+export const cancelPaymentBody = z.strictObject({});
+
 /** An admin's reason for rejecting a withdrawal. */
 export const rejectWithdrawal = z.strictObject({ alasan: text(1000) });
 

@@ -22,6 +22,20 @@ export function orderView(o: OrderRecord) {
   };
 }
 
+/** A payment as the order lists it (`payments`, newest first): enough to tell the tries apart. */
+export function orderPaymentView(p: PaymentRecord) {
+  return {
+    id: p.id,
+    transaction_id: p.transaction_id,
+    status: p.status,
+    metode_pembayaran: p.metode_pembayaran,
+    channel: p.channel,
+    total_bayar: p.total_bayar,
+    created_at: p.created_at,
+    expires_at: p.expires_at,
+  };
+}
+
 export function paymentView(p: PaymentRecord, escrowId: string | null) {
   return {
     id: p.id,

@@ -8,7 +8,7 @@ import * as ledger from './ledger';
 import { getOrder } from './orders';
 import { Page, page } from './pages';
 import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
-import { nowDb, toDbTime } from './time';
+import { fromDbTime, nowDb, toDbTime } from './time';
 
 /**
  * Payments. The database decides every exactly-once rule of the payment path:
@@ -30,42 +30,83 @@ const CLOSED_ORDER_STATUSES: readonly OrderStatus[] = ['dibatalkan', 'selesai', 
 export type OpenPaymentResult =
   | { kind: 'created'; payment: PaymentRecord }
   | { kind: 'exists'; payment: PaymentRecord; order: OrderRecord }
-  | { kind: 'closed'; order: OrderRecord; payment: PaymentRecord | null }
+  | { kind: 'closed'; order: OrderRecord; payment: PaymentRecord | null; reason?: string }
   | { kind: 'not_found' };
 
 /**
- * Opens a payment for its order: claims the order (`pembayaran_id IS NULL`,
- * `menunggu_pembayaran`) and inserts the payment as its live one, in one
- * transaction. Of any number of concurrent calls for one order exactly one
+ * `pesanan.workflow_version` of orders whose failed or cancelled payment may be
+ * followed by another within the order's payment window (their workflow has
+ * the `payment-can-be-retried` patch). Orders with version 2 keep the rule they
+ * started with: one payment, whose failure cancels the order.
+ */
+export const RETRYABLE_PAYMENTS_VERSION = 3;
+
+/** The order's payment window ends when its first payment expires (every payment of the order expires then). */
+export async function paymentWindowEnd(db: Knex, pesananId: string): Promise<string | null> {
+  const row = await db('pembayaran').where({ pesanan_id: pesananId }).min({ end: 'expires_at' }).first();
+  return row?.end ? fromDbTime(row.end) : null;
+}
+
+type Claim = { kind: 'created'; payment: PaymentRecord } | { kind: 'lost' } | { kind: 'window_closed'; closes_at: string };
+
+/**
+ * Opens a payment for its order: claims the order and inserts the payment as
+ * its live one, in one transaction. The claim is a compare-and-set on
+ * `pesanan.pembayaran_id`: empty (the order's first payment), or (orders
+ * whose payments may be retried) the current payment as it was read, failed,
+ * while the payment window is open; the new payment then expires when the
+ * window closes. Of any number of concurrent calls for one order exactly one
  * creates; the others find its payment (`exists`). An order that is closed, or
- * whose payment failed or expired, refuses (`closed`). A clash on
- * `transaction_id` or `nomor_invoice` throws (the caller draws new ones).
+ * whose payment expired (or failed, on the one-payment rule), or whose window
+ * has closed, refuses (`closed`). A clash on `transaction_id` or
+ * `nomor_invoice` throws (the caller draws new ones).
  */
 export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM, attempt = 1): Promise<OpenPaymentResult> {
-  let created: PaymentRecord | null = null;
+  let claim: Claim = { kind: 'lost' };
   try {
-    created = await db.transaction(async (trx) => {
+    claim = await db.transaction(async (trx): Promise<Claim> => {
       const now = nowDb();
-      const claimed = await trx('pesanan')
-        .where({ id: p.pesanan_id, status: 'menunggu_pembayaran' })
-        .whereNull('pembayaran_id')
-        .update({ pembayaran_id: p.id, workflow_version: 2, updated_at: now });
-      if (claimed === 0) return null;
-      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, workflow_pending: 1, expires_at: toDbTime(p.expires_at), created_at: toDbTime(p.created_at), updated_at: now };
+      const order = await trx('pesanan').where({ id: p.pesanan_id }).first('status', 'pembayaran_id', 'workflow_version');
+      if (!order || order.status !== 'menunggu_pembayaran') return { kind: 'lost' };
+      let expiresAt = p.expires_at;
+      let version: number;
+      const claimQuery = trx('pesanan').where({ id: p.pesanan_id, status: 'menunggu_pembayaran' });
+      if (order.pembayaran_id === null) {
+        // the order's first payment (one an earlier create withdrew left nothing behind)
+        const prior = await trx('pembayaran').where({ pesanan_id: p.pesanan_id }).first('id');
+        version = prior ? 2 : RETRYABLE_PAYMENTS_VERSION;
+        claimQuery.whereNull('pembayaran_id');
+      } else {
+        if (Number(order.workflow_version) !== RETRYABLE_PAYMENTS_VERSION) return { kind: 'lost' };
+        const current = await trx('pembayaran').where({ id: order.pembayaran_id }).first('status');
+        if (current?.status !== 'gagal') return { kind: 'lost' };
+        const end = (await paymentWindowEnd(trx, p.pesanan_id))!;
+        if (Date.parse(end) <= Date.now()) return { kind: 'window_closed', closes_at: end };
+        expiresAt = end;
+        version = RETRYABLE_PAYMENTS_VERSION;
+        claimQuery.where({ pembayaran_id: order.pembayaran_id });
+      }
+      const claimed = await claimQuery.update({ pembayaran_id: p.id, workflow_version: version, updated_at: now });
+      if (claimed === 0) return { kind: 'lost' };
+      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, workflow_pending: 1, expires_at: toDbTime(expiresAt), created_at: toDbTime(p.created_at), updated_at: now };
       await trx('pembayaran').insert(row);
       await audit(trx, actor, { action: 'payment.created', record_type: 'payment', record_id: p.id, pesanan_id: p.pesanan_id, status_before: null, status_after: 'menunggu' });
-      return fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord;
+      return { kind: 'created', payment: fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord };
     });
   } catch (err) {
     if (!isUniqueViolation(err, 'live_pesanan_id')) throw err;
   }
-  if (created) return { kind: 'created', payment: created };
+  if (claim.kind === 'created') return { kind: 'created', payment: claim.payment };
   // Lost the claim: read after the transaction, so MySQL's snapshot cannot hide the winner's commit.
   const order = await getOrder(db, p.pesanan_id);
   if (!order) return { kind: 'not_found' };
   const payment = order.pembayaran_id ? ((await getPayment(db, order.pembayaran_id)) ?? null) : null;
-  // the winner's charge failed and it withdrew its payment meanwhile: claim again
-  if (!payment && order.status === 'menunggu_pembayaran' && attempt < 3) return openPayment(db, p, actor, attempt + 1);
+  if (claim.kind === 'window_closed') {
+    return { kind: 'closed', order, payment, reason: `the order's payment window closed at ${claim.closes_at}` };
+  }
+  const retryable = order.workflow_version === RETRYABLE_PAYMENTS_VERSION && payment?.status === 'gagal';
+  // the winner's charge failed and it withdrew its payment meanwhile (or the current one failed since): claim again
+  if ((!payment || retryable) && order.status === 'menunggu_pembayaran' && attempt < 3) return openPayment(db, p, actor, attempt + 1);
   if (CLOSED_ORDER_STATUSES.includes(order.status) || !payment || (payment.status !== 'menunggu' && payment.status !== 'berhasil')) {
     return { kind: 'closed', order, payment };
   }
@@ -107,7 +148,8 @@ export async function findOverduePayments(db: Knex, graceMs: number, limit: numb
   // only the database-decided path's: an old order's workflow decides its own payment
   return db('pembayaran')
     .join('pesanan', 'pesanan.id', 'pembayaran.pesanan_id')
-    .where({ 'pembayaran.status': 'menunggu', 'pesanan.workflow_version': 2 })
+    .where({ 'pembayaran.status': 'menunggu' })
+    .whereIn('pesanan.workflow_version', [2, RETRYABLE_PAYMENTS_VERSION])
     .andWhere('pembayaran.expires_at', '<', toDbTime(new Date(now.getTime() - graceMs)))
     .orderBy('pembayaran.expires_at')
     .limit(limit)
@@ -125,7 +167,11 @@ export async function abandonPayment(db: Knex, paymentId: string, actor: Actor =
     // only a payment whose charge nobody recorded: one a repeated create or the relay opened stays
     const deleted = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').del();
     if (!deleted) return;
-    await trx('pesanan').where({ id: row.pesanan_id, pembayaran_id: paymentId }).update({ pembayaran_id: null, workflow_version: 2, updated_at: nowDb() });
+    // the order's current payment is again the one before it (a failed one, which another try may follow), or none
+    const previous = await trx('pembayaran').where({ pesanan_id: row.pesanan_id }).orderBy('created_at', 'desc').orderBy('id', 'desc').first('id');
+    await trx('pesanan')
+      .where({ id: row.pesanan_id, pembayaran_id: paymentId })
+      .update({ pembayaran_id: previous?.id ?? null, ...(previous ? {} : { workflow_version: 2 }), updated_at: nowDb() });
     await audit(trx, actor, { action: 'payment.abandoned', record_type: 'payment', record_id: paymentId, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: null });
   });
 }
@@ -181,7 +227,9 @@ const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = { berhasil: 'payment
 /**
  * Decides a waiting payment, once: settled (payment berhasil, escrow held,
  * order dibayar) or closed (payment gagal/kadaluarsa, order dibatalkan), in
- * one transaction. Whoever comes second — a duplicate webhook, the expiry
+ * one transaction. A failure (gagal: declined, or cancelled by the client) of
+ * an order that may retry (`RETRYABLE_PAYMENTS_VERSION`) leaves the order open
+ * while its payment window is: another payment may follow (openPayment). Whoever comes second — a duplicate webhook, the expiry
  * timer, a late settlement — finds it decided and learns how.
  */
 export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult> {
@@ -208,6 +256,8 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
       orderMoved = await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
       await ledger.post(trx, paymentSettled(row));
+    } else if (o.status === 'gagal' && (await mayPayAgain(trx, row))) {
+      orderMoved = 0; // the order stays open for another payment until its payment window closes
     } else {
       orderMoved = await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
     }
@@ -233,6 +283,61 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
     return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
   }
   return { kind: 'conflict', payment, escrow };
+}
+
+/** A failed payment leaves its order open for another when the order may retry and its payment window is still open. */
+async function mayPayAgain(trx: Knex.Transaction, failed: PaymentRecord): Promise<boolean> {
+  const order = await trx('pesanan').where({ id: failed.pesanan_id }).first('workflow_version');
+  if (Number(order?.workflow_version) !== RETRYABLE_PAYMENTS_VERSION) return false;
+  return Date.parse(failed.expires_at) > Date.now(); // every payment of the order expires when its window closes
+}
+
+/** Every payment of an order, newest first. */
+export async function listOrderPayments(db: Knex, pesananId: string): Promise<PaymentRecord[]> {
+  const rows = await db('pembayaran').where({ pesanan_id: pesananId }).orderBy('created_at', 'desc').orderBy('id', 'desc');
+  return rows.map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord);
+}
+
+/**
+ * The order's payment window has closed: each live payment expires, and an
+ * order without a settled payment is cancelled (with its audit row and
+ * notification event). Idempotent. Answers the order's last word on payment:
+ * its settled payment (with the escrow), or else `askedFor` (the payment the
+ * workflow knows) as the database now holds it, or else the latest. The
+ * answered payment is marked as known to the workflow when `askedFor` is given.
+ */
+export async function closePaymentWindow(db: Knex, pesananId: string, askedFor?: string, actor: Actor = SYSTEM): Promise<{ payment: PaymentRecord; escrow: EscrowRecord | null } | null> {
+  const at = new Date().toISOString();
+  for (const id of await db('pembayaran').where({ pesanan_id: pesananId, status: 'menunggu' }).pluck('id')) {
+    await decidePayment(db, { payment_id: id, status: 'kadaluarsa', gateway_status: null, at, decidedByWorkflow: id === askedFor, actor });
+  }
+  await db.transaction(async (trx) => {
+    const cancelled = await trx('pesanan')
+      .where({ id: pesananId, status: 'menunggu_pembayaran' })
+      .whereNotExists(trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'))
+      .update({ status: 'dibatalkan', updated_at: nowDb() });
+    if (cancelled) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: pesananId, pesanan_id: pesananId, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
+  });
+  const settled = fromRow<PaymentRecord>(await db('pembayaran').where({ pesanan_id: pesananId, status: 'berhasil' }).first());
+  const answer = settled ?? (askedFor ? await getPayment(db, askedFor) : (await listOrderPayments(db, pesananId))[0]);
+  if (!answer) return null;
+  if (askedFor && answer.status !== 'menunggu') await markWorkflowSynced(db, answer.id, answer.status);
+  return { payment: answer, escrow: answer.status === 'berhasil' ? await escrowOf(db, answer) : null };
+}
+
+/**
+ * Orders (that may retry) still open whose payment window closed more than
+ * `graceMs` ago with no live or settled payment: the backstop closes them even
+ * without a workflow.
+ */
+export async function findOverdueWindows(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<string[]> {
+  const cutoff = toDbTime(new Date(now.getTime() - graceMs));
+  return db('pesanan')
+    .where({ 'pesanan.status': 'menunggu_pembayaran', 'pesanan.workflow_version': RETRYABLE_PAYMENTS_VERSION })
+    .whereExists(db('pembayaran').whereRaw('pembayaran.pesanan_id = pesanan.id').andWhere('pembayaran.expires_at', '<', cutoff).select('pembayaran.id'))
+    .whereNotExists(db('pembayaran').whereRaw('pembayaran.pesanan_id = pesanan.id').whereIn('pembayaran.status', ['menunggu', 'berhasil']).select('pembayaran.id'))
+    .limit(limit)
+    .pluck('pesanan.id');
 }
 
 /** The escrow row a settlement just inserted, as the database holds it. */

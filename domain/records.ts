@@ -18,7 +18,11 @@ export interface OrderRecord {
   pembayaran_id: string | null;
   escrow_id: string | null;
   pencairan_id: string | null;
-  /** 1: the workflow decides the payment itself (orders paid before the payment path moved); 2: the database decides. */
+  /**
+   * 1: the workflow decides the payment itself (orders paid before the payment path moved); 2: the database
+   * decides, one payment per order (a failure cancels it); 3: the database decides, and a failed or cancelled
+   * payment may be followed by another while the order's payment window is open.
+   */
   workflow_version: number | null;
   created_at: string;
   updated_at: string;
@@ -170,6 +174,11 @@ export interface PaymentOutcome {
   dibayar_pada: string | null;
   /** the held escrow, for a settled payment */
   escrow: EscrowView | null;
+  /**
+   * The payment itself, when the workflow may not know it: the answer to closing
+   * the order's payment window names whichever payment has the order's last word.
+   */
+  payment?: PaymentView;
 }
 
 export function paymentViewOf(p: PaymentRecord): PaymentView {

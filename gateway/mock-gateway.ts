@@ -136,6 +136,20 @@ export class MockGateway implements PaymentGateway {
     return charge;
   }
 
+  /**
+   * Voids a charge (the client cancelled the payment): its auto-success no longer
+   * settles it. Idempotent; a charge whose money already arrived stays settled and
+   * says so. Money that arrives after the void (a trigger, a buyer's late transfer)
+   * is still recorded and notified: the service treats it as a late payment.
+   */
+  async cancelCharge(req: { transaction_id: string; reason: string }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }> {
+    await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).whereNull('settled_at').whereNull('voided_at').update({ voided_at: new Date().toISOString() });
+    const row = await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).first('settled_at', 'voided_at');
+    if (!row) throw new UnknownChargeError(`unknown transaction ${req.transaction_id}`);
+    this.opts.logger.info({ transactionId: req.transaction_id, reason: req.reason }, 'mock gateway: charge cancelled');
+    return { transaction_id: req.transaction_id, status: row.settled_at ? 'settled' : 'voided' };
+  }
+
   async getCharge(transactionId: string): Promise<Charge | undefined> {
     return this.toCharge(await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).first());
   }
@@ -198,7 +212,10 @@ export class MockGateway implements PaymentGateway {
   private scheduleAutoSuccess(transactionId: string): void {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
-      this.notify(transactionId, 'settlement').catch((err) =>
+      this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).first('voided_at')
+        // a voided charge is never paid by the sandbox's auto-success
+        .then((row: { voided_at?: string | null } | undefined) => (row?.voided_at ? undefined : this.notify(transactionId, 'settlement')))
+        .catch((err) =>
         this.opts.logger.warn({ err: safeError(err), transactionId }, 'mock auto-success could not be delivered'),
       );
     }, this.opts.autoSuccessDelayMs);

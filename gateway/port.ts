@@ -11,6 +11,11 @@ import type { PayoutRequest, PayoutState } from './mock-bank';
 export interface PaymentGateway {
   /** Opens a charge, or returns the one already open under this transaction id. */
   createCharge(req: ChargeRequest): Promise<Charge>;
+  /**
+   * Cancels (voids) an open charge so it can no longer be paid; answers what became of it: `voided`, or
+   * `settled` when its money had already arrived (the service then waits for the settlement's notification).
+   */
+  cancelCharge(req: { transaction_id: string; reason: string }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }>;
   /** Requests a payout (queued, or failed when the bank refuses the account), or returns the one already requested under this idempotency key. */
   payout(req: PayoutRequest): Promise<PayoutState>;
   /** Cancels a payout request the bank has not taken (so a request still in flight never pays); answers the payout's final state either way. */

@@ -6,6 +6,7 @@ import * as auditLog from './20261128000003_audit_log';
 import * as payoutDesk from './20261128000004_payout_desk';
 import * as lowerCaseUserIds from './20261128000005_lower_case_user_ids';
 import * as notifications from './20261128000006_notifications';
+import * as paymentRetries from './20261128000007_payment_retries';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000004_payout_desk': payoutDesk,
   '20261128000005_lower_case_user_ids': lowerCaseUserIds,
   '20261128000006_notifications': notifications,
+  '20261128000007_payment_retries': paymentRetries,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

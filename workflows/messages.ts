@@ -34,6 +34,15 @@ export const PAYMENT_DECIDED_BY_DATABASE = 'payment-decided-by-database';
  */
 export const PAYOUTS_CAN_FAIL = 'payouts-can-fail';
 
+/**
+ * The patch that lets a failed or cancelled payment be followed by another
+ * (workflows/payment.ts): the order has one payment window, PAYMENT_EXPIRY from
+ * its first payment; a failure leaves it waiting for the next payment until the
+ * window closes. Orders started before it keep the one-payment rule (a failure
+ * cancels the order).
+ */
+export const PAYMENT_CAN_BE_RETRIED = 'payment-can-be-retried';
+
 export interface OrderWorkflowInput {
   pesanan_id: string;
   client_id: string;

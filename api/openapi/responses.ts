@@ -47,6 +47,26 @@ export const Order = z.strictObject({
   updated_at: time(),
 });
 
+/** A payment as its order lists it; the order's freelancer sees only the statuses. */
+export const OrderPayment = z.union([
+  z.strictObject({
+    id: id(),
+    transaction_id: z.string(),
+    status: z.enum(PAYMENT_STATUSES),
+    metode_pembayaran: z.enum(PAYMENT_METHODS),
+    channel: z.string(),
+    total_bayar: rupiah(),
+    created_at: time(),
+    expires_at: time().meta({ description: 'the order\'s payment window end: every payment of the order expires then' }),
+  }),
+  z.strictObject({ id: id(), status: z.enum(PAYMENT_STATUSES), created_at: time(), expires_at: time() }),
+]);
+
+/** `GET /api/orders/{id}`: the order with every payment it has had. */
+export const OrderDetail = Order.extend({
+  payments: z.array(OrderPayment).meta({ description: 'every payment of the order, newest first (a failed or cancelled one may be followed by another while the payment window is open); `payment_id` is the current one' }),
+});
+
 export const PaymentInstructions = z
   .looseObject({ type: z.string(), title: z.string(), steps: z.array(z.string()) })
   .meta({ description: 'Per method: e.g. `qr_url`/`qr_string` (QRIS), `va_number` (virtual account), `deeplink` (e-wallet), destination account (transfer_bank).' });

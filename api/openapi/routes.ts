@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, paymentIdParam, paymentsQuery, rejectWithdrawal, schemas, withdrawalsQuery, workProgressBody } from '../schemas';
+import { analyticsQuery, cancelPaymentBody, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, paymentIdParam, paymentsQuery, rejectWithdrawal, schemas, withdrawalsQuery, workProgressBody } from '../schemas';
 import * as r from './responses';
 import { PaymentWebhookBody, PayoutWebhookBody } from './webhooks';
 import { developmentRoutes } from './dev-routes';
@@ -64,7 +64,8 @@ function orderRoutes(v: ReturnType<typeof schemas>): RouteDoc[] {
     { method: 'post', path: '/api/orders', tag: 'Orders', summary: 'Create an order to pay for', description: 'Clients only; `client_id` must be the caller.', security: 'bearer', body: { schema: v.createOrder, name: 'CreateOrderRequest' },
       responses: { ...authed(), ...withBody(), ...rateLimited(), 201: json('the order, `menunggu_pembayaran`', r.envelope(r.Order), 'OrderResponse') } },
     { method: 'get', path: '/api/orders/{id}', tag: 'Orders', summary: 'An order', security: 'bearer', params: id,
-      responses: { ...authed(), 400: err('id is not a uuid'), 404: err('unknown, or not the caller\'s'), 200: json('the order', r.envelope(r.Order), 'OrderResponse') } },
+      description: 'The order with `payments`: every payment it has had, newest first (`payment_id` is the current one). The order\'s freelancer sees only their statuses.',
+      responses: { ...authed(), 400: err('id is not a uuid'), 404: err('unknown, or not the caller\'s'), 200: json('the order and its payments', r.envelope(r.OrderDetail), 'OrderDetailResponse') } },
     { method: 'get', path: '/api/orders/{id}/lifecycle', tag: 'Orders', summary: 'The order workflow\'s state and readable history', security: 'bearer', params: id,
       responses: { ...authed(), ...rateLimited(), 400: err('id is not a uuid'), 404: err('unknown order, or no workflow yet'), 504: err('the workflow did not answer in time'), 200: json('the workflow\'s `status` query', r.envelope(r.Lifecycle), 'LifecycleResponse') } },
     workStep('start', 'Start the work on a paid order', '`dibayar` → `dikerjakan`', 'dikerjakan'),
@@ -74,10 +75,15 @@ function orderRoutes(v: ReturnType<typeof schemas>): RouteDoc[] {
 
 function paymentRoutes(v: ReturnType<typeof schemas>): RouteDoc[] {
   return [
-    { method: 'post', path: '/api/payments/create', tag: 'Payments', summary: 'Create the order\'s payment', description: 'Clients only. 201 for a new payment; 200 with the same payment for a repeat (also concurrent) while it waits or has settled.', security: 'bearer',
+    { method: 'post', path: '/api/payments/create', tag: 'Payments', summary: 'Create the order\'s payment', description: 'Clients only. 201 for a new payment; 200 with the same payment for a repeat (also concurrent) while it waits or has settled. After a payment failed or was cancelled, a new one (any method) while the order\'s payment window is open: it expires when the window closes (PAYMENT_EXPIRY from the order\'s first payment).', security: 'bearer',
       body: { schema: v.createPayment, name: 'CreatePaymentRequest' },
-      responses: { ...authed(), ...withBody(), ...rateLimited(), 404: err('unknown order, or not the caller\'s'), 409: err('the order is cancelled, completed or refunded, or its payment failed or expired'), 502: err('the gateway failed after retries; nothing was recorded'),
+      responses: { ...authed(), ...withBody(), ...rateLimited(), 404: err('unknown order, or not the caller\'s'), 409: err('the order is cancelled, completed or refunded, its payment expired, or its payment window closed'), 502: err('the gateway failed after retries; nothing was recorded'),
         201: json('payment created', r.envelope(r.CreatedPayment), 'CreatedPaymentResponse'), 200: json('the order\'s existing payment', r.envelope(r.CreatedPayment), 'CreatedPaymentResponse') } },
+    { method: 'post', path: '/api/payments/{id}/cancel', tag: 'Payments', summary: 'Cancel a waiting payment (to pay another way)', security: 'bearer', params: { id: paymentIdParam }, body: { schema: cancelPaymentBody, name: 'CancelPaymentRequest', optional: true },
+      description: 'The order\'s client only; no body (or an empty object). The charge is voided at the gateway (its checkout page no longer pays) and the payment ends `gagal` with `gateway_status` `cancel`; the order stays `menunggu_pembayaran`, and `POST /api/payments/create` takes another payment, with any method, until the order\'s payment window closes (PAYMENT_EXPIRY from its first payment). Money that arrives for the cancelled payment anyway is a late payment (`refund_status: due`).',
+      responses: { ...authed(), ...withBody(), ...rateLimited(), 403: err('the order\'s freelancer or an admin (only its client may cancel), or HTTPS_REQUIRED'), 404: err('unknown payment, or not the caller\'s'),
+        409: err('the payment is not waiting (`details.status`), its charge is still being opened, or its money already arrived'), 502: err('the gateway could not cancel the charge; nothing changed'),
+        200: json('the payment, now `gagal`', r.envelope(r.Payment), 'PaymentResponse') } },
     { method: 'get', path: '/api/payments', tag: 'Payments', summary: 'Payment history', description: 'A client\'s own payments (admins: everyone\'s, or `user_id`\'s), newest first.', security: 'bearer', query: paymentsQuery,
       responses: { ...authed(), 400: err('a bad query parameter or cursor'), 200: json('a page of payments', r.envelope(r.page(r.Payment)), 'PaymentPageResponse') } },
     { method: 'get', path: '/api/payments/{id}', tag: 'Payments', summary: 'A payment by id or transaction id', security: 'bearer', params: { id: paymentIdParam },

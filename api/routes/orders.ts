@@ -3,13 +3,14 @@ import { Router } from 'express';
 import type { UpdateDefinition } from '@temporalio/client';
 import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
+import { canSeePayment } from '../../domain/access';
 import { WorkStep, workStepRefusal } from '../../domain/statuses';
 import { WorkProgressRequest, WorkProgressResult, deliverWorkUpdate, startWorkUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, badRequest, conflict, notFound } from '../errors';
 import { parse, workProgressBody } from '../schemas';
 import { limiter } from '../security';
-import { lifecycleView, orderView } from '../views';
+import { lifecycleView, orderPaymentView, orderView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, actorOf, hasActionRole, mayAct, ok, visibleOrder } from './context';
 
@@ -41,7 +42,11 @@ export function ordersRouter({ db, workflows, payments, config, v, auth }: Route
     '/api/orders/:id',
     auth,
     asyncHandler(async (req, res) => {
-      res.json(ok('Order retrieved', orderView(await visibleOrder(db, req))));
+      const order = await visibleOrder(db, req);
+      // the payments' details only for those who may read payments (the client, admins); the freelancer sees their statuses
+      const seesPayments = canSeePayment(principalOf(req), order);
+      const payments = (await repo.listOrderPayments(db, order.id)).map((x) => (seesPayments ? orderPaymentView(x) : { id: x.id, status: x.status, created_at: x.created_at, expires_at: x.expires_at }));
+      res.json(ok('Order retrieved', { ...orderView(order), payments }));
     }),
   );
 

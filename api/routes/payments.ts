@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { canSeePayment } from '../../domain/access';
+import { canSeeOrder, canSeePayment } from '../../domain/access';
 import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
 import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
-import { parse, paymentIdParam, paymentsQuery } from '../schemas';
+import { cancelPaymentBody, parse, paymentIdParam, paymentsQuery } from '../schemas';
 import { limiter } from '../security';
 import { metrics } from '../metrics';
 import { paymentView } from '../views';
@@ -57,6 +57,30 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
           escrow_id: now.escrow_id,
         }),
       );
+    }),
+  );
+
+  /**
+   * The order's client cancels a waiting payment (to choose another method):
+   * voided at the gateway, `gagal` with gateway status `cancel`; the order stays
+   * open for another payment while its payment window is open. Someone who may
+   * not see the order gets 404; its freelancer or an admin 403; a payment that
+   * is not waiting 409.
+   */
+  router.post(
+    '/api/payments/:id/cancel',
+    auth,
+    limiter(config.rateLimits.paymentsPerMinute, (req) => principalOf(req).id, 'payment requests'),
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      const id = parse(paymentIdParam, req.params.id, 'id');
+      parse(cancelPaymentBody, req.body ?? {});
+      const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
+      const order = payment && (await repo.getOrder(db, payment.pesanan_id));
+      if (!payment || !order || !canSeeOrder(p, order)) throw notFound('payment');
+      if (p.role !== 'client' || order.client_id !== p.id) throw forbidden('only the order\'s client may cancel its payment');
+      const cancelled = await payments.cancel(payment, order, actorOf(req));
+      res.json(ok('Payment cancelled; the order can take another payment while its payment window is open', paymentView(cancelled, null)));
     }),
   );
 

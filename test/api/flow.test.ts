@@ -321,12 +321,13 @@ describe(`webhook (${dbLabel()})`, () => {
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(1);
   });
 
-  test('a failed payment cancels the order; settlement afterwards does not revive it but is marked for refund; no new payment', async () => {
+  test('a failed payment leaves the order open; settlement afterwards does not revive it but is marked for refund; a new payment may follow', async () => {
     const { order, p } = await pendingPayment();
     const fail = await post('/api/payments/mock/trigger-failure', { transaction_id: p.transaction_id, reason: 'Insufficient balance' });
     expect(fail.status).toBe(200);
     expect(fail.body).toMatchObject({ success: true, message: 'Payment failure triggered', data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' } });
-    expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibatalkan');
+    // the order's payment window is still open: the client may pay again (test/api/pay-again.test.ts)
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('menunggu_pembayaran');
     // The gateway gets a 2xx once the late money is recorded (it would retry anything else for hours); the payment stays gagal.
     await stack.gateway.recordSettlement(p.transaction_id); // the test acts as the gateway: its books see the money
     const late = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000' }));
@@ -341,8 +342,10 @@ describe(`webhook (${dbLabel()})`, () => {
     expect((await rows('webhook_log', { transaction_id: p.transaction_id })).map((l) => l.result)).toEqual(['processed:gagal', 'late:refund_due', 'late:refund_due']);
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(0);
     const again = await createPayment(order.id);
-    expect(again.status).toBe(409);
-    expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(1);
+    expect(again.status).toBe(201);
+    expect(again.body.data.transaction_id).not.toBe(p.transaction_id);
+    expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(2);
+    expect(await status(p.payment_id)).toBe('gagal'); // the late money stays owed back; the new payment is the order's
   });
 
   test('trigger endpoints: missing transaction_id → 400, unknown → 404', async () => {

@@ -5,8 +5,8 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PAYMENT_DECIDED_BY_DATABASE } from '../../workflows/order';
-import { PAYOUTS_CAN_FAIL, decideWithdrawalUpdate, deliverWorkUpdate, payoutResultSignal, releaseEscrowUpdate, startWorkUpdate, withdrawUpdate } from '../../workflows/messages';
-import { Harness, bankCompletes, eventually, newOrder, settle, startHarness, startWithPayment } from './harness';
+import { PAYMENT_CAN_BE_RETRIED, PAYOUTS_CAN_FAIL, decideWithdrawalUpdate, paymentCreatedSignal, paymentOutcomeSignal, deliverWorkUpdate, payoutResultSignal, releaseEscrowUpdate, startWorkUpdate, withdrawUpdate } from '../../workflows/messages';
+import { Harness, bankCompletes, eventually, newOrder, paymentFor, settle, startHarness, startWithPayment } from './harness';
 
 /**
  * Determinism: today's histories and the recorded ones in histories/ replay
@@ -91,6 +91,27 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
     await handle.result();
     recorded.push({ name: 'expired', handle });
   }
+  {
+    // paying again (PAYMENT_CAN_BE_RETRIED): declined, a second payment in the same window, settled
+    const { input, handle, payment } = await startWithPayment(h);
+    await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
+    await eventually(handle, (s) => s.payment?.status === 'gagal');
+    const second = { ...paymentFor(input, await h.env.currentTimeMs()), expires_at: payment.expires_at };
+    await handle.signal(paymentCreatedSignal, second);
+    await eventually(handle, (s) => s.payment?.payment_id === second.payment_id);
+    await settle(h, handle, input, second);
+    await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] });
+    recorded.push({ name: 'declined-paid-again-released', handle });
+  }
+  {
+    // cancelled by the client, nothing more: the window closes and the order is cancelled
+    const { handle, payment } = await startWithPayment(h, newOrder({ payment_expiry: '5s' }), 5000);
+    await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'cancel', dibayar_pada: null, escrow: null });
+    await eventually(handle, (s) => s.payment?.status === 'gagal');
+    await h.env.sleep('5s');
+    await handle.result();
+    recorded.push({ name: 'cancelled-window-closed', handle });
+  }
   return recorded;
 }
 
@@ -122,6 +143,9 @@ test('today\'s histories, and the recorded ones of both payment paths, replay ag
   for (const f of legacy) expect([f, hasPatchMarker(decode(f))]).toEqual([f, false]);
   for (const f of [...dbDecided, ...payouts].map(decode)) expect(hasPatchMarker(f)).toBe(true);
   for (const f of fresh.map((x) => x.history)) expect(hasPatchMarker(f)).toBe(true);
+  // paying again: today's histories carry its patch; every recorded one predates it (and replays on the one-payment rule)
+  for (const f of fresh.map((x) => x.history)) expect(hasPatchMarker(f, PAYMENT_CAN_BE_RETRIED)).toBe(true);
+  for (const f of fixtures) expect([f, hasPatchMarker(decode(f), PAYMENT_CAN_BE_RETRIED)]).toEqual([f, false]);
   for (const f of [...legacy, ...dbDecided].filter((x) => withdrew(decode(x)))) expect([f, hasPatchMarker(decode(f), PAYOUTS_CAN_FAIL)]).toEqual([f, false]);
   for (const f of [...payouts.map(decode), ...fresh.map((x) => x.history)].filter(withdrew)) expect(hasPatchMarker(f, PAYOUTS_CAN_FAIL)).toBe(true);
   const all = [

@@ -104,3 +104,17 @@ test('a waiting payment whose workflow an operator terminated gets a new run; on
   expect(await payments.deliver(payment.id)).toBe(true); // decided, and its workflow closed: nothing waits to be told
   expect((await repo.getPayment(db, payment.id))!).toMatchObject({ workflow_synced_status: 'kadaluarsa', workflow_pending: false });
 });
+
+test('an order whose payment failed and whose window closed with nothing more is cancelled by the sweep\'s backstop, in the database', async () => {
+  const { order, payment } = await strandedPayment(db, Date.now());
+  expect((await repo.getOrder(db, order.id))!.workflow_version).toBe(repo.RETRYABLE_PAYMENTS_VERSION);
+  expect((await repo.decidePayment(db, { payment_id: payment.id, status: 'gagal', gateway_status: 'deny', at: new Date().toISOString() })).kind).toBe('applied');
+  expect((await repo.getOrder(db, order.id))!.status).toBe('menunggu_pembayaran'); // open for another payment
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE - 1000))).toBe(0);
+  expect((await repo.getOrder(db, order.id))!.status).toBe('menunggu_pembayaran');
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(1);
+  expect((await repo.getOrder(db, order.id))!.status).toBe('dibatalkan');
+  const trail = await db('audit_log').where({ record_id: order.id, action: 'order.status_changed' });
+  expect(trail.map((a) => [a.actor_type, a.status_before, a.status_after])).toEqual([['system', 'menunggu_pembayaran', 'dibatalkan']]);
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(0); // once
+});
