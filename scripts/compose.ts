@@ -18,12 +18,13 @@ import { postOpeningJournals } from '../db/ledger';
 import { Notifier } from '../worker/notifier';
 import { createOrderWorker, ensureReconcileSchedule, ensureSearchAttributes, temporalAddress } from '../worker/worker';
 
+import { StartupError } from './startup-error';
+
 /**
  * Composition: builds the database, gateway, worker and API from the
  * configuration. The entry points (start, api, worker) and the tests use it.
  */
-/** A start-up failure the operator can act on: printed as one line, without a stack. */
-export class StartupError extends Error {}
+export { StartupError };
 
 export function createLogger(config: Config): Logger {
   return pino({

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
+import { StartupError } from './startup-error';
 
 /**
  * Finding and running the Temporal binaries that scripts/setup-temporal.sh
@@ -74,7 +75,7 @@ export interface DevServer {
 /** `temporal server start-dev` with the product's search attributes registered. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   if (await isPortOpen(opts.port)) {
-    throw new Error(
+    throw new StartupError(
       `port ${opts.port} is already in use (another Temporal server?): stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use it, or TEMPORAL_PORT to pick another port`,
     );
   }
