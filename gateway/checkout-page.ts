@@ -215,8 +215,14 @@ function outcomeText(state: Exclude<CheckoutState, 'open'>, view: CheckoutView):
   switch (state) {
     case 'paid':
       return `Pembayaran sebesar ${total} telah kami terima${p?.dibayar_pada ? ` pada <time data-wib datetime="${escapeHtml(p.dibayar_pada)}">${escapeHtml(formatWib(p.dibayar_pada))}</time>` : ''}. Dana disimpan dengan aman oleh SkillConnect dan baru diteruskan ke freelancer setelah pekerjaan selesai.`;
-    case 'failed':
-      return 'Pembayaran untuk pesanan ini tidak berhasil, dan tidak ada dana yang ditarik dari akun Anda.';
+    case 'failed': {
+      // the order's payment window is open until this payment's deadline: another method may be chosen until then
+      const end = expiresAt(view);
+      const again = Date.parse(end) > Date.now()
+        ? ` Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum <time data-wib datetime="${escapeHtml(end)}">${escapeHtml(formatWib(end))}</time>.`
+        : '';
+      return `Pembayaran untuk pesanan ini tidak berhasil, dan tidak ada dana yang ditarik dari akun Anda.${again}`;
+    }
     case 'expired':
       return `Batas waktu pembayaran (<time data-wib datetime="${escapeHtml(expiresAt(view))}">${escapeHtml(formatWib(expiresAt(view)))}</time>) telah lewat, sehingga pembayaran ini tidak dapat dilanjutkan. Tidak ada dana yang ditarik dari akun Anda.`;
     case 'refunding':

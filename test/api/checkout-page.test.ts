@@ -278,6 +278,9 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     const state = page.locator('[data-state="failed"]');
     expect(await state.locator('h2').textContent()).toBe('Pembayaran gagal');
     expect(await state.innerText()).toContain('tidak ada dana yang ditarik');
+    // the order's payment window is still open: the buyer is told it may pay another way, until when (in WIB)
+    expect(await state.innerText()).toMatch(/Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum \d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB\./);
+    expect((await stack.db('pesanan').where({ id: opened.order.id }).first()).status).toBe('menunggu_pembayaran');
     expect(await page.locator('body').innerText()).not.toMatch(/notification|webhook|deny|cannot|[a-z]+_[a-z]+/i);
     expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(`${RETURN_URL}?pesanan_id=${opened.order.id}`);
     await expectNoActions(page);
