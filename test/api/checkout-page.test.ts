@@ -26,7 +26,7 @@ beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is required for the checkout page's browser tests and was not found at ${CHROMIUM}. ` +
-        'Install it (Debian/Ubuntu: apt-get install -y --no-install-recommends chromium) or set CHROMIUM_PATH to a Chromium/Chrome executable.',
+        'Install it (Debian/Ubuntu: apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium/Chrome executable.',
     );
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
