@@ -1,8 +1,8 @@
-import { RequestHandler, Router } from 'express';
+import { Router } from 'express';
 import { auditTrail } from '../../db/audit';
 import * as ledger from '../../db/ledger';
 import { principalOf } from '../auth';
-import { asyncHandler, conflict, forbidden, notFound } from '../errors';
+import { asyncHandler, conflict, notFound } from '../errors';
 import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, parse, rejectWithdrawal } from '../schemas';
 import * as repo from '../../db/repositories';
 import { analytics } from '../../db/analytics';
@@ -10,12 +10,11 @@ import { audit } from '../../db/audit';
 import { decideWithdrawalUpdate } from '../../workflows/messages';
 import { withdrawalView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, actorOf, ok, readPage } from './context';
+import { RouteDeps, actorOf, adminOnly, ok, readPage } from './context';
 
 /** Admin reads of the books and the audit trail, and the payout desk. Anyone else authenticated gets 403. */
 export function adminRouter({ db, auth, workflows, config }: RouteDeps): Router {
   const router = Router();
-  const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
   router.use('/api/admin', auth, adminOnly);
 
   router.get(

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { ACTION_ROLES, Principal, canSeeEscrow, canSeeOrder } from '../../domain/access';
+import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import type { Config } from '../../domain/config';
 import type { Actor } from '../../db/audit';
 import * as repo from '../../db/repositories';
@@ -42,6 +43,16 @@ export function hasActionRole(p: Principal, action: keyof typeof ACTION_ROLES): 
 export function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUserId: string): void {
   hasActionRole(p, action);
   if (bodyUserId !== p.id) throw forbidden('the user id in the request is not the authenticated user');
+}
+
+/** Admin-only routes (after `auth`): anyone else authenticated gets 403. */
+export const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
+
+/** A payment by the id in the path (a uuid or a transaction id, as paymentIdParam parsed it) and its order, when both exist. */
+export async function paymentWithOrder(db: Knex, id: string) {
+  const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
+  const order = payment && (await repo.getOrder(db, payment.pesanan_id));
+  return payment && order ? { payment, order } : null;
 }
 
 /** The order in the path, if the caller may see it (404 otherwise, like a missing one). */

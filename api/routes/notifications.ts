@@ -1,9 +1,9 @@
-import { RequestHandler, Router } from 'express';
+import { Router } from 'express';
 import { NotificationRow, NotificationStateError, eventsFor, listNotifications, redeliver } from '../../db/notifications';
 import { principalOf } from '../auth';
-import { asyncHandler, conflict, forbidden, notFound } from '../errors';
+import { asyncHandler, conflict, notFound } from '../errors';
 import { adminNotificationsQuery, notificationsQuery, parse } from '../schemas';
-import { RouteDeps, ok } from './context';
+import { RouteDeps, adminOnly, ok } from './context';
 
 /** What an admin sees of an event: its delivery state and the body delivered. */
 function notificationView(n: NotificationRow) {
@@ -27,7 +27,6 @@ function notificationView(n: NotificationRow) {
  */
 export function notificationsRouter({ db, auth }: RouteDeps): Router {
   const router = Router();
-  const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
 
   router.get(
     '/api/notifications',

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { canSeeOrder, canSeePayment } from '../../domain/access';
-import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
 import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
@@ -8,7 +7,7 @@ import { cancelPaymentBody, parse, paymentIdParam, paymentsQuery } from '../sche
 import { limiter } from '../security';
 import { metrics } from '../metrics';
 import { paymentView } from '../views';
-import { RouteDeps, actorOf, mayAct, ok, readPage } from './context';
+import { RouteDeps, actorOf, mayAct, ok, paymentWithOrder, readPage } from './context';
 
 export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -75,9 +74,9 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       const p = principalOf(req);
       const id = parse(paymentIdParam, req.params.id, 'id');
       parse(cancelPaymentBody, req.body ?? {});
-      const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
-      const order = payment && (await repo.getOrder(db, payment.pesanan_id));
-      if (!payment || !order || !canSeeOrder(p, order)) throw notFound('payment');
+      const found = await paymentWithOrder(db, id);
+      if (!found || !canSeeOrder(p, found.order)) throw notFound('payment');
+      const { payment, order } = found;
       if (p.role !== 'client' || order.client_id !== p.id) throw forbidden('only the order\'s client may cancel its payment');
       const cancelled = await payments.cancel(payment, order, actorOf(req));
       res.json(ok('Payment cancelled; the order can take another payment while its payment window is open', paymentView(cancelled, null)));
@@ -114,10 +113,9 @@ export function paymentReadRouter({ db, auth }: RouteDeps): Router {
     auth,
     asyncHandler(async (req, res) => {
       const id = parse(paymentIdParam, req.params.id, 'id');
-      const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
-      const order = payment && (await repo.getOrder(db, payment.pesanan_id));
-      if (!payment || !order || !canSeePayment(principalOf(req), order)) throw notFound('payment');
-      res.json(ok('Payment retrieved', paymentView(payment, order.escrow_id)));
+      const found = await paymentWithOrder(db, id);
+      if (!found || !canSeePayment(principalOf(req), found.order)) throw notFound('payment');
+      res.json(ok('Payment retrieved', paymentView(found.payment, found.order.escrow_id)));
     }),
   );
   return router;
