@@ -148,11 +148,10 @@ export class NotificationStateError extends Error {}
 
 /** Sends an event again (dead, or delivered and asked for again): pending with a fresh attempt count, its id and body unchanged. */
 export async function redeliver(db: Knex, id: string): Promise<NotificationRow | undefined> {
-  const row = await db('notifications').where({ id }).first();
-  if (!row) return undefined;
   const moved = await db('notifications').where({ id }).whereIn('status', ['dead', 'delivered']).update({ status: 'pending', attempts: 0, next_attempt_at: nowDb(), claimed_until: null, last_error: null, delivered_at: null });
-  if (!moved) throw new NotificationStateError(`notification ${id} is already pending delivery`);
-  return toNotification(await db('notifications').where({ id }).first());
+  const now = await getNotification(db, id);
+  if (now && !moved) throw new NotificationStateError(`notification ${id} is already pending delivery`);
+  return now;
 }
 
 export async function getNotification(db: Knex, id: string): Promise<NotificationRow | undefined> {
