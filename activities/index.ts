@@ -9,6 +9,8 @@ import { PAYOUT_REFUSED } from '../domain/failures';
 import * as repo from '../db/repositories';
 import type { MockGateway } from '../gateway/mock-gateway';
 import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';
+import { RefundRefusedError, RefundState, RefundTemporaryError } from '../gateway/mock-gateway';
+import type { CancellingRole, OrderStatus } from '../domain/statuses';
 
 /**
  * Side effects of the order workflow. Activities run at least once, so each
@@ -140,6 +142,62 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
       const result = await repo.changeOrderStatus(db, c);
       logger.info({ pesanan_id: c.pesanan_id, from: c.from, to: c.to, changed: result.changed, status: result.status }, 'order status change');
       return result;
+    },
+
+    /** A client or freelancer disputes the held escrow: escrow disputed, order dispute (refused when the escrow is not held). */
+    async openDispute(d: { id: string; escrow_id: string; user_id: string; role: 'client' | 'freelancer'; alasan: string; at: string }): Promise<repo.OpenDisputeResult> {
+      const result = await repo.openDispute(db, { ...d, actor: { type: 'user', id: d.user_id, role: d.role } });
+      logger.info({ escrow_id: d.escrow_id, dispute_id: d.id, result: result.kind }, 'dispute');
+      return result;
+    },
+
+    /** An admin decides the dispute: release, partial release or refund, with the journals and the refund record. */
+    async resolveDispute(r: repo.DisputeResolution): Promise<repo.ResolveResult> {
+      const result = await repo.resolveDispute(db, r);
+      logger.info({ escrow_id: r.escrow_id, keputusan: r.keputusan, result: result.kind }, 'dispute decided');
+      return result;
+    },
+
+    /** A paid order is cancelled: the escrow is refunded in full (refused when the escrow or the order moved). */
+    async refundEscrow(c: { escrow_id: string; refund_id: string; alasan: string; fromOrder: OrderStatus[]; actor: { type: 'user'; id: string; role: CancellingRole } }): Promise<repo.EscrowRefundResult> {
+      const result = await repo.refundEscrow(db, c);
+      logger.info({ escrow_id: c.escrow_id, result: result.kind }, 'order cancelled after payment: escrow refund');
+      return result;
+    },
+
+    /**
+     * Refunds to the payment's source through the gateway (the refund id is
+     * the idempotency key, so a retry never refunds twice). A temporary
+     * failure throws and is retried; a refusal is final (REFUND_REFUSED).
+     */
+    async refundToSource(r: { refund_id: string; transaction_id: string; amount: number }): Promise<RefundState> {
+      try {
+        const done = await gateway.refund({ idempotency_key: r.refund_id, transaction_id: r.transaction_id, amount: r.amount });
+        logger.info({ refund_id: r.refund_id, amount: r.amount, reference: done.reference }, 'refunded to source');
+        return done;
+      } catch (err) {
+        if (err instanceof RefundTemporaryError) throw ApplicationFailure.retryable(err.message, err.code);
+        if (err instanceof RefundRefusedError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+        throw err;
+      }
+    },
+
+    /** The client's account for a refund that cannot go back to its source: the refund is processing. */
+    async recordRefundAccount(a: { refund_id: string; metode: 'transfer_bank' | 'e_wallet'; channel: string; nomor_rekening: string; nama_pemilik: string; client_id: string }) {
+      const { changed, refund } = await repo.recordRefundAccount(db, { ...a, actor: { type: 'user', id: a.client_id, role: 'client' } });
+      // a retry of the call that recorded it finds it processing with this account: the same answer
+      const same = refund?.status === 'processing' && refund.nomor_rekening === a.nomor_rekening && refund.channel === a.channel;
+      return { changed: changed || same, status: refund?.status ?? null };
+    },
+
+    async completeRefund(c: { refund_id: string; referensi_gateway: string; selesai_pada: string }): Promise<void> {
+      await repo.completeRefund(db, c);
+      logger.info({ refund_id: c.refund_id, reference: c.referensi_gateway }, 'refund completed');
+    },
+
+    async failRefund(f: { refund_id: string; reason: string }): Promise<void> {
+      await repo.failRefund(db, f);
+      logger.warn({ refund_id: f.refund_id, reason: f.reason }, 'refund payout refused by the bank');
     },
 
     async releaseEscrow(r: Parameters<typeof repo.releaseEscrow>[1]): Promise<void> {

@@ -10,6 +10,8 @@ import { authenticate } from './auth';
 import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
 import { PaymentPath } from './payment-path';
 import { adminRouter } from './routes/admin';
+import { disputesRouter } from './routes/disputes';
+import { refundsRouter } from './routes/refunds';
 import { notificationsRouter } from './routes/notifications';
 import { docsRouter } from './routes/docs';
 import { RouteDeps } from './routes/context';
@@ -107,6 +109,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(escrowRouter(routes));
   app.use(withdrawalsRouter(routes));
   app.use(adminRouter(routes));
+  app.use(disputesRouter(routes));
+  app.use(refundsRouter(routes));
   app.use(notificationsRouter(routes));
   app.use(paymentReadRouter(routes)); // /api/payments/:id after the fixed /api/payments/* routes
 

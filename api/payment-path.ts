@@ -205,7 +205,7 @@ export class PaymentPath {
         await workflows.signalPayment(this.workflowInput(order, payment), { created: paymentViewOf(payment) });
       } else {
         const escrow = payment.status === 'berhasil' ? ((await repo.getEscrowOfPayment(db, payment.id)) ?? null) : null;
-        const outcome = paymentOutcomeOf(payment, escrow);
+        const outcome = paymentOutcomeOf(payment, escrow, order.status);
         if (payment.workflow_synced_status === null && order.workflow_version === repo.RETRYABLE_PAYMENTS_VERSION) {
           // never told: a running workflow may know only the order's earlier payment, so it learns this one first
           const created = { ...paymentViewOf(payment), status: 'menunggu' as const, gateway_status: null, dibayar_pada: null };
@@ -283,20 +283,20 @@ export class PaymentPath {
    * payment while its window is open. 409 for a payment that is not waiting,
    * whose charge is still being opened, or whose money already arrived.
    */
-  async cancel(payment: PaymentRecord, order: OrderRecord, actor: Actor = SYSTEM): Promise<PaymentRecord> {
+  async cancel(payment: PaymentRecord, order: OrderRecord, actor: Actor = SYSTEM, o: { closeOrder?: boolean } = {}): Promise<PaymentRecord> {
     const refuse = (why: string, status: string = payment.status) => new HttpError(409, 'INVALID_TRANSITION', why, { status });
     if (payment.status !== 'menunggu') throw refuse(`payment is ${payment.status}; only a waiting payment can be cancelled`);
     if (order.workflow_version === 1) throw refuse('this order\'s payment is decided by its workflow; it cannot be cancelled here');
     if (!payment.payment_url) throw refuse('the payment is still being opened at the gateway; try again in a moment');
     let at: { status: 'voided' | 'settled' };
     try {
-      at = await this.deps.gateway.cancelCharge({ transaction_id: payment.transaction_id, reason: 'cancelled by the client' });
+      at = await this.deps.gateway.cancelCharge({ transaction_id: payment.transaction_id, reason: o.closeOrder ? 'the order was cancelled' : 'cancelled by the client' });
     } catch (err) {
       this.deps.logger.warn({ err: String(err), transaction_id: payment.transaction_id }, 'the gateway could not cancel the charge');
       throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
     }
     if (at.status === 'settled') throw refuse('the payment has already been paid at the gateway; its settlement is being confirmed');
-    const result = await repo.decidePayment(this.deps.db, { payment_id: payment.id, status: 'gagal', gateway_status: 'cancel', at: new Date().toISOString(), actor });
+    const result = await repo.decidePayment(this.deps.db, { payment_id: payment.id, status: 'gagal', gateway_status: 'cancel', at: new Date().toISOString(), actor, closeOrder: o.closeOrder });
     if (result.kind !== 'applied') throw refuse(`payment is ${result.payment.status}; only a waiting payment can be cancelled`, result.payment.status);
     this.deps.onPending?.(payment.id);
     return result.payment;

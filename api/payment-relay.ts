@@ -21,6 +21,8 @@ export interface RelayOptions {
    * minAgeMs ago, and cancels orders whose window closed that long ago after a failed or cancelled payment.
    */
   expireOverdue?: boolean;
+  /** The worker's sweep also starts the workflows of refunds not known to have one, older than minAgeMs (api/refund-path.ts). */
+  startRefunds?: (minAgeMs: number) => Promise<number>;
 }
 
 export class PaymentRelay {
@@ -49,6 +51,7 @@ export class PaymentRelay {
   /** Looks for payments owed to their workflows (what a kick missed) and queues them. */
   poll(): Promise<void> {
     this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs).then(() => this.payments.closeOverdueWindows(this.opts.minAgeMs)) : Promise.resolve(0))
+      .then(() => this.opts.startRefunds?.(this.opts.minAgeMs))
       .then(() => this.payments.pending(this.opts.minAgeMs, 500))
       .then((ids) => ids.forEach((id) => this.kick(id)))
       .catch((err) => this.opts.logger.warn({ err: safeError(err) }, 'payment relay: polling the outbox failed'))

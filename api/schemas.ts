@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
-import { PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
+import { DISPUTE_DECISIONS, DISPUTE_STATUSES, PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { TRANSACTION_ID_PATTERN, UUID_PATTERN } from '../domain/ids';
 import { NOTIFICATION_STATUSES } from '../domain/notifications';
 import { HttpError } from './errors';
@@ -64,25 +64,59 @@ export function schemas(limits: AmountLimits) {
     reason: text(500).optional(),
   });
 
-  const withdraw = z
+  const withdraw = payoutAccountFields.extend({ escrow_id: uuid(), freelancer_id: uuid() }).superRefine(checkAccount).transform(resolveAccount);
+
+  // a dispute's decision: X (jumlah_freelancer) for a partial one only; its upper bound is the escrow's (checked against it)
+  const resolveDispute = z
     .strictObject({
       escrow_id: uuid(),
-      freelancer_id: uuid(),
-      metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive' }),
-      // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
-      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; transfer_bank: bca (default), bni, mandiri, bri, permata; e_wallet: gopay (default), ovo, dana, linkaja' }),
-      nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }).meta({ description: 'bank accounts: digits of the bank\'s length (BCA, BNI 10; Mandiri 13; BRI 15; Permata 10–16); e-wallets: an Indonesian mobile number (08…, +628… or 628…)' }),
-      // Bank account holder names: letters, spaces and . , ' -
-      nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
+      keputusan: z.preprocess(lowerCase, z.enum(DISPUTE_DECISIONS, { error: req(`must be one of ${DISPUTE_DECISIONS.join(', ')}`) })),
+      jumlah_freelancer: amount(1, overallMaxAmount(limits)).optional().meta({ description: 'partial only: what the freelancer receives, 1 ≤ X < jumlah_ditahan' }),
+      alasan: text(1000),
     })
     .superRefine((body, ctx) => {
-      const resolved = resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening);
-      if ('error' in resolved) ctx.addIssue({ code: 'custom', path: [resolved.field], message: resolved.error });
-    })
-    .transform((body) => ({ ...body, ...(resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening) as { channel: string; nomor_rekening: string }) }));
+      if (body.keputusan === 'partial' && body.jumlah_freelancer === undefined) ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is required for a partial decision' });
+      if (body.keputusan !== 'partial' && body.jumlah_freelancer !== undefined) ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is only for a partial decision' });
+    });
 
-  return { createOrder, createPayment, releaseEscrow, withdraw };
+  return { createOrder, createPayment, releaseEscrow, withdraw, resolveDispute };
 }
+
+/**
+ * A payout account (a withdrawal's, or a refund's): the method, the bank or
+ * provider (defaults bca, gopay), the number checked for the bank's length or
+ * as a mobile number, and the holder's name.
+ */
+const payoutAccountFields = z.strictObject({
+  metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive' }),
+  // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
+  channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; transfer_bank: bca (default), bni, mandiri, bri, permata; e_wallet: gopay (default), ovo, dana, linkaja' }),
+  nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }).meta({ description: 'bank accounts: digits of the bank\'s length (BCA, BNI 10; Mandiri 13; BRI 15; Permata 10–16); e-wallets: an Indonesian mobile number (08…, +628… or 628…)' }),
+  // Bank account holder names: letters, spaces and . , ' -
+  nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
+});
+type AccountFields = z.output<typeof payoutAccountFields>;
+const checkAccount = (body: AccountFields, ctx: z.RefinementCtx) => {
+  const resolved = resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening);
+  if ('error' in resolved) ctx.addIssue({ code: 'custom', path: [resolved.field], message: resolved.error });
+};
+const resolveAccount = <T extends AccountFields>(body: T) => ({ ...body, ...(resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening) as { channel: string; nomor_rekening: string }) });
+
+/** The account a refund that cannot go back to its source is paid to. */
+export const refundAccount = payoutAccountFields.superRefine(checkAccount).transform(resolveAccount);
+
+/** Opening a dispute: the escrow, the caller (its client or freelancer), and why. */
+export const openDispute = z.strictObject({ escrow_id: uuid(), user_id: uuid(), alasan: text(1000) });
+
+/** Cancelling an order: why. */
+export const cancelOrder = z.strictObject({ alasan: text(1000) });
+
+/** Disputes, newest first, open or resolved. */
+export const disputesQuery = z.strictObject({
+  status: z.enum(DISPUTE_STATUSES, { error: `must be one of ${DISPUTE_STATUSES.join(', ')}` }).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' }).default(20),
+  cursor: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional(),
+});
 
 export const idParam = uuid();
 

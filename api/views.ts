@@ -1,6 +1,6 @@
 import { Principal, canSeePayment, canSeeWithdrawal, maskAccount } from '../domain/access';
 import type { OrderState } from '../workflows/messages';
-import type { EscrowRecord, OrderRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
+import type { DisputeRecord, EscrowRecord, OrderRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
 
 /**
  * Response bodies: the seed's field names first, then the additive fields.
@@ -36,7 +36,7 @@ export function orderPaymentView(p: PaymentRecord) {
   };
 }
 
-export function paymentView(p: PaymentRecord, escrowId: string | null) {
+export function paymentView(p: PaymentRecord, escrowId: string | null, refundId: string | null = null) {
   return {
     id: p.id,
     transaction_id: p.transaction_id,
@@ -60,10 +60,60 @@ export function paymentView(p: PaymentRecord, escrowId: string | null) {
     // money that settled after the payment expired or failed: recorded, never applied, refund owed
     refund_status: p.refund_status,
     late_settled_at: p.late_settled_at,
+    // the payment's refund (GET /api/payments/refunds/:id): a late payment's, or its escrow's refund
+    refund_id: refundId,
   };
 }
 
-export function escrowView(e: EscrowRecord, withdrawalId: string | null) {
+/** A dispute: who opened it, when and why, and the admin's decision. */
+export function disputeView(d: DisputeRecord) {
+  return {
+    id: d.id,
+    escrow_id: d.escrow_id,
+    pesanan_id: d.pesanan_id,
+    status: d.status,
+    dibuka_oleh: d.dibuka_oleh,
+    peran_pembuka: d.peran_pembuka,
+    alasan: d.alasan,
+    dibuka_pada: d.dibuka_pada,
+    keputusan: d.keputusan,
+    jumlah_freelancer: d.jumlah_freelancer,
+    diputuskan_oleh: d.diputuskan_oleh,
+    alasan_keputusan: d.alasan_keputusan,
+    diputuskan_pada: d.diputuskan_pada,
+  };
+}
+
+/** A dispute as the admins' list shows it: the parties, the amount held, and its age (until decided, for a resolved one). */
+export function disputeListView(d: DisputeRecord & { jumlah_ditahan: number }, now = Date.now()) {
+  const end = d.diputuskan_pada ? Date.parse(d.diputuskan_pada) : now;
+  return { ...disputeView(d), client_id: d.client_id, freelancer_id: d.freelancer_id, jumlah_ditahan: d.jumlah_ditahan, age_seconds: Math.max(0, Math.floor((end - Date.parse(d.dibuka_pada)) / 1000)) };
+}
+
+/** A refund, for the order's client and admins (the account it is paid to is the client's own). */
+export function refundView(r: RefundRecord) {
+  return {
+    id: r.id,
+    pembayaran_id: r.pembayaran_id,
+    pesanan_id: r.pesanan_id,
+    client_id: r.client_id,
+    jumlah: r.jumlah,
+    jenis: r.jenis,
+    alasan: r.alasan,
+    status: r.status,
+    metode: r.metode,
+    channel: r.channel,
+    nomor_rekening: r.nomor_rekening,
+    nama_pemilik: r.nama_pemilik,
+    referensi_gateway: r.referensi_gateway,
+    failure_reason: r.failure_reason,
+    selesai_pada: r.selesai_pada,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+export function escrowView(e: EscrowRecord, withdrawalId: string | null, extra: { dispute?: DisputeRecord | null; refund_id?: string | null } = {}) {
   return {
     id: e.id,
     pembayaran_id: e.pembayaran_id,
@@ -79,6 +129,10 @@ export function escrowView(e: EscrowRecord, withdrawalId: string | null) {
     dirilis_pada: e.dirilis_pada,
     dirilis_oleh: e.dirilis_oleh,
     withdrawal_id: withdrawalId,
+    // a dispute's partial decision: X, what the freelancer received (biaya_platform and jumlah_bersih are X's)
+    jumlah_dirilis: e.jumlah_dirilis,
+    ...('dispute' in extra ? { dispute: extra.dispute ? disputeView(extra.dispute) : null } : {}),
+    ...('refund_id' in extra ? { refund_id: extra.refund_id ?? null } : {}),
   };
 }
 
@@ -117,6 +171,8 @@ export function lifecycleView(state: OrderState, p: Principal) {
     ...state,
     payment: state.payment && (seesPayment ? state.payment : { status: state.payment.status }),
     withdrawal: state.withdrawal && (seesWithdrawal ? state.withdrawal : { status: state.withdrawal.status }),
-    history: state.history.filter((h) => (h.topic === 'payment' ? seesPayment : h.topic === 'withdrawal' ? seesWithdrawal : true)),
+    // the refund is the client's money: its details for the client and admins, its status for the freelancer
+    ...(state.refund ? { refund: seesPayment ? state.refund : { status: state.refund.status } } : {}),
+    history: state.history.filter((h) => (h.topic === 'payment' || h.topic === 'refund' ? seesPayment : h.topic === 'withdrawal' ? seesWithdrawal : true)),
   };
 }

@@ -9,7 +9,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, type SignalDefinition } from '@temporalio/common';
-import { orderWorkflowId } from '../domain/ids';
+import { orderWorkflowId, refundWorkflowId } from '../domain/ids';
 import {
   ERROR_TYPES,
   ORDER_WORKFLOW_TYPE,
@@ -18,11 +18,13 @@ import {
   PAYMENT_DECIDED_BY_DATABASE,
   PaymentOutcome,
   PaymentView,
+  REFUND_WORKFLOW_TYPE,
+  RefundWorkflowInput,
   paymentCreatedSignal,
   paymentOutcomeSignal,
   statusQuery,
 } from '../workflows/messages';
-import { OrderIdKey, OrderStatusKey } from '../workflows/search-attributes';
+import { OrderIdKey, OrderStatusKey, RefundStatusKey } from '../workflows/search-attributes';
 import { HttpError } from './errors';
 
 /**
@@ -148,6 +150,44 @@ export class OrderWorkflows {
   update<Ret, Arg>(pesananId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
     const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
     return this.withDeadline(() => handle.executeUpdate(def, { args: [arg] }));
+  }
+
+  /**
+   * Starts a refund's workflow (`refund-<id>`) unless it is running or has
+   * completed: a late payment's refund, or one the sweep finds never started.
+   * Answers whether a workflow runs or ran for it.
+   */
+  startRefund(input: RefundWorkflowInput): Promise<void> {
+    return this.withDeadline(async () => {
+      await this.client.workflow.start(REFUND_WORKFLOW_TYPE, {
+        workflowId: refundWorkflowId(input.refund_id),
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        typedSearchAttributes: [
+          { key: OrderIdKey, value: input.pesanan_id },
+          { key: RefundStatusKey, value: input.status },
+        ],
+        staticSummary: `Refund ${input.refund_id}: Rp ${input.jumlah} to the client of order ${input.pesanan_id}`,
+      });
+    }).catch((err) => {
+      // it ran to its end already: nothing to start
+      if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
+    });
+  }
+
+  /** One update to a refund's workflow. */
+  updateRefund<Ret, Arg>(refundId: string, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    const handle = this.client.workflow.getHandle(refundWorkflowId(refundId));
+    return this.withDeadline(() => handle.executeUpdate(def, { args: [arg] }));
+  }
+
+  /** One signal to a refund's workflow. */
+  signalRefund<Arg>(refundId: string, def: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
+    const handle = this.client.workflow.getHandle(refundWorkflowId(refundId));
+    return this.withDeadline(() => handle.signal(def, arg));
   }
 
   status(pesananId: string): Promise<OrderState> {

@@ -17,7 +17,7 @@ export const SYSTEM: Actor = { type: 'system' };
 
 export interface AuditEntry {
   action: string;
-  record_type: 'order' | 'payment' | 'escrow' | 'withdrawal';
+  record_type: 'order' | 'payment' | 'escrow' | 'withdrawal' | 'dispute' | 'refund';
   record_id: string;
   pesanan_id: string | null;
   status_before: string | null;

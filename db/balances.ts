@@ -53,7 +53,8 @@ export async function freelancerBalanceFromTables(db: Knex, freelancerId: string
   const w = (statuses: string[]) => withdrawals.filter((r) => statuses.includes(r.status)).reduce((s, r) => s + num(r.bersih), 0);
   return {
     ditahan: e(['held', 'disputed'], 'ditahan'),
-    dapat_dicairkan: e(['released', 'completed'], 'bersih') - w(['pending', 'processing', 'completed']),
+    // a partial release's escrow carries the freelancer's share (X's net) in jumlah_bersih
+    dapat_dicairkan: e(['released', 'partial_released', 'completed'], 'bersih') - w(['pending', 'processing', 'completed']),
     dalam_proses: w(['pending', 'processing']),
     sudah_dicairkan: w(['completed']),
   };

@@ -93,7 +93,7 @@ async function openingJournals(db: Knex): Promise<Journal[]> {
     if (p.status === 'berhasil') owed.push(paymentSettled(p));
     if (p.refund_status) owed.push(latePaymentReceived(p));
   }
-  for (const e of await rows<EscrowRecord>('escrow')) if (['released', 'completed'].includes(e.status)) owed.push(escrowReleased(e));
+  for (const e of await rows<EscrowRecord>('escrow')) if (['released', 'completed'].includes(e.status) && e.jumlah_dirilis == null) owed.push(escrowReleased(e));
   for (const w of await rows<WithdrawalRecord>('pencairan_dana')) {
     if (['processing', 'completed'].includes(w.status)) owed.push(payoutSent(w));
     if (w.status === 'completed') owed.push(payoutCompleted(w));

@@ -29,7 +29,7 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
       jumlah_bersih: x?.jumlah_bersih,
       akan_dirilis_pada: x?.akan_dirilis_pada,
       // who released it: the client's user id, or `auto` for the timer
-      ...(released ? { released_by: x?.dirilis_oleh === 'auto' ? 'auto' : x?.client_id, dirilis_pada: x?.dirilis_pada } : {}),
+      ...(released ? { released_by: x?.dirilis_oleh === 'auto' || x?.dirilis_oleh === 'admin' ? x.dirilis_oleh : x?.client_id, dirilis_pada: x?.dirilis_pada } : {}),
     };
   }
   if (e.record_type === 'withdrawal') {
@@ -37,6 +37,15 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
     // and withdrawal.completed goes to the client too
     const w = fromRow<Record<string, unknown>>(await trx('pencairan_dana').where({ id: e.record_id }).first());
     return { ...base, withdrawal_id: e.record_id, escrow_id: w?.escrow_id, jumlah: w?.jumlah, biaya_platform: w?.biaya_platform, jumlah_bersih: w?.jumlah_bersih, alasan: w?.alasan ?? null };
+  }
+  if (e.record_type === 'dispute') {
+    const d = fromRow<Record<string, unknown>>(await trx('disputes').where({ id: e.record_id }).first());
+    return { ...base, dispute_id: e.record_id, escrow_id: d?.escrow_id, peran_pembuka: d?.peran_pembuka, keputusan: d?.keputusan ?? null, jumlah_freelancer: d?.jumlah_freelancer ?? null };
+  }
+  if (e.record_type === 'refund') {
+    // the amount and outcome only: the account the client gave is read on the refund itself
+    const r = fromRow<Record<string, unknown>>(await trx('refunds').where({ id: e.record_id }).first());
+    return { ...base, refund_id: e.record_id, payment_id: r?.pembayaran_id, jumlah: r?.jumlah, jenis: r?.jenis };
   }
   return { ...base, judul: order?.judul };
 }

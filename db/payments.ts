@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord } from '../domain/records';
+import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, RefundRecord } from '../domain/records';
 import type { OrderStatus, PaymentStatus } from '../domain/statuses';
 import { latePaymentReceived, paymentSettled } from '../domain/ledger';
 import { getEscrow } from './escrow';
 import { Actor, SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { getOrder } from './orders';
+import { getRefundOfPayment, insertLateRefund } from './refunds';
 import { Page, page } from './pages';
 import { fromRow, insertIdempotent, isUniqueViolation } from './rows';
 import { fromDbTime, nowDb, toDbTime } from './time';
@@ -203,8 +205,8 @@ export type OutcomeResult =
   | { kind: 'applied'; payment: PaymentRecord; escrow: EscrowRecord | null }
   /** it was already decided the same way */
   | { kind: 'duplicate'; payment: PaymentRecord; escrow: EscrowRecord | null }
-  /** a settlement after the payment expired or failed: recorded, refund due */
-  | { kind: 'late'; payment: PaymentRecord }
+  /** a settlement after the payment expired or failed: recorded, refund due (its record, to be paid by its workflow) */
+  | { kind: 'late'; payment: PaymentRecord; refund: RefundRecord }
   /** decided otherwise; this outcome cannot change it */
   | { kind: 'conflict'; payment: PaymentRecord; escrow: EscrowRecord | null };
 
@@ -220,6 +222,8 @@ export interface Outcome {
   decidedByWorkflow?: boolean;
   /** who decided: the gateway (a webhook, with its request id) or the system (the expiry) */
   actor?: Actor;
+  /** a failure that cancels the order too (the order is being cancelled), even where another payment could follow */
+  closeOrder?: boolean;
 }
 
 const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = { berhasil: 'payment.settled', gagal: 'payment.failed', kadaluarsa: 'payment.expired' };
@@ -256,7 +260,7 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
       orderMoved = await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
       await ledger.post(trx, paymentSettled(row));
-    } else if (o.status === 'gagal' && (await mayPayAgain(trx, row))) {
+    } else if (o.status === 'gagal' && !o.closeOrder && (await mayPayAgain(trx, row))) {
       orderMoved = 0; // the order stays open for another payment until its payment window closes
     } else {
       orderMoved = await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
@@ -279,8 +283,10 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       if (!marked) return;
       await ledger.post(trx, latePaymentReceived(payment));
       await audit(trx, o.actor ?? SYSTEM, { action: 'payment.late_settlement_recorded', record_type: 'payment', record_id: payment.id, pesanan_id: payment.pesanan_id, status_before: payment.status, status_after: payment.status });
+      // refunded in full (total_bayar); the refund's workflow pays it
+      await insertLateRefund(trx, randomUUID(), payment);
     });
-    return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord };
+    return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord, refund: (await getRefundOfPayment(db, o.payment_id)) as RefundRecord };
   }
   return { kind: 'conflict', payment, escrow };
 }
@@ -326,6 +332,22 @@ export async function closePaymentWindow(db: Knex, pesananId: string, askedFor?:
 }
 
 /**
+ * An order waiting for payment is cancelled (its client or an admin): allowed
+ * only while it has no live or settled payment (a live one is cancelled at the
+ * gateway and decided first). Answers whether it was cancelled now.
+ */
+export async function cancelWaitingOrder(db: Knex, pesananId: string, actor: Actor): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const cancelled = await trx('pesanan')
+      .where({ id: pesananId, status: 'menunggu_pembayaran' })
+      .whereNotExists(trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'))
+      .update({ status: 'dibatalkan', updated_at: nowDb() });
+    if (cancelled) await audit(trx, actor, { action: 'order.cancelled', record_type: 'order', record_id: pesananId, pesanan_id: pesananId, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
+    return cancelled > 0;
+  });
+}
+
+/**
  * Orders (that may retry) still open whose payment window closed more than
  * `graceMs` ago with no live or settled payment: the backstop closes them even
  * without a workflow.
@@ -342,7 +364,7 @@ export async function findOverdueWindows(db: Knex, graceMs: number, limit: numbe
 
 /** The escrow row a settlement just inserted, as the database holds it. */
 function heldRecord(e: NewEscrow, at: string): EscrowRecord {
-  return { ...e, status: 'held', dirilis_pada: null, dirilis_oleh: null, alasan: null, created_at: at, updated_at: at };
+  return { ...e, status: 'held', dirilis_pada: null, dirilis_oleh: null, alasan: null, jumlah_dirilis: null, created_at: at, updated_at: at };
 }
 
 async function escrowOf(db: Knex, payment: PaymentRecord): Promise<EscrowRecord | null> {
@@ -416,9 +438,12 @@ export async function closePayment(
 }
 
 /** Payments newest first, by client and status, one page at a time, each with its escrow's id. */
-export async function listPayments(db: Knex, o: { user_id?: string; status?: PaymentStatus; limit: number; cursor?: string }): Promise<Page<PaymentRecord & { escrow_id: string | null }>> {
-  const q = db('pembayaran').leftJoin('escrow', 'escrow.pembayaran_id', 'pembayaran.id').select('pembayaran.*', 'escrow.id as escrow_id');
+export async function listPayments(db: Knex, o: { user_id?: string; status?: PaymentStatus; limit: number; cursor?: string }): Promise<Page<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>> {
+  const q = db('pembayaran')
+    .leftJoin('escrow', 'escrow.pembayaran_id', 'pembayaran.id')
+    .leftJoin('refunds', 'refunds.pembayaran_id', 'pembayaran.id')
+    .select('pembayaran.*', 'escrow.id as escrow_id', 'refunds.id as refund_id');
   if (o.user_id) q.where('pembayaran.user_id', o.user_id);
   if (o.status) q.where('pembayaran.status', o.status);
-  return page(q, { ...o, table: 'pembayaran' }, (r) => fromRow<PaymentRecord & { escrow_id: string | null }>(r) as PaymentRecord & { escrow_id: string | null });
+  return page(q, { ...o, table: 'pembayaran' }, (r) => fromRow<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>(r) as PaymentRecord & { escrow_id: string | null; refund_id: string | null });
 }

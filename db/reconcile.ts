@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
-import { ACCOUNTS, Entry, Journal, JournalKind, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutReversed, payoutSent } from '../domain/ledger';
+import { ACCOUNTS, Entry, Journal, JournalKind, escrowPartiallyReleased, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutReversed, payoutSent, refundOwed, refundPaid } from '../domain/ledger';
+import { refundIdOfPayoutKey } from '../domain/ids';
+import { lateRefundAmount, refundSplit } from '../domain/money';
 import { LIVE_WITHDRAWAL_STATUSES, RETURNED_WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { freelancerBalanceFromLedger, freelancerBalanceFromTables } from './balances';
-import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
+import type { EscrowRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
 import { fromRow } from './rows';
 
 /**
@@ -32,6 +34,7 @@ interface Books {
   payments: PaymentRecord[];
   escrows: EscrowRecord[];
   withdrawals: WithdrawalRecord[];
+  refunds: RefundRecord[];
 }
 
 async function load(db: Knex.Transaction): Promise<Books> {
@@ -52,6 +55,7 @@ async function load(db: Knex.Transaction): Promise<Books> {
     payments: (await db('pembayaran')).map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord),
     escrows: (await db('escrow')).map((r: Record<string, unknown>) => fromRow<EscrowRecord>(r) as EscrowRecord),
     withdrawals: (await db('pencairan_dana')).map((r: Record<string, unknown>) => fromRow<WithdrawalRecord>(r) as WithdrawalRecord),
+    refunds: (await db('refunds')).map((r: Record<string, unknown>) => fromRow<RefundRecord>(r) as RefundRecord),
   };
 }
 
@@ -85,17 +89,43 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     return books.journals.length;
   });
 
+  const payments = new Map(books.payments.map((p) => [p.id, p]));
+  const escrowsByOrder = new Map(books.escrows.map((e) => [e.pesanan_id, e]));
+  const paymentOf = (r: RefundRecord) => payments.get(r.pembayaran_id) ?? { jumlah: 0, biaya_platform: 0, total_bayar: 0 };
+  const escrowOf = (r: RefundRecord) => escrowsByOrder.get(r.pesanan_id);
+  /** What the refund policy (domain/money.ts) says a refund is: the escrow's share back, or a late payment in full. */
+  const policyAmount = (r: RefundRecord) => (r.jenis === 'late_payment' ? lateRefundAmount(paymentOf(r)) : refundSplit(paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0).jumlah_refund);
+
+  record('each refund has the amount the refund policy gives, and every late payment and refunded escrow has its refund', (diff) => {
+    const refunded = new Set(books.refunds.map((r) => r.pembayaran_id));
+    for (const r of books.refunds) {
+      if (!payments.has(r.pembayaran_id)) diff(r.id, `refund of payment ${r.pembayaran_id}, which does not exist`);
+      else if (r.jumlah !== policyAmount(r)) diff(r.id, `refund of Rp ${r.jumlah}; the policy gives Rp ${policyAmount(r)}`);
+    }
+    for (const p of books.payments) if (p.refund_status !== null && !refunded.has(p.id)) diff(p.id, 'a late payment without its refund');
+    for (const e of books.escrows) {
+      const refundable = e.status === 'refunded' || e.status === 'partial_released' || (e.status === 'completed' && e.jumlah_dirilis !== null);
+      if (refundable && !refunded.has(e.pembayaran_id)) diff(e.id, `escrow ${e.status} without its refund`);
+    }
+    return books.refunds.length;
+  });
+
   // Each movement's records and the one journal each must have, with the amounts the domain computes.
   const expected: { kind: JournalKind; record_id: string; owed: boolean; journal: () => Journal }[] = [
     ...books.payments.map((p) => ({ kind: 'payment_settled' as const, record_id: p.id, owed: p.status === 'berhasil', journal: () => paymentSettled(p) })),
     ...books.payments.map((p) => ({ kind: 'late_payment_received' as const, record_id: p.id, owed: p.refund_status !== null, journal: () => latePaymentReceived(p) })),
-    ...books.escrows.map((e) => ({ kind: 'escrow_released' as const, record_id: e.id, owed: ['released', 'completed'].includes(e.status), journal: () => escrowReleased(e) })),
+    ...books.escrows.map((e) => ({ kind: 'escrow_released' as const, record_id: e.id, owed: ['released', 'completed'].includes(e.status) && e.jumlah_dirilis === null, journal: () => escrowReleased(e) })),
+    // a dispute's partial decision: X released (its own journal) and the rest owed back (the refund's)
+    ...books.escrows.map((e) => ({ kind: 'escrow_partially_released' as const, record_id: e.id, owed: ['partial_released', 'completed'].includes(e.status) && e.jumlah_dirilis !== null, journal: () => escrowPartiallyReleased(e) })),
+    // an escrow refund is owed when decided (a late payment's was owed by late_payment_received), and paid when the gateway confirmed it
+    ...books.refunds.map((r) => ({ kind: 'refund_owed' as const, record_id: r.id, owed: r.jenis === 'escrow_refund', journal: () => refundOwed(r, paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0) })),
+    ...books.refunds.map((r) => ({ kind: 'refund_paid' as const, record_id: r.id, owed: r.status === 'completed', journal: () => refundPaid(r) })),
     // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back
     ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: true, journal: () => payoutSent(w) })),
     ...books.withdrawals.map((w) => ({ kind: 'payout_completed' as const, record_id: w.id, owed: w.status === 'completed', journal: () => payoutCompleted(w) })),
     ...books.withdrawals.map((w) => ({ kind: 'payout_reversed' as const, record_id: w.id, owed: RETURNED_WITHDRAWAL_STATUSES.includes(w.status), journal: () => payoutReversed(w) })),
   ];
-  record('each settlement, late payment, release and payout has exactly its one journal, with the right amounts', (diff) => {
+  record('each settlement, late payment, release, refund and payout has exactly its one journal, with the right amounts', (diff) => {
     const posted = new Map<string, Books['journals']>();
     for (const j of books.journals) posted.set(`${j.kind}|${j.record_id}`, [...(posted.get(`${j.kind}|${j.record_id}`) ?? []), j]);
     for (const x of expected) {
@@ -113,12 +143,12 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
   });
 
   const balance = (account: string) => books.balances.get(account) ?? 0;
-  record('each escrow account holds what its escrow\'s status says (held: jumlah_ditahan; otherwise 0)', (diff) => {
+  record('each escrow account holds what its escrow\'s status says (held or disputed: jumlah_ditahan; released, partially released, refunded or completed: 0)', (diff) => {
     const known = new Set<string>();
     for (const e of books.escrows) {
       const account = ACCOUNTS.escrow(e.pesanan_id);
       known.add(account);
-      const want = e.status === 'held' ? -e.jumlah_ditahan : 0;
+      const want = e.status === 'held' || e.status === 'disputed' ? -e.jumlah_ditahan : 0;
       if (balance(account) !== want) diff(e.id, `${account} balance ${balance(account)}, expected ${want} (escrow ${e.status}, jumlah_ditahan ${e.jumlah_ditahan})`);
     }
     for (const [account, b] of books.balances) if (account.startsWith('escrow:') && !known.has(account) && b !== 0) diff(account, `balance ${b} for an order without an escrow`);
@@ -127,7 +157,8 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
 
   record('each freelancer_payable is released nets less live and completed withdrawals, never negative', (diff) => {
     const owed = new Map<string, number>();
-    for (const e of books.escrows) if (['released', 'completed'].includes(e.status)) owed.set(e.freelancer_id, (owed.get(e.freelancer_id) ?? 0) + e.jumlah_bersih);
+    // a partial release's escrow carries the freelancer's share (X's net) in jumlah_bersih
+    for (const e of books.escrows) if (['released', 'partial_released', 'completed'].includes(e.status)) owed.set(e.freelancer_id, (owed.get(e.freelancer_id) ?? 0) + e.jumlah_bersih);
     for (const w of books.withdrawals) if (LIVE_WITHDRAWAL_STATUSES.includes(w.status)) owed.set(w.freelancer_id, (owed.get(w.freelancer_id) ?? 0) - w.jumlah_bersih);
     for (const [account] of books.balances) if (account.startsWith('freelancer_payable:')) owed.set(account.slice('freelancer_payable:'.length), owed.get(account.slice('freelancer_payable:'.length)) ?? 0);
     for (const [freelancer, want] of owed) {
@@ -141,16 +172,22 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
   record('platform fees, gateway fees, refunds owed and payouts in transit add up from the records', (diff) => {
     const settled = books.payments.filter((p) => p.status === 'berhasil');
     const late = books.payments.filter((p) => p.refund_status !== null);
-    const released = books.escrows.filter((e) => ['released', 'completed'].includes(e.status));
+    const released = books.escrows.filter((e) => ['released', 'partial_released', 'completed'].includes(e.status));
+    const escrowRefunds = books.refunds.filter((r) => r.jenis === 'escrow_refund');
     const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((s, x) => s + f(x), 0);
     const want: [string, number][] = [
-      [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform))],
+      // the client's fee on every settlement and the commission on every release, less the client fee a refund gave back
+      [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform) - sum(escrowRefunds, (r) => refundSplit(paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0).biaya_platform_kembali))],
       [ACCOUNTS.gatewayFeeExpense, sum(settled, (p) => p.biaya_gateway) + sum(late, (p) => p.biaya_gateway)],
       [ACCOUNTS.gatewayFeeRecovered, -sum(settled, (p) => p.biaya_gateway)],
       [ACCOUNTS.payoutInTransit, -sum(books.withdrawals.filter((w) => w.status === 'pending' || w.status === 'processing'), (w) => w.jumlah_bersih)],
     ];
+    // each client is owed what was decided (late payments in full, escrow refunds) less what was paid back
     const refunds = new Map<string, number>();
-    for (const p of late) refunds.set(ACCOUNTS.clientRefundPayable(p.user_id), (refunds.get(ACCOUNTS.clientRefundPayable(p.user_id)) ?? 0) - p.total_bayar);
+    const owe = (client: string, amount: number) => refunds.set(ACCOUNTS.clientRefundPayable(client), (refunds.get(ACCOUNTS.clientRefundPayable(client)) ?? 0) - amount);
+    for (const p of late) owe(p.user_id, p.total_bayar);
+    for (const r of escrowRefunds) owe(r.client_id, r.jumlah);
+    for (const r of books.refunds) if (r.status === 'completed') owe(r.client_id, -r.jumlah);
     for (const [account] of books.balances) if (account.startsWith('client_refund_payable:') && !refunds.has(account)) refunds.set(account, 0);
     for (const [account, w] of [...want, ...refunds]) if (balance(account) !== w) diff(account, `balance ${balance(account)}, expected ${w}`);
     return want.length + refunds.size;
@@ -195,6 +232,9 @@ async function gatewayClearing(db: Knex, books: Books, booked: number, check: (n
   const charges: { transaction_id: string; gross_amount: unknown; gateway_fee: unknown; settled_at: string }[] = await db('mock_gateway_charges').whereNotNull('settled_at').select('transaction_id', 'gross_amount', 'gateway_fee', 'settled_at');
   // only completed payouts moved money (queued ones are at the bank, failed ones never left)
   const payouts: { idempotency_key: string; amount: unknown; completed_at: string }[] = await db('mock_gateway_payouts').where({ status: 'completed' }).select('idempotency_key', 'amount', 'completed_at');
+  // refunds left the gateway to the payment's source, or as a payout to the client's account (keyed by the refund)
+  const sourceRefunds: { idempotency_key: string; amount: unknown; created_at: string }[] = await db('mock_gateway_refunds').select('idempotency_key', 'amount', 'created_at');
+  const refundIds = new Set(books.refunds.map((r) => r.id));
   const journaled = new Set(books.journals.map((j) => `${j.kind}|${j.record_id}`));
   const paymentByTx = new Map(books.payments.map((p) => [p.transaction_id, p]));
   const young = (at: string) => now - Date.parse(at) < IN_FLIGHT_MS;
@@ -212,13 +252,28 @@ async function gatewayClearing(db: Knex, books: Books, booked: number, check: (n
       if ((j.kind === 'payment_settled' || j.kind === 'late_payment_received') && !settledPayments.has(j.record_id)) diff(j.record_id, `${j.kind} booked, but the gateway has no settled charge for it`);
     }
     const paidOut = new Set<string>();
+    const refundedOut = new Map<string, number>();
     for (const p of payouts) {
+      const refundId = refundIdOfPayoutKey(p.idempotency_key);
+      if (refundIds.has(refundId)) {
+        refundedOut.set(refundId, (refundedOut.get(refundId) ?? 0) + 1);
+        if (journaled.has(`refund_paid|${refundId}`)) expected -= Number(p.amount);
+        else if (!young(p.completed_at)) diff(refundId, `the gateway paid refund ${refundId} out (Rp ${p.amount}) but the books have no refund_paid for it`);
+        continue;
+      }
       paidOut.add(p.idempotency_key);
       if (journaled.has(`payout_completed|${p.idempotency_key}`)) expected -= Number(p.amount);
       else if (!young(p.completed_at)) diff(p.idempotency_key, `the gateway paid out Rp ${p.amount} but the books have no completed payout for it`);
     }
+    for (const r of sourceRefunds) {
+      refundedOut.set(r.idempotency_key, (refundedOut.get(r.idempotency_key) ?? 0) + 1);
+      if (journaled.has(`refund_paid|${r.idempotency_key}`)) expected -= Number(r.amount);
+      else if (!young(r.created_at)) diff(r.idempotency_key, `the gateway refunded Rp ${r.amount} to source but the books have no refund_paid for it`);
+    }
     for (const j of books.journals) if (j.kind === 'payout_completed' && !paidOut.has(j.record_id)) diff(j.record_id, 'payout_completed booked, but the gateway has no completed payout for it');
+    // every refund paid once at the gateway: one completed payout or one refund to source, matching the book
+    for (const j of books.journals) if (j.kind === 'refund_paid' && (refundedOut.get(j.record_id) ?? 0) !== 1) diff(j.record_id, `refund_paid booked; the gateway made ${refundedOut.get(j.record_id) ?? 0} refunds for it, expected 1`);
     if (booked !== expected) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${expected} for what is booked`);
-    return charges.length + payouts.length;
+    return charges.length + payouts.length + sourceRefunds.length;
   });
 }

@@ -8,11 +8,13 @@ import { nowDb } from './time';
  * moves a record backwards; inserts that may repeat prove the existing row is
  * the same record (db/rows.ts).
  */
-export type { EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
+export type { DisputeRecord, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
 export * from './orders';
 export * from './payments';
 export * from './escrow';
 export * from './withdrawals';
+export * from './disputes';
+export * from './refunds';
 export { IdempotencyConflictError, isUniqueViolation } from './rows';
 
 // ---- webhook audit trail ------------------------------------------------

@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 import { fromDbTime } from './time';
 
 /** Row conversion and the write helpers every repository shares. */
-const MONEY = ['harga', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'jumlah_ditahan', 'jumlah_bersih'];
-const TIMES = ['created_at', 'updated_at', 'expires_at', 'dibayar_pada', 'ditahan_pada', 'akan_dirilis_pada', 'dirilis_pada', 'dicairkan_pada', 'late_settled_at'];
+const MONEY = ['harga', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'jumlah_ditahan', 'jumlah_bersih', 'jumlah_dirilis', 'jumlah_freelancer'];
+const TIMES = ['created_at', 'updated_at', 'expires_at', 'dibayar_pada', 'ditahan_pada', 'akan_dirilis_pada', 'dirilis_pada', 'dicairkan_pada', 'late_settled_at', 'dibuka_pada', 'diputuskan_pada', 'selesai_pada'];
 
 export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefined {
   if (!row) return undefined;
@@ -12,6 +12,7 @@ export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefi
   for (const k of TIMES) if (k in out) out[k] = fromDbTime(out[k]);
   if ('workflow_version' in out && out.workflow_version !== null) out.workflow_version = Number(out.workflow_version);
   if ('workflow_pending' in out) out.workflow_pending = Boolean(Number(out.workflow_pending));
+  if ('workflow_started' in out) out.workflow_started = Boolean(Number(out.workflow_started));
   if (typeof out.payment_instructions === 'string') out.payment_instructions = JSON.parse(out.payment_instructions);
   return out as T;
 }

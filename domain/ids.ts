@@ -33,3 +33,18 @@ export function invoiceNumber(now: Date, random: () => number = Math.random, len
 export function orderWorkflowId(pesananId: string): string {
   return `order-${pesananId}`;
 }
+
+/** The refund workflow of one refund (workflows/refund.ts). */
+export function refundWorkflowId(refundId: string): string {
+  return `refund-${refundId}`;
+}
+
+/** The gateway idempotency key of a refund's payout to an account: the refund id, then `<id>:<n>` for each account given after a refusal. */
+export function refundPayoutKey(refundId: string, attempt: number): string {
+  return attempt <= 1 ? refundId : `${refundId}:${attempt}`;
+}
+
+/** The refund id a refund payout key was made from. */
+export function refundIdOfPayoutKey(key: string): string {
+  return key.split(':')[0];
+}

@@ -1,4 +1,5 @@
-import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from './records';
+import { refundSplit } from './money';
+import type { EscrowRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from './records';
 
 /**
  * The books: double-entry journals in whole rupiah (IDR). Every money movement
@@ -37,9 +38,19 @@ export const ACCOUNTS = {
   clientRefundPayable: (clientId: string) => `client_refund_payable:${clientId}`,
 } as const;
 
-export const JOURNAL_KINDS = ['payment_settled', 'late_payment_received', 'escrow_released', 'payout_sent', 'payout_completed', 'payout_reversed'] as const;
+export const JOURNAL_KINDS = [
+  'payment_settled',
+  'late_payment_received',
+  'escrow_released',
+  'escrow_partially_released',
+  'refund_owed',
+  'refund_paid',
+  'payout_sent',
+  'payout_completed',
+  'payout_reversed',
+] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
-export type LedgerRecordType = 'payment' | 'escrow' | 'withdrawal';
+export type LedgerRecordType = 'payment' | 'escrow' | 'withdrawal' | 'refund';
 
 export interface Entry {
   account: string;
@@ -164,5 +175,58 @@ export function payoutReversed(w: WithdrawalAmounts & Pick<WithdrawalRecord, 'st
     pesanan_id: w.pesanan_id,
     description: `withdrawal ${w.status}: Rp ${w.jumlah_bersih} back to the freelancer`,
     entries: [dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih), cr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih)],
+  });
+}
+
+/**
+ * A dispute's partial release: X of the escrow goes to the freelancer less
+ * the 5% commission on X (the escrow's biaya_platform and jumlah_bersih are
+ * X's); the rest of the escrow is owed back to the client (refundOwed, posted
+ * in the same transaction).
+ */
+export function escrowPartiallyReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_dirilis' | 'biaya_platform' | 'jumlah_bersih'>): Journal {
+  const x = e.jumlah_dirilis ?? 0;
+  return journal({
+    kind: 'escrow_partially_released',
+    record_type: 'escrow',
+    record_id: e.id,
+    pesanan_id: e.pesanan_id,
+    description: `escrow partially released: Rp ${x} of it to the freelancer (Rp ${e.jumlah_bersih} net, Rp ${e.biaya_platform} commission)`,
+    entries: [dr(ACCOUNTS.escrow(e.pesanan_id), x), cr(ACCOUNTS.freelancerPayable(e.freelancer_id), e.jumlah_bersih), cr(ACCOUNTS.platformFeeRevenue, e.biaya_platform)],
+  });
+}
+
+/**
+ * An escrow refund is decided (a cancellation, or a dispute's refund or
+ * partial decision): what the escrow gives back (jumlah − X) and the client
+ * fee the platform returns (biaya_platform − 5% of X) are owed to the client.
+ * `jumlahFreelancer` is X (0 for a full refund). A late payment's refund owes
+ * nothing new: late_payment_received already owes it.
+ */
+export function refundOwed(r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id'>, payment: Pick<PaymentRecord, 'jumlah' | 'biaya_platform'>, jumlahFreelancer: number): Journal {
+  const split = refundSplit(payment, jumlahFreelancer);
+  return journal({
+    kind: 'refund_owed',
+    record_type: 'refund',
+    record_id: r.id,
+    pesanan_id: r.pesanan_id,
+    description: `refund of Rp ${split.jumlah_refund} owed to the client: Rp ${split.dari_escrow} from the escrow, Rp ${split.biaya_platform_kembali} platform fee returned`,
+    entries: [
+      dr(ACCOUNTS.escrow(r.pesanan_id), split.dari_escrow),
+      dr(ACCOUNTS.platformFeeRevenue, split.biaya_platform_kembali),
+      cr(ACCOUNTS.clientRefundPayable(r.client_id), split.jumlah_refund),
+    ],
+  });
+}
+
+/** The gateway confirmed the refund: the money has left it for the client. */
+export function refundPaid(r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id' | 'jumlah'>): Journal {
+  return journal({
+    kind: 'refund_paid',
+    record_type: 'refund',
+    record_id: r.id,
+    pesanan_id: r.pesanan_id,
+    description: `refund of Rp ${r.jumlah} paid to the client`,
+    entries: [dr(ACCOUNTS.clientRefundPayable(r.client_id), r.jumlah), cr(ACCOUNTS.gatewayClearing, r.jumlah)],
   });
 }

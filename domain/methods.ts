@@ -94,3 +94,13 @@ export const DEFAULT_AMOUNT_LIMITS: AmountLimits = {
 export function overallMaxAmount(limits: AmountLimits): number {
   return Math.max(...Object.values(limits.max));
 }
+
+/**
+ * QRIS, e-wallet and card payments are refunded to their source through the
+ * gateway. Virtual account and bank transfer payments cannot be (the
+ * Indonesian gateways cannot do it by API either): their refund waits for an
+ * account the client gives, and is paid out to it.
+ */
+export function refundsToSource(method: string): boolean {
+  return method === 'qris' || method === 'e_wallet' || method === 'kartu_kredit';
+}

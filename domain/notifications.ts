@@ -20,6 +20,10 @@ export const NOTIFICATION_TYPES = [
   'withdrawal.rejected',
   'withdrawal.completed',
   'withdrawal.failed',
+  'dispute.opened',
+  'dispute.resolved',
+  'refund.completed',
+  'refund.failed',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -45,6 +49,11 @@ export const EVENT_OF_ACTION: Record<string, { type: NotificationType; to: Party
   'withdrawal.rejected': { type: 'withdrawal.rejected', to: ['freelancer'] },
   'withdrawal.completed': { type: 'withdrawal.completed', to: ['freelancer', 'client'] },
   'withdrawal.failed': { type: 'withdrawal.failed', to: ['freelancer'] },
+  'dispute.opened': { type: 'dispute.opened', to: ['client', 'freelancer'] },
+  'dispute.resolved': { type: 'dispute.resolved', to: ['client', 'freelancer'] },
+  'refund.completed': { type: 'refund.completed', to: ['client'] },
+  // the bank refused the account the client gave: another may be given
+  'refund.failed': { type: 'refund.failed', to: ['client'] },
 };
 
 /** The delivered body: the event id is stable across retries and redeliveries (receivers deduplicate on it). */

@@ -1,6 +1,6 @@
 import type { PaymentMethod, PayoutMethod } from './methods';
 import { payoutAmounts } from './money';
-import type { EscrowStatus, OrderStatus, PaymentStatus, WithdrawalStatus } from './statuses';
+import type { DisputeDecision, DisputeStatus, EscrowStatus, OrderStatus, PaymentStatus, RefundKind, RefundStatus, WithdrawalStatus } from './statuses';
 
 /**
  * The records of the service, declared once: the database rows (db/), the
@@ -29,8 +29,8 @@ export interface OrderRecord {
 }
 
 /** Marks on money that arrived after its payment had expired or failed. */
-export const REFUND_STATUSES = ['due'] as const;
-export type RefundStatus = (typeof REFUND_STATUSES)[number];
+export const LATE_PAYMENT_MARKS = ['due'] as const;
+export type LatePaymentMark = (typeof LATE_PAYMENT_MARKS)[number];
 
 export interface PaymentRecord {
   id: string;
@@ -57,7 +57,7 @@ export interface PaymentRecord {
   /** The workflow has not been told the current status yet (the payments outbox). */
   workflow_pending: boolean;
   /** `due` when a settlement arrived after the payment expired or failed. */
-  refund_status: RefundStatus | null;
+  refund_status: LatePaymentMark | null;
   late_settled_at: string | null;
   late_gateway_status: string | null;
   created_at: string;
@@ -77,8 +77,58 @@ export interface EscrowRecord {
   ditahan_pada: string;
   akan_dirilis_pada: string;
   dirilis_pada: string | null;
-  dirilis_oleh: 'client' | 'auto' | null;
+  /** `admin` when a dispute's decision released it */
+  dirilis_oleh: 'client' | 'auto' | 'admin' | null;
   alasan: string | null;
+  /** X, what a partial release gave the freelancer (then biaya_platform and jumlah_bersih are X's); null otherwise */
+  jumlah_dirilis: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A dispute over a held escrow: opened by the order's client or freelancer, decided by an admin. One per escrow. */
+export interface DisputeRecord {
+  id: string;
+  escrow_id: string;
+  pesanan_id: string;
+  client_id: string;
+  freelancer_id: string;
+  dibuka_oleh: string;
+  peran_pembuka: 'client' | 'freelancer';
+  alasan: string;
+  status: DisputeStatus;
+  keputusan: DisputeDecision | null;
+  jumlah_freelancer: number | null;
+  diputuskan_oleh: string | null;
+  alasan_keputusan: string | null;
+  dibuka_pada: string;
+  diputuskan_pada: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Money owed back to a client, one per payment: an escrow refund (a
+ * cancellation or a dispute's decision) or a late payment. Paid to the
+ * payment's source (`metode` source), or to the account the client gave.
+ */
+export interface RefundRecord {
+  id: string;
+  pembayaran_id: string;
+  pesanan_id: string;
+  client_id: string;
+  jumlah: number;
+  jenis: RefundKind;
+  alasan: string;
+  metode: 'source' | 'transfer_bank' | 'e_wallet';
+  channel: string | null;
+  nomor_rekening: string | null;
+  nama_pemilik: string | null;
+  status: RefundStatus;
+  referensi_gateway: string | null;
+  failure_reason: string | null;
+  workflow_started: boolean;
+  selesai_pada: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -159,7 +209,7 @@ export type PaymentView = Pick<
 export type EscrowView = Pick<
   EscrowRecord,
   'pembayaran_id' | 'pesanan_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'ditahan_pada' | 'akan_dirilis_pada' | 'dirilis_pada' | 'dirilis_oleh' | 'alasan'
-> & { escrow_id: string };
+> & { escrow_id: string; jumlah_dirilis?: number | null };
 
 export type WithdrawalView = Pick<
   WithdrawalRecord,
@@ -174,6 +224,8 @@ export interface PaymentOutcome {
   dibayar_pada: string | null;
   /** the held escrow, for a settled payment */
   escrow: EscrowView | null;
+  /** the order is cancelled with this payment's failure (POST /api/orders/:id/cancel): no other payment follows */
+  order_cancelled?: boolean;
   /**
    * The payment itself, when the workflow may not know it: the answer to closing
    * the order's payment window names whichever payment has the order's last word.
@@ -217,13 +269,17 @@ export function escrowViewOf(e: EscrowRecord): EscrowView {
     dirilis_pada: e.dirilis_pada,
     dirilis_oleh: e.dirilis_oleh,
     alasan: e.alasan,
+    ...(e.jumlah_dirilis != null ? { jumlah_dirilis: e.jumlah_dirilis } : {}),
   };
 }
 
 /** The outcome of a decided payment (status other than menunggu). */
-export function paymentOutcomeOf(p: PaymentRecord, escrow: EscrowRecord | null): PaymentOutcome {
+export function paymentOutcomeOf(p: PaymentRecord, escrow: EscrowRecord | null, orderStatus?: OrderStatus): PaymentOutcome {
   if (p.status === 'menunggu') throw new Error(`payment ${p.id} is not decided yet`);
-  return { payment_id: p.id, status: p.status, gateway_status: p.gateway_status, dibayar_pada: p.dibayar_pada, escrow: escrow && escrowViewOf(escrow) };
+  const outcome: PaymentOutcome = { payment_id: p.id, status: p.status, gateway_status: p.gateway_status, dibayar_pada: p.dibayar_pada, escrow: escrow && escrowViewOf(escrow) };
+  // a failed payment of an order that is cancelled: the workflow stops waiting for another payment
+  if (p.status === 'gagal' && orderStatus === 'dibatalkan') outcome.order_cancelled = true;
+  return outcome;
 }
 
 /** The escrow a settled payment holds: the order's price, released after `autoReleaseMs` unless someone acts. */

@@ -25,6 +25,51 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** A refund's life: waiting for the client's account (virtual account and bank transfer payments), being paid, paid, or refused by the bank (another account may be given). */
+export const REFUND_STATUSES = ['menunggu_rekening', 'processing', 'completed', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+/** Refunds whose account the client may (still) give. */
+export const ACCOUNT_AWAITING_REFUND_STATUSES: readonly RefundStatus[] = ['menunggu_rekening', 'failed'];
+export const REFUND_KINDS = ['escrow_refund', 'late_payment'] as const;
+export type RefundKind = (typeof REFUND_KINDS)[number];
+
+export const DISPUTE_STATUSES = ['open', 'resolved'] as const;
+export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
+/** An admin's decision on a dispute: all to the freelancer, X to the freelancer and the rest back, or all back. */
+export const DISPUTE_DECISIONS = ['release', 'partial', 'refund'] as const;
+export type DisputeDecision = (typeof DISPUTE_DECISIONS)[number];
+/** What each decision leaves the escrow and the order in. */
+export const DISPUTE_OUTCOMES: Record<DisputeDecision, { escrow: EscrowStatus; order: OrderStatus }> = {
+  release: { escrow: 'released', order: 'selesai' },
+  partial: { escrow: 'partial_released', order: 'selesai' },
+  refund: { escrow: 'refunded', order: 'refunded' },
+};
+
+/** Who asks to cancel an order. */
+export type CancellingRole = 'client' | 'freelancer' | 'admin';
+
+/**
+ * The cancellation rules, by the order's status (null: allowed). Before the
+ * payment settles the client or an admin; paid with the work not started
+ * anyone of the three (a full refund); work started only the freelancer
+ * (declining) or an admin, the client opens a dispute instead; afterwards never.
+ */
+export function cancellationRefusal(status: OrderStatus, role: CancellingRole): string | null {
+  switch (status) {
+    case 'menunggu_pembayaran':
+      return role === 'freelancer' ? 'only the client or an admin may cancel an order before it is paid' : null;
+    case 'dibayar':
+      return null;
+    case 'dikerjakan':
+    case 'menunggu_review':
+      return role === 'client' ? `order is ${status}: the work has started, so the client cannot cancel it; open a dispute instead (POST /api/payments/escrow/dispute)` : null;
+    case 'dispute':
+      return 'order is in dispute; an admin decides it (POST /api/admin/disputes/resolve)';
+    default:
+      return `order is ${status}; it can no longer be cancelled`;
+  }
+}
+
 /** Orders the client may still release (and the auto-release may finish): paid, work started, work delivered. */
 export const RELEASABLE_ORDER_STATUSES: readonly OrderStatus[] = ['dibayar', 'dikerjakan', 'menunggu_review'];
 

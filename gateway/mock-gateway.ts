@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { signWebhook } from '../domain/signature';
 import type { GatewayStatus, PaymentStatus } from '../domain/statuses';
-import { buildInstructions, ChargeRequest, PaymentInstructions } from './instructions';
+import { buildInstructions, ChargeRequest, digitsFrom, PaymentInstructions } from './instructions';
 import type { PaymentGateway } from './port';
 import { MockBank, PayoutRequest, PayoutState } from './mock-bank';
 
@@ -78,6 +78,25 @@ export interface CheckoutView {
 
 export class UnknownChargeError extends Error {}
 
+/** A refund to the payment's source, by the service's idempotency key. */
+export interface RefundRequest {
+  idempotency_key: string;
+  transaction_id: string;
+  amount: number;
+}
+export interface RefundState extends RefundRequest {
+  reference: string;
+  refunded_at: string;
+}
+/** The gateway could not take the refund now: the same request may be retried. */
+export class RefundTemporaryError extends Error {
+  readonly code = 'GATEWAY_UNAVAILABLE';
+}
+/** The gateway refuses the refund for good (nothing settled, or more than settled). */
+export class RefundRefusedError extends Error {
+  readonly code = 'REFUND_REFUSED';
+}
+
 /** A stored time (MySQL `YYYY-MM-DD HH:MM:SS.mmm` in UTC, SQLite text, or a Date) as ISO-8601. */
 function isoTime(value: unknown): string | null {
   if (value === null || value === undefined) return null;
@@ -94,6 +113,7 @@ export class MockGateway implements PaymentGateway {
   private readonly backoffMs: number;
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly bank: MockBank;
+  private refundFailures = 0;
 
   constructor(private readonly opts: MockGatewayOptions) {
     this.attempts = opts.deliveryAttempts ?? 6;
@@ -270,6 +290,52 @@ export class MockGateway implements PaymentGateway {
   /** The gateway's books: the charge's money has arrived (once; a repeat changes nothing). */
   async recordSettlement(transactionId: string): Promise<void> {
     await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).whereNull('settled_at').update({ settled_at: new Date().toISOString() });
+  }
+
+  /**
+   * Refunds a settled charge to its source (QRIS, e-wallet, card), as the
+   * gateways' refund APIs do: idempotent by the service's key (the same key
+   * answers the same refund), refused for good when the charge is not settled
+   * or the refunds would exceed what it settled. A temporary failure (see
+   * `failNextRefunds`) throws RefundTemporaryError: the same request may be retried.
+   */
+  async refund(req: RefundRequest): Promise<RefundState> {
+    const existing = await this.getRefund(req.idempotency_key);
+    if (existing) {
+      if (existing.amount !== req.amount || existing.transaction_id !== req.transaction_id) throw new RefundRefusedError(`refund ${req.idempotency_key} was already made for another charge or amount`);
+      return existing;
+    }
+    if (this.refundFailures > 0) {
+      this.refundFailures--;
+      throw new RefundTemporaryError('the gateway could not process the refund now; try again later');
+    }
+    const charge = await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).first('gross_amount', 'settled_at');
+    if (!charge?.settled_at) throw new RefundRefusedError(`transaction ${req.transaction_id} has not settled; there is nothing to refund`);
+    const [{ sum }] = await this.opts.db('mock_gateway_refunds').where({ transaction_id: req.transaction_id }).sum({ sum: 'amount' });
+    if (Number(sum ?? 0) + req.amount > Number(charge.gross_amount)) throw new RefundRefusedError(`refunds of ${req.transaction_id} would exceed its Rp ${charge.gross_amount}`);
+    try {
+      await this.opts.db('mock_gateway_refunds').insert({
+        idempotency_key: req.idempotency_key,
+        transaction_id: req.transaction_id,
+        reference: `RFD-${digitsFrom(req.idempotency_key, 24)}`,
+        amount: req.amount,
+        created_at: new Date().toISOString(),
+      });
+    } catch (err) {
+      if (!(await this.getRefund(req.idempotency_key))) throw err; // not a concurrent twin: a real failure
+    }
+    this.opts.logger.info({ transactionId: req.transaction_id, amount: req.amount }, 'mock gateway: refunded to source');
+    return (await this.getRefund(req.idempotency_key)) as RefundState;
+  }
+
+  async getRefund(idempotencyKey: string): Promise<RefundState | undefined> {
+    const row = await this.opts.db('mock_gateway_refunds').where({ idempotency_key: idempotencyKey }).first();
+    return row && { idempotency_key: String(row.idempotency_key), transaction_id: String(row.transaction_id), reference: String(row.reference), amount: Number(row.amount), refunded_at: String(row.created_at) };
+  }
+
+  /** Sandbox: the next `n` refund requests fail temporarily (tests of the refund's retries). */
+  failNextRefunds(n: number): void {
+    this.refundFailures = n;
   }
 
   /** Payouts: the mock bank (gateway/mock-bank.ts). */

@@ -1,5 +1,5 @@
 import type { ChargeRequest } from './instructions';
-import type { Charge } from './mock-gateway';
+import type { Charge, RefundRequest, RefundState } from './mock-gateway';
 import type { PayoutRequest, PayoutState } from './mock-bank';
 
 /**
@@ -20,6 +20,8 @@ export interface PaymentGateway {
   payout(req: PayoutRequest): Promise<PayoutState>;
   /** Cancels a payout request the bank has not taken (so a request still in flight never pays); answers the payout's final state either way. */
   cancelPayout(req: { idempotency_key: string; amount: number; reason: string }): Promise<PayoutState>;
+  /** Refunds a settled charge to its source (QRIS, e-wallet, card), or returns the refund already made under this idempotency key. */
+  refund(req: RefundRequest): Promise<RefundState>;
   /** A payout's current status, by idempotency key. */
   getPayout(idempotencyKey: string): Promise<PayoutState | undefined>;
 }

@@ -7,6 +7,7 @@ import * as payoutDesk from './20261128000004_payout_desk';
 import * as lowerCaseUserIds from './20261128000005_lower_case_user_ids';
 import * as notifications from './20261128000006_notifications';
 import * as paymentRetries from './20261128000007_payment_retries';
+import * as disputesAndRefunds from './20261128000008_disputes_and_refunds';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000005_lower_case_user_ids': lowerCaseUserIds,
   '20261128000006_notifications': notifications,
   '20261128000007_payment_retries': paymentRetries,
+  '20261128000008_disputes_and_refunds': disputesAndRefunds,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,7 @@ import { createApp } from '../api/app';
 import { metrics } from '../api/metrics';
 import { PaymentPath } from '../api/payment-path';
 import { PaymentRelay } from '../api/payment-relay';
+import { startUnstartedRefunds } from '../api/refund-path';
 import { OrderWorkflows } from '../api/workflow-calls';
 import { Config } from '../domain/config';
 import { createDb } from '../db/connection';
@@ -185,6 +186,7 @@ export async function startWorker(config: Config, db: Knex, gateway: MockGateway
     minAgeMs: config.outbox.sweepGraceMs,
     concurrency: 4,
     expireOverdue: true,
+    startRefunds: (graceMs) => startUnstartedRefunds({ db, workflows, logger: workerLogger }, graceMs),
     logger: workerLogger,
   });
   // The notifications outbox: events to the other modules, delivered from the worker.

@@ -39,6 +39,13 @@ export const PAYOUT_REQUEST: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 8 },
 };
 
+// Refunding (to the source, or paying out to the client's account): idempotent by the refund's key at the gateway,
+// so retried with backoff without a limit until it goes through; a refusal for good (REFUND_REFUSED) is not retried.
+export const REFUND_CALL: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: ['REFUND_REFUSED'] },
+};
+
 /** Rejects an update in its validator: the API maps `type` to an HTTP status. */
 export function reject(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });

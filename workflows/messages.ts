@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView } from '../domain/records';
-import type { GatewayStatus, OrderStatus, PaymentStatus } from '../domain/statuses';
+import type { CancellingRole, DisputeDecision, DisputeStatus, EscrowStatus, GatewayStatus, OrderStatus, PaymentStatus, RefundStatus } from '../domain/statuses';
 import type { PayoutState } from '../gateway/mock-bank';
 
 export type { EscrowView, PaymentOutcome, PaymentView, PayoutState, WithdrawalView };
@@ -122,7 +122,79 @@ export interface WithdrawalDecision {
 }
 
 /** What a history entry is about: readers see only the topics they may read. */
-export type HistoryTopic = 'order' | 'payment' | 'escrow' | 'withdrawal';
+export type HistoryTopic = 'order' | 'payment' | 'escrow' | 'withdrawal' | 'dispute' | 'refund';
+
+/** A client or freelancer disputes the held escrow. */
+export interface OpenDisputeRequest {
+  user_id: string;
+  role: 'client' | 'freelancer';
+  alasan: string;
+}
+
+/** An admin decides the dispute. */
+export interface ResolveDisputeRequest {
+  admin_id: string;
+  keputusan: DisputeDecision;
+  /** X, for a partial decision */
+  jumlah_freelancer: number | null;
+  alasan: string;
+}
+
+/** The order's dispute as its workflow knows it. */
+export interface DisputeView {
+  dispute_id: string;
+  status: DisputeStatus;
+  dibuka_oleh: string;
+  peran_pembuka: 'client' | 'freelancer';
+  alasan: string;
+  dibuka_pada: string;
+  keputusan: DisputeDecision | null;
+  jumlah_freelancer: number | null;
+  diputuskan_oleh: string | null;
+  alasan_keputusan: string | null;
+  diputuskan_pada: string | null;
+}
+
+/** Someone cancels the order after its payment settled (the API cancels one that is not paid yet). */
+export interface CancelOrderRequest {
+  user_id: string;
+  role: CancellingRole;
+  alasan: string;
+}
+
+export interface CancelOrderResult {
+  pesanan_id: string;
+  order_status: OrderStatus;
+  escrow_status: EscrowStatus | null;
+  refund_id: string | null;
+}
+
+/** A refund as the workflows know it (the record is in the database: GET /api/payments/refunds/:id). */
+export interface RefundView {
+  refund_id: string;
+  pesanan_id: string;
+  client_id: string;
+  jumlah: number;
+  status: RefundStatus;
+  /** to the payment's source, or to an account the client gives */
+  to_source: boolean;
+}
+
+/** The refund workflow's input: the refund and the payment it returns money of. */
+export interface RefundWorkflowInput extends RefundView {
+  transaction_id: string;
+  /** the account already given (a refund whose workflow the sweep starts after the client gave one) */
+  account?: RefundAccountRequest;
+}
+
+/** The client gives the account a virtual account or bank transfer payment's refund is paid to. */
+export interface RefundAccountRequest {
+  user_id: string;
+  metode_pencairan: 'transfer_bank' | 'e_wallet';
+  channel: string;
+  nomor_rekening: string;
+  nama_pemilik: string;
+}
 
 export interface OrderState {
   pesanan_id: string;
@@ -133,6 +205,10 @@ export interface OrderState {
   payment: PaymentView | null;
   escrow: EscrowView | null;
   withdrawal: WithdrawalView | null;
+  /** the escrow's dispute, once opened (absent in workflows started before disputes existed) */
+  dispute?: DisputeView | null;
+  /** the refund the order decided (a cancellation or a dispute's decision) */
+  refund?: RefundView | null;
   /** Human-readable lifecycle, newest last. */
   history: { at: string; topic: HistoryTopic; event: string }[];
 }
@@ -153,6 +229,15 @@ export const releaseEscrowUpdate = defineUpdate<EscrowView, [ReleaseEscrowReques
 /** The freelancer starts the work (dibayar → dikerjakan) and delivers it (dikerjakan → menunggu_review); the escrow stays held. */
 export const startWorkUpdate = defineUpdate<WorkProgressResult, [WorkProgressRequest]>('startWork');
 export const deliverWorkUpdate = defineUpdate<WorkProgressResult, [WorkProgressRequest]>('deliverWork');
+/** The order's client or freelancer disputes the held escrow; an admin decides it. */
+export const openDisputeUpdate = defineUpdate<DisputeView, [OpenDisputeRequest]>('openDispute');
+export const resolveDisputeUpdate = defineUpdate<OrderState, [ResolveDisputeRequest]>('resolveDispute');
+/** A cancellation after the payment settled: the escrow is refunded in full. */
+export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderRequest]>('cancelOrder');
+/** The refund workflow: the client gives an account (refunds that cannot go back to their source), and its state. */
+export const refundAccountUpdate = defineUpdate<RefundView, [RefundAccountRequest]>('giveRefundAccount');
+export const refundStatusQuery = defineQuery<RefundView & { history: { at: string; event: string }[] }>('refundStatus');
+export const REFUND_WORKFLOW_TYPE = 'refundWorkflow';
 export const withdrawUpdate = defineUpdate<WithdrawalView, [WithdrawRequest]>('withdraw');
 export const decideWithdrawalUpdate = defineUpdate<WithdrawalView, [WithdrawalDecision]>('decideWithdrawal');
 /** The gateway's payout notification, verified by the API (the payout's state at the gateway). Repeats are ignored. */

@@ -47,7 +47,7 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
   const adoptDecision = (o: PaymentOutcome) => {
     if (decided !== undefined || o.payment_id !== state.payment?.payment_id) return;
     if (o.status === 'berhasil' && !o.escrow) return; // malformed: the expiry will ask the database, which has the escrow
-    if (retries && o.status === 'gagal') {
+    if (retries && o.status === 'gagal' && !o.order_cancelled) {
       // the order stays open: the client may pay again, with any method, until the window closes
       const payment = state.payment;
       if (payment.status === 'gagal') return; // a repeat
@@ -122,6 +122,7 @@ function adoptOutcome({ input, state, record }: OrderContext, o: PaymentOutcome)
     return 'settled';
   }
   state.order_status = 'dibatalkan';
-  record(o.status === 'kadaluarsa' ? `payment expired after ${input.payment_expiry}; order cancelled` : `payment failed (${o.gateway_status}); order cancelled`, 'payment');
+  if (o.order_cancelled) record(`order cancelled while waiting for payment; payment ${payment.transaction_id} cancelled at the gateway`, 'order');
+  else record(o.status === 'kadaluarsa' ? `payment expired after ${input.payment_expiry}; order cancelled` : `payment failed (${o.gateway_status}); order cancelled`, 'payment');
   return 'closed';
 }

@@ -178,7 +178,8 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
     escrow_id: escrow.escrow_id,
     pesanan_id: input.pesanan_id,
     freelancer_id: input.freelancer_id.toLowerCase(),
-    jumlah: escrow.jumlah_ditahan,
+    // what was released to the freelancer: all of it, or X of a dispute's partial decision
+    jumlah: escrow.jumlah_dirilis ?? escrow.jumlah_ditahan,
     biaya_platform: escrow.biaya_platform,
     jumlah_bersih: escrow.jumlah_bersih,
     metode_pencairan: req.metode_pencairan,

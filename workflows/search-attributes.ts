@@ -11,6 +11,10 @@ export const PaymentStatusKey = defineSearchAttributeKey('PaymentStatus', Search
 export const EscrowStatusKey = defineSearchAttributeKey('EscrowStatus', SearchAttributeType.KEYWORD);
 export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const WithdrawalStatusKey = defineSearchAttributeKey('WithdrawalStatus', SearchAttributeType.KEYWORD);
+/** `open` or `resolved` on an order with a dispute (`EscrowStatus="disputed"` lists the open ones too). */
+export const DisputeStatusKey = defineSearchAttributeKey('DisputeStatus', SearchAttributeType.KEYWORD);
+/** A refund's status, on the order workflow that decided it and on the refund's own workflow. */
+export const RefundStatusKey = defineSearchAttributeKey('RefundStatus', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTE_NAMES = [
   OrderIdKey.name,
@@ -19,4 +23,6 @@ export const SEARCH_ATTRIBUTE_NAMES = [
   EscrowStatusKey.name,
   OrderStatusKey.name,
   WithdrawalStatusKey.name,
+  DisputeStatusKey.name,
+  RefundStatusKey.name,
 ] as const;

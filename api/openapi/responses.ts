@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ROLES } from '../../domain/access';
 import { PAYMENT_METHODS, PAYOUT_METHODS } from '../../domain/methods';
-import { REFUND_STATUSES } from '../../domain/records';
-import { ESCROW_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../../domain/statuses';
+import { LATE_PAYMENT_MARKS } from '../../domain/records';
+import { DISPUTE_DECISIONS, DISPUTE_STATUSES, ESCROW_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, REFUND_KINDS, REFUND_STATUSES, WITHDRAWAL_STATUSES } from '../../domain/statuses';
 
 /**
  * Response bodies in zod, as the routes build them (api/views.ts, the route
@@ -64,6 +64,7 @@ export const OrderPayment = z.union([
 
 /** `GET /api/orders/{id}`: the order with every payment it has had. */
 export const OrderDetail = Order.extend({
+  refund_id: nullable(id()).meta({ description: 'the order\'s refund (GET /api/payments/refunds/{id}); for the client and admins, null for the freelancer' }),
   payments: z.array(OrderPayment).meta({ description: 'every payment of the order, newest first (a failed or cancelled one may be followed by another while the payment window is open); `payment_id` is the current one' }),
 });
 
@@ -91,8 +92,9 @@ export const Payment = z.strictObject({
   expires_at: time(),
   created_at: time(),
   escrow_id: nullable(id()),
-  refund_status: nullable(z.enum(REFUND_STATUSES)).meta({ description: '`due` when money settled after the payment expired or failed' }),
+  refund_status: nullable(z.enum(LATE_PAYMENT_MARKS)).meta({ description: '`due` when money settled after the payment expired or failed' }),
   late_settled_at: nullable(time()),
+  refund_id: nullable(id()).meta({ description: 'the payment\'s refund, if any (a late payment\'s, or its escrow\'s)' }),
 });
 
 export const CreatedPayment = z.strictObject({
@@ -113,6 +115,22 @@ export const CreatedPayment = z.strictObject({
   escrow_id: nullable(id()),
 });
 
+export const Dispute = z.strictObject({
+  id: id(),
+  escrow_id: id(),
+  pesanan_id: id(),
+  status: z.enum(DISPUTE_STATUSES),
+  dibuka_oleh: id().meta({ description: 'who opened it' }),
+  peran_pembuka: z.enum(['client', 'freelancer']),
+  alasan: z.string(),
+  dibuka_pada: time(),
+  keputusan: nullable(z.enum(DISPUTE_DECISIONS)),
+  jumlah_freelancer: nullable(rupiah('X, for a partial decision')),
+  diputuskan_oleh: nullable(id()),
+  alasan_keputusan: nullable(z.string()),
+  diputuskan_pada: nullable(time()),
+});
+
 export const Escrow = z.strictObject({
   id: id(),
   pembayaran_id: id(),
@@ -126,8 +144,52 @@ export const Escrow = z.strictObject({
   client_id: id(),
   freelancer_id: id(),
   dirilis_pada: nullable(time()),
-  dirilis_oleh: nullable(z.enum(['client', 'auto'])),
+  dirilis_oleh: nullable(z.enum(['client', 'auto', 'admin'])).meta({ description: '`admin`: a dispute\'s decision released it' }),
   withdrawal_id: nullable(id()),
+  jumlah_dirilis: nullable(rupiah('a dispute\'s partial decision: X, what the freelancer received (biaya_platform and jumlah_bersih are then X\'s)')),
+  dispute: nullable(Dispute).optional().meta({ description: 'the escrow\'s dispute (single read)' }),
+  refund_id: nullable(id()).optional().meta({ description: 'the escrow\'s refund (single read; the client and admins)' }),
+});
+
+export const DisputeListItem = Dispute.extend({
+  client_id: id(),
+  freelancer_id: id(),
+  jumlah_ditahan: rupiah(),
+  age_seconds: z.number().int().meta({ description: 'since it was opened (until it was decided, for a resolved one)' }),
+});
+
+export const OpenedDispute = z.strictObject({ escrow_id: id(), status: z.literal('disputed'), order_status: z.literal('dispute'), dispute: nullable(Dispute) });
+
+export const ResolvedDispute = z.strictObject({
+  dispute: Dispute,
+  escrow: Escrow,
+  order_status: nullable(z.enum(ORDER_STATUSES)),
+  refund: nullable(z.strictObject({ id: id(), jumlah: rupiah(), status: z.enum(REFUND_STATUSES) })),
+});
+
+export const Refund = z.strictObject({
+  id: id(),
+  pembayaran_id: id(),
+  pesanan_id: id(),
+  client_id: id(),
+  jumlah: rupiah('what goes back to the client (see the refund policy in the README)'),
+  jenis: z.enum(REFUND_KINDS),
+  alasan: z.string(),
+  status: z.enum(REFUND_STATUSES),
+  metode: z.enum(['source', ...PAYOUT_METHODS]).meta({ description: '`source`: back to the payment\'s own method; otherwise the account the client gave' }),
+  channel: nullable(z.string()),
+  nomor_rekening: nullable(z.string()),
+  nama_pemilik: nullable(z.string()),
+  referensi_gateway: nullable(z.string()),
+  failure_reason: nullable(z.string()).meta({ description: 'why the bank refused the account (status `failed`: give another)' }),
+  selesai_pada: nullable(time()),
+  created_at: time(),
+  updated_at: time(),
+});
+
+export const CancelledOrder = Order.extend({
+  refund_id: nullable(id()),
+  refund_status: nullable(z.enum(REFUND_STATUSES)),
 });
 
 export const ReleasedEscrow = z.strictObject({
@@ -193,7 +255,9 @@ export const Lifecycle = z.strictObject({
   payment: z.union([z.looseObject({ payment_id: id(), transaction_id: z.string(), status: z.enum(PAYMENT_STATUSES), total_bayar: rupiah() }), statusOnly]).nullable(),
   escrow: z.looseObject({ escrow_id: id(), status: z.enum(ESCROW_STATUSES), jumlah_ditahan: rupiah() }).nullable(),
   withdrawal: z.union([z.looseObject({ withdrawal_id: id(), status: z.enum(WITHDRAWAL_STATUSES), jumlah_bersih: rupiah() }), statusOnly]).nullable(),
-  history: z.array(z.strictObject({ at: time(), topic: z.enum(['order', 'payment', 'escrow', 'withdrawal']), event: z.string() })).meta({ description: 'newest last; only the topics the caller may read' }),
+  dispute: z.looseObject({ dispute_id: id(), status: z.enum(DISPUTE_STATUSES) }).nullable().optional(),
+  refund: z.union([z.looseObject({ refund_id: id(), status: z.enum(REFUND_STATUSES), jumlah: rupiah() }), statusOnly]).optional().meta({ description: 'its details for the client and admins' }),
+  history: z.array(z.strictObject({ at: time(), topic: z.enum(['order', 'payment', 'escrow', 'withdrawal', 'dispute', 'refund']), event: z.string() })).meta({ description: 'newest last; only the topics the caller may read' }),
 });
 
 export const LedgerAccounts = z.strictObject({
@@ -265,15 +329,23 @@ export const PaymentWebhookAnswer = z.strictObject({
   status: z.enum(PAYMENT_STATUSES),
   message: z.string(),
   escrow_id: nullable(id()),
-  refund_status: z.enum(REFUND_STATUSES).nullable().optional().meta({ description: 'present for a settlement that arrived after the payment expired or failed' }),
+  refund_status: z.enum(LATE_PAYMENT_MARKS).nullable().optional().meta({ description: 'present for a settlement that arrived after the payment expired or failed' }),
 });
 
-export const PayoutWebhookAnswer = z.strictObject({
-  success: z.literal(true),
-  withdrawal_id: id(),
-  status: z.enum(['completed', 'failed']),
-  message: z.string(),
-});
+export const PayoutWebhookAnswer = z.union([
+  z.strictObject({
+    success: z.literal(true),
+    withdrawal_id: id(),
+    status: z.enum(['completed', 'failed']),
+    message: z.string(),
+  }),
+  z.strictObject({
+    success: z.literal(true),
+    refund_id: id().meta({ description: 'a refund paid out to the client\'s account (its payout key is the refund id, or `<refund id>:<n>` for the n-th account given)' }),
+    status: z.enum(['completed', 'failed']),
+    message: z.string(),
+  }),
+]);
 
 export const MockTriggerAnswer = envelope(
   z.strictObject({

@@ -4,6 +4,7 @@ import * as r from './responses';
 import { PaymentWebhookBody, PayoutWebhookBody } from './webhooks';
 import { developmentRoutes } from './dev-routes';
 import { notificationRoutes } from './notifications';
+import { disputeRoutes } from './disputes';
 
 /**
  * Every route the app mounts, as data: the OpenAPI document (api/openapi.ts) is
@@ -158,6 +159,7 @@ export function routeDocs(v: ReturnType<typeof schemas>, o: { development: boole
     ...paymentRoutes(v),
     ...withdrawalRoutes(v),
     ...adminRoutes(),
+    ...disputeRoutes(v, { err, json, authed, withBody, viaWorkflow }),
     ...notificationRoutes({ err, json, authed }),
     ...gatewayRoutes(),
     ...(o.development ? developmentRoutes({ err, json, common }) : []),

@@ -4,11 +4,13 @@ import type { UpdateDefinition } from '@temporalio/client';
 import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { canSeePayment } from '../../domain/access';
-import { WorkStep, workStepRefusal } from '../../domain/statuses';
-import { WorkProgressRequest, WorkProgressResult, deliverWorkUpdate, startWorkUpdate } from '../../workflows/messages';
+import type { OrderRecord } from '../../domain/records';
+import { WorkStep, cancellationRefusal, workStepRefusal } from '../../domain/statuses';
+import { WorkProgressRequest, WorkProgressResult, cancelOrderUpdate, deliverWorkUpdate, startWorkUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
-import { asyncHandler, badRequest, conflict, notFound } from '../errors';
-import { parse, workProgressBody } from '../schemas';
+import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
+import { cancelUnpaidOrder } from '../order-cancel';
+import { cancelOrder, parse, workProgressBody } from '../schemas';
 import { limiter } from '../security';
 import { lifecycleView, orderPaymentView, orderView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
@@ -20,7 +22,7 @@ const WORK_ROUTES: Record<WorkStep, { path: string; action: 'startWork' | 'deliv
   deliver: { path: '/api/orders/:id/deliver', action: 'deliverWork', update: deliverWorkUpdate, audited: 'order.work_delivery_requested', message: 'Work delivered; waiting for the client\'s review' },
 };
 
-export function ordersRouter({ db, workflows, payments, config, v, auth }: RouteDeps): Router {
+export function ordersRouter({ db, workflows, payments, config, logger, v, auth }: RouteDeps): Router {
   const router = Router();
   const perUser = (n: number, what: string) => limiter(n, (req) => principalOf(req).id, what);
 
@@ -46,7 +48,9 @@ export function ordersRouter({ db, workflows, payments, config, v, auth }: Route
       // the payments' details only for those who may read payments (the client, admins); the freelancer sees their statuses
       const seesPayments = canSeePayment(principalOf(req), order);
       const payments = (await repo.listOrderPayments(db, order.id)).map((x) => (seesPayments ? orderPaymentView(x) : { id: x.id, status: x.status, created_at: x.created_at, expires_at: x.expires_at }));
-      res.json(ok('Order retrieved', { ...orderView(order), payments }));
+      // the order's refund (its escrow's, else a late payment's), for those who may read payments
+      const refundId = seesPayments ? ((await repo.refundIdsOfOrder(db, order.id))[0] ?? null) : null;
+      res.json(ok('Order retrieved', { ...orderView(order), refund_id: refundId, payments }));
     }),
   );
 
@@ -100,6 +104,49 @@ export function ordersRouter({ db, workflows, payments, config, v, auth }: Route
       }),
     );
   }
+
+  /**
+   * Cancels an order. Before its payment settles: the client or an admin (a
+   * live payment is cancelled at the gateway). Paid, work not started: the
+   * client, the freelancer or an admin, with a full refund. Work started: the
+   * freelancer (declining) or an admin; the client opens a dispute instead.
+   * Afterwards: 409. A paid order's cancellation goes through its workflow,
+   * which refunds the escrow and starts the refund's payment.
+   */
+  router.post(
+    '/api/orders/:id/cancel',
+    auth,
+    asyncHandler(async (req, res) => {
+      const p = principalOf(req);
+      const body = parse(cancelOrder, req.body ?? {});
+      const order = await visibleOrder(db, req);
+      if (order.status === 'menunggu_pembayaran' && p.role === 'freelancer') throw forbidden('only the client or an admin may cancel an order before it is paid');
+      const refused = cancellationRefusal(order.status, p.role);
+      if (refused) throw conflict(refused, { status: order.status });
+      const actor = actorOf(req);
+      let now: OrderRecord;
+      let refundId: string | null = null;
+      if (order.status === 'menunggu_pembayaran') {
+        now = await cancelUnpaidOrder({ db, payments, workflows, logger }, order, actor);
+      } else {
+        await payments.deliver(order.pembayaran_id!); // the workflow holds the escrow before it is asked (a no-op once it knows)
+        const result = await workflows.update(order.id, cancelOrderUpdate, { user_id: p.id, role: p.role, alasan: body.alasan }).catch(async (err) => {
+          if (err instanceof WorkflowGoneError) {
+            const gone = await repo.getOrder(db, order.id);
+            throw conflict(gone ? (cancellationRefusal(gone.status, p.role) ?? `order is ${gone.status}; its workflow has closed`) : 'order not found', { status: gone?.status });
+          }
+          throw err;
+        });
+        refundId = result.refund_id;
+        now = (await repo.getOrder(db, order.id))!;
+        await audit(db, actor, { action: 'order.cancel_requested', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: order.status, status_after: now.status });
+      }
+      const refund = refundId ? await repo.getRefund(db, refundId) : undefined;
+      const message = refund ? `Order cancelled; Rp ${refund.jumlah} is refunded to the client${refund.status === 'menunggu_rekening' ? ' once it gives an account (POST /api/payments/refunds/:id/account)' : ''}` : 'Order cancelled';
+      // the refund's details are the client's: its id and status for everyone who may see the order
+      res.json(ok(message, { ...orderView(now), refund_id: refund?.id ?? null, refund_status: refund?.status ?? null }));
+    }),
+  );
 
   return router;
 }

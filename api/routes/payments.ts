@@ -94,7 +94,7 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       if (p.role === 'client' && q.user_id && q.user_id !== p.id) throw forbidden('a client may list only its own payments');
       const userId = p.role === 'client' ? p.id : q.user_id;
       const found = await readPage(() => repo.listPayments(db, { user_id: userId, status: q.status, limit: q.limit, cursor: q.cursor }));
-      res.json(ok('Payments retrieved', { items: found.items.map((x) => paymentView(x, x.escrow_id)), next_cursor: found.next_cursor }));
+      res.json(ok('Payments retrieved', { items: found.items.map((x) => paymentView(x, x.escrow_id, x.refund_id)), next_cursor: found.next_cursor }));
     }),
   );
 
@@ -115,7 +115,7 @@ export function paymentReadRouter({ db, auth }: RouteDeps): Router {
       const id = parse(paymentIdParam, req.params.id, 'id');
       const found = await paymentWithOrder(db, id);
       if (!found || !canSeePayment(principalOf(req), found.order)) throw notFound('payment');
-      res.json(ok('Payment retrieved', paymentView(found.payment, found.order.escrow_id)));
+      res.json(ok('Payment retrieved', paymentView(found.payment, found.order.escrow_id, (await repo.getRefundOfPayment(db, found.payment.id))?.id ?? null)));
     }),
   );
   return router;

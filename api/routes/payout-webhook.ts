@@ -1,5 +1,7 @@
 import express, { Router } from 'express';
 import * as repo from '../../db/repositories';
+import { refundIdOfPayoutKey } from '../../domain/ids';
+import type { RefundRecord } from '../../domain/records';
 import { payoutResultSignal } from '../../workflows/messages';
 import type { PayoutState } from '../../gateway/mock-bank';
 import { HttpError, asyncHandler, badRequest, conflict, notFound } from '../errors';
@@ -33,7 +35,11 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       if (!n) return;
       const refuse = (err: HttpError) => intake.refuse(res, n, err);
       const w = await repo.getWithdrawal(db, n.external_id);
-      if (!w) return refuse(notFound('withdrawal'));
+      if (!w) {
+        const refund = await repo.getRefund(db, refundIdOfPayoutKey(n.external_id));
+        if (!refund) return refuse(notFound('withdrawal'));
+        return refundPayout(refund, n);
+      }
       if (n.amount !== w.jumlah_bersih) return refuse(badRequest('amount does not match the withdrawal\'s jumlah_bersih', 'amount'));
       if (w.status === 'completed' || w.status === 'failed') {
         // a repeat of what is recorded is answered as processed; a contradiction is refused, and is an incident
@@ -70,6 +76,28 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       }
       await intake.audit(200, `processed:${n.status}`, n);
       res.json({ success: true, withdrawal_id: w.id, status: n.status, message: 'Payout notification processed' });
+
+      /** A refund paid out to the client's account: its notification goes to the refund's workflow (which otherwise asks the gateway). */
+      async function refundPayout(refund: RefundRecord, note: NonNullable<typeof n>) {
+        if (note.amount !== refund.jumlah) return refuse(badRequest('amount does not match the refund\'s jumlah', 'amount'));
+        if (refund.status === 'processing') {
+          const known = await gateway.getPayout(note.external_id);
+          const result: PayoutState = {
+            idempotency_key: note.external_id,
+            reference: note.reference,
+            amount: note.amount,
+            status: note.status,
+            bukti_transfer: known?.status === note.status ? known.bukti_transfer : null,
+            completed_at: known?.status === note.status ? known.completed_at : null,
+            failure_reason: note.failure_reason,
+          };
+          await workflows.signalRefund(refund.id, payoutResultSignal, result).catch((err) => {
+            if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
+          });
+        }
+        await intake.audit(200, `processed:refund:${note.status}`, note);
+        res.json({ success: true, refund_id: refund.id, status: note.status, message: 'Refund payout notification processed' });
+      }
     }),
   );
   return router;

@@ -9,6 +9,7 @@ import { VerifiedWebhook, readWebhook } from '../webhook';
 import { clip, webhookIntake } from '../webhook-intake';
 import { WorkflowGoneError } from '../workflow-calls';
 import type { RouteDeps } from './context';
+import { startRefundWorkflow } from '../refund-path';
 
 type Answer = { status: string; escrow_id: string | null; refund_status?: string | null };
 
@@ -70,10 +71,10 @@ function reply(res: Response, transactionId: string, a: Answer): void {
 }
 
 /** The payment path decided by the database (orders with workflow_version 2, and any order paid from now on). */
-async function notification({ payments }: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook, requestId: string | null): Promise<Answer> {
+async function notification(deps: RouteDeps, payment: PaymentRecord, order: OrderRecord, f: VerifiedWebhook, requestId: string | null): Promise<Answer> {
   const target = paymentStatusForGateway(f.transaction_status);
   if (target === null || target === 'menunggu') return { status: payment.status, escrow_id: order.escrow_id, refund_status: null }; // pending: no change
-  const result = await payments.notify(payment, order, target, f.transaction_status, { type: 'gateway', request_id: requestId });
+  const result = await deps.payments.notify(payment, order, target, f.transaction_status, { type: 'gateway', request_id: requestId });
   switch (result.kind) {
     case 'applied':
       if (result.payment.status === 'berhasil') metrics.paymentsSettled.inc({ method: result.payment.metode_pembayaran });
@@ -81,6 +82,8 @@ async function notification({ payments }: RouteDeps, payment: PaymentRecord, ord
     case 'duplicate':
       return { status: result.payment.status, escrow_id: result.escrow?.id ?? null };
     case 'late':
+      // refunded in full by its own workflow (the order's may be long gone); the sweep starts it if this fails
+      await startRefundWorkflow({ db: deps.db, workflows: deps.workflows }, result.refund).catch((err) => deps.logger.warn({ err: String(err), refund_id: result.refund.id }, 'could not start the late payment\'s refund workflow; the sweep will'));
       return { status: result.payment.status, escrow_id: null, refund_status: result.payment.refund_status };
     case 'conflict':
       throw conflict(`payment is ${result.payment.status}; a ${f.transaction_status} notification cannot change it`, { status: result.payment.status });

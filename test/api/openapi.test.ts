@@ -132,7 +132,7 @@ describe('the recorded-response check', () => {
   test('finds a body that does not match, an undocumented field and an undocumented status', () => {
     const recorder = new ResponseRecorder(doc);
     const body = (v: unknown) => Buffer.from(JSON.stringify(v));
-    const order = { id: USERS.client, client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'x', harga: 250000, status: 'menunggu_pembayaran', payment_id: null, escrow_id: null, withdrawal_id: null, workflow_id: 'order-x', created_at: '2026-11-01T00:00:00.000Z', updated_at: '2026-11-01T00:00:00.000Z', payments: [] };
+    const order = { id: USERS.client, client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'x', harga: 250000, status: 'menunggu_pembayaran', payment_id: null, escrow_id: null, withdrawal_id: null, workflow_id: 'order-x', refund_id: null, created_at: '2026-11-01T00:00:00.000Z', updated_at: '2026-11-01T00:00:00.000Z', payments: [] };
     expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: order }))).toBeNull();
     expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: { ...order, harga: '250000' } }))).toMatch(/harga must be integer/);
     expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: { ...order, secret: 1 } }))).toMatch(/additional/);
