@@ -51,9 +51,18 @@ export async function analytics(db: Knex, fromIso: string, toIso: string): Promi
   const seconds = released.map((e) => (Date.parse(fromDbTime(e.dirilis_pada) as string) - Date.parse(fromDbTime(e.ditahan_pada) as string)) / 1000);
   const escrowStatuses = (await db('escrow').where('ditahan_pada', '>=', from).andWhere('ditahan_pada', '<', to).select('status').count({ n: '*' }).groupBy('status')) as { status: string; n: unknown }[];
   const escrowsHeld = escrowStatuses.reduce((sum, e) => sum + num(e.n), 0);
-  const disputed = escrowStatuses.filter((e) => ['disputed', 'partial_released', 'refunded'].includes(e.status)).reduce((sum, e) => sum + num(e.n), 0);
+  // escrows held in the period that were disputed (whatever the decision), from the disputes table
+  const [{ n: disputedCount }] = (await db('escrow')
+    .where('ditahan_pada', '>=', from)
+    .andWhere('ditahan_pada', '<', to)
+    .whereExists(db('disputes').whereRaw('disputes.escrow_id = escrow.id').select('disputes.id'))
+    .count({ n: '*' })) as { n: unknown }[];
+  const disputed = num(disputedCount);
   const settled = payments.filter((p) => p.status === 'berhasil').reduce((s, p) => s + num(p.count), 0);
-  const [{ n: refunds }] = (await db('pembayaran').where('created_at', '>=', from).andWhere('created_at', '<', to).whereNotNull('refund_status').count({ n: '*' })) as { n: unknown }[];
+  const inPeriod = () => db('pembayaran').where('created_at', '>=', from).andWhere('created_at', '<', to);
+  // payments of the period with a refund (a late payment's, or its escrow's after a cancellation or a dispute)
+  const [{ n: refunds }] = (await inPeriod().whereExists(db('refunds').whereRaw('refunds.pembayaran_id = pembayaran.id').select('refunds.id')).count({ n: '*' })) as { n: unknown }[];
+  const [{ n: late }] = (await inPeriod().whereNotNull('refund_status').count({ n: '*' })) as { n: unknown }[];
   const paid = num(expense?.d) - num(expense?.c);
   const recoveredFees = num(recovered?.c) - num(recovered?.d);
   return {
@@ -65,9 +74,9 @@ export async function analytics(db: Knex, fromIso: string, toIso: string): Promi
     escrow_held_now: num(held?.held),
     average_hold_to_release_seconds: seconds.length ? Math.round(seconds.reduce((a, b) => a + b, 0) / seconds.length) : null,
     released_in_period: seconds.length,
-    // escrows held in the period that went to a dispute (disputes come with their own issue; 0 until then)
+    // escrows held in the period that were disputed
     dispute_rate: escrowsHeld ? disputed / escrowsHeld : null,
-    // payments of the period whose money came back or is owed back (late settlements today; refunds come with disputes)
-    refund_rate: settled + num(refunds) ? num(refunds) / (settled + num(refunds)) : null,
+    // of the payments of the period whose money arrived (settled, or late), those with a refund
+    refund_rate: settled + num(late) ? num(refunds) / (settled + num(late)) : null,
   };
 }
