@@ -26,6 +26,19 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
     transaction_status: typeof f.status === 'string' ? `payout:${f.status}`.slice(0, 32) : 'payout',
     gross_amount: clip(f.amount, 32, true),
   }));
+  /** The payout's state as the notification says it ended, with the receipt from the gateway's own record of it. */
+  const payoutResult = async (n: { external_id: string; reference: string; amount: number; status: 'completed' | 'failed'; failure_reason: string | null }): Promise<PayoutState> => {
+    const known = await gateway.getPayout(n.external_id);
+    return {
+      idempotency_key: n.external_id,
+      reference: n.reference,
+      amount: n.amount,
+      status: n.status,
+      bukti_transfer: known?.status === n.status ? known.bukti_transfer : null,
+      completed_at: known?.status === n.status ? known.completed_at : null,
+      failure_reason: n.failure_reason,
+    };
+  };
   router.post(
     '/api/payouts/webhook',
     // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
@@ -51,16 +64,7 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
         return refuse(conflict(`withdrawal is ${w.status}; it has no payout`, { status: w.status }));
       } else {
         // the gateway's own record of the payout carries the receipt; the notification says how it ended
-        const known = await gateway.getPayout(n.external_id);
-        const result: PayoutState = {
-          idempotency_key: n.external_id,
-          reference: n.reference,
-          amount: n.amount,
-          status: n.status,
-          bukti_transfer: known?.status === n.status ? known.bukti_transfer : null,
-          completed_at: known?.status === n.status ? known.completed_at : null,
-          failure_reason: n.failure_reason,
-        };
+        const result = await payoutResult(n);
         try {
           await workflows.signal(w.pesanan_id, payoutResultSignal, result);
         } catch (err) {
@@ -81,17 +85,7 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       async function refundPayout(refund: RefundRecord, note: NonNullable<typeof n>) {
         if (note.amount !== refund.jumlah) return refuse(badRequest('amount does not match the refund\'s jumlah', 'amount'));
         if (refund.status === 'processing') {
-          const known = await gateway.getPayout(note.external_id);
-          const result: PayoutState = {
-            idempotency_key: note.external_id,
-            reference: note.reference,
-            amount: note.amount,
-            status: note.status,
-            bukti_transfer: known?.status === note.status ? known.bukti_transfer : null,
-            completed_at: known?.status === note.status ? known.completed_at : null,
-            failure_reason: note.failure_reason,
-          };
-          await workflows.signalRefund(refund.id, payoutResultSignal, result).catch((err) => {
+          await workflows.signalRefund(refund.id, payoutResultSignal, await payoutResult(note)).catch((err) => {
             if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
           });
         }
