@@ -8,6 +8,7 @@ import * as repo from '../../db/repositories';
 import { RECONCILE_SCHEDULE_ID } from '../../worker/worker';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
+import { waitFor } from '../helpers/wait';
 
 /**
  * The books on the running service: the seed flow posts exactly its journals,
@@ -92,7 +93,7 @@ describe(`the ledger (${dbLabel()})`, () => {
     await stack.api.connection.workflowService.terminateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: `order-${order.id}` }, reason: 'test done' });
   });
 
-  test('a late settlement owes the client the whole total_bayar; the gateway fee is not recovered', async () => {
+  test('a late settlement owes the client the whole total_bayar (the gateway fee is not recovered), and its refund pays it back once', async () => {
     const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Late', harga: 250_000 })).body.data;
     const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' })).body.data;
     await request(stack.url).post('/api/payments/mock/trigger-failure').send({ transaction_id: pay.transaction_id });
@@ -103,7 +104,15 @@ describe(`the ledger (${dbLabel()})`, () => {
     const js = await journals(pay.payment_id);
     expect(js.map((j) => j.kind)).toEqual(['late_payment_received']);
     expect(entries(js[0])).toEqual([[ACCOUNTS.gatewayClearing, 262_500, 0], [ACCOUNTS.gatewayFeeExpense, 2_500, 0], [ACCOUNTS.clientRefundPayable(USERS.client), 0, 265_000]].sort());
-    expect(await balance(ACCOUNTS.clientRefundPayable(USERS.client))).toBe(owed - 265_000);
+    // the refund (total_bayar, back to the QRIS source) is paid by its own workflow: owed, then paid, once
+    const refund = (await repo.getRefundOfPayment(stack.db, pay.payment_id))!;
+    expect([refund.jenis, refund.jumlah]).toEqual(['late_payment', 265_000]);
+    const paid = await waitFor(() => repo.getRefund(stack.db, refund.id), (r) => r?.status === 'completed');
+    expect(paid?.status).toBe('completed');
+    const refundJournals = await journals(refund.id);
+    expect(refundJournals.map((j) => j.kind)).toEqual(['refund_paid']);
+    expect(entries(refundJournals[0])).toEqual([[ACCOUNTS.clientRefundPayable(USERS.client), 265_000, 0], [ACCOUNTS.gatewayClearing, 0, 265_000]].sort());
+    expect(await balance(ACCOUNTS.clientRefundPayable(USERS.client))).toBe(owed);
   });
 
   test('an old order (in-workflow path) whose payment failed: a late settlement is booked and owed back as on the new path', async () => {
