@@ -142,10 +142,14 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
     });
     record(`refund ${r.refund_id} started (${r.to_source ? 'to the payment\'s source' : 'waiting for the client\'s account'})`, 'refund');
     return {
-      done: child.result().then((end) => {
-        state.refund = { ...r, status: end.status };
-        record(`refund ${r.refund_id} completed: Rp ${r.jumlah} back to the client`, 'refund');
-      }),
+      done: child.result().then(
+        (end) => {
+          state.refund = { ...r, status: end.status };
+          record(`refund ${r.refund_id} completed: Rp ${r.jumlah} back to the client`, 'refund');
+        },
+        // a refund the gateway refused for good fails its own workflow (red in the Web UI); the order's finishes
+        (err: Error) => record(`refund ${r.refund_id} did not complete (${(err.cause as Error | undefined)?.message ?? err.message}); see workflow ${refundWorkflowId(r.refund_id)}`, 'refund'),
+      ),
     };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
