@@ -48,10 +48,14 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   const ctx: OrderContext = { input, state, record };
   record('order workflow started; waiting for a payment');
   setHandler(statusQuery, () => state);
+  // The payment phase registers its handlers first (it runs until its first wait): messages that arrived
+  // with the workflow's start are then applied in order, so an action sent right after the payment settled
+  // (a release, a cancellation, a dispute, a work step) is checked against the escrow the settlement holds.
+  const paying = paymentDecidedByDatabase ? paymentPhase(ctx) : legacyPaymentPhase(ctx);
   const messages = escrowMessages(ctx);
   const withdrawals = withdrawalMessages(ctx);
 
-  const paid = paymentDecidedByDatabase ? await paymentPhase(ctx) : await legacyPaymentPhase(ctx);
+  const paid = await paying;
   if (paid === 'settled') {
     const releaseAt = paymentDecidedByDatabase ? Date.parse(state.escrow!.akan_dirilis_pada) : Date.now() + parseDuration(input.escrow_auto_release_after);
     const exit = await holdEscrow(ctx, messages, () => releaseAt);
