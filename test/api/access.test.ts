@@ -4,6 +4,7 @@ import request from 'supertest';
 import { statusQuery } from '../../workflows/messages';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
 import { USERS, UserName, as, tokensFor } from '../helpers/auth';
+import { waitFor } from '../helpers/wait';
 
 /**
  * Object-level authorization, table-driven: every endpoint × every role ×
@@ -23,16 +24,32 @@ afterAll(async () => stack?.stop());
 
 const by = (who: UserName) => as(stack.url, tokens[who]);
 
-/** An order of `client` assigned to `freelancer`, taken to the given stage. */
-async function fixture(stage: 'created' | 'pending' | 'held' | 'released' | 'withdrawn') {
+type Stage = 'created' | 'pending' | 'held' | 'disputed' | 'refund_va' | 'released' | 'withdrawn';
+/** An order of `client` assigned to `freelancer`, taken to the given stage (`refund_va`: paid by virtual account and cancelled, its refund waiting for the client's account). */
+async function fixture(stage: Stage) {
   const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Access test', harga: 100_000 })).body.data;
-  const out: { orderId: string; paymentId?: string; transactionId?: string; escrowId?: string; withdrawalId?: string } = { orderId: order.id };
+  const out: { orderId: string; paymentId?: string; transactionId?: string; escrowId?: string; withdrawalId?: string; refundId?: string } = { orderId: order.id };
   if (stage === 'created') return out;
-  const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 100_000, metode_pembayaran: 'qris' })).body.data;
+  const method = stage === 'refund_va' ? { metode_pembayaran: 'virtual_account', channel: 'bca' } : { metode_pembayaran: 'qris' };
+  const pay = (await by('client').post('/api/payments/create', { pesanan_id: order.id, user_id: USERS.client, jumlah: 100_000, ...method })).body.data;
   Object.assign(out, { paymentId: pay.payment_id, transactionId: pay.transaction_id });
   if (stage === 'pending') return out;
   out.escrowId = (await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.transaction_id })).body.data.escrow_id;
+  // the workflow has adopted the settlement before anyone acts on the escrow (an action sent while its first task is pending gets a spurious 409)
+  await stack.outboxDrained();
+  await waitFor(() => workflowOf(out.orderId).catch(() => null), (st) => st?.escrow != null, 15_000);
   if (stage === 'held') return out;
+  if (stage === 'disputed') {
+    expect((await by('freelancer').post('/api/payments/escrow/dispute', { escrow_id: out.escrowId, user_id: USERS.freelancer, alasan: 'Access test' })).status).toBe(201);
+    return out;
+  }
+  if (stage === 'refund_va') {
+    out.refundId = (await by('client').post(`/api/orders/${out.orderId}/cancel`, { alasan: 'Access test' })).body.data.refund_id;
+    expect((await stack.db('refunds').where({ id: out.refundId }).first()).status).toBe('menunggu_rekening');
+    // the order's workflow has started the refund's own workflow (a later snapshot must not catch it doing so)
+    await waitFor(() => workflowOf(out.orderId), (st) => st.history.some((h) => h.event.startsWith(`refund ${out.refundId} started`)), 15_000);
+    return out;
+  }
   await by('client').post('/api/payments/escrow/release', { escrow_id: out.escrowId, user_id: USERS.client });
   if (stage === 'released') return out;
   out.withdrawalId = (
@@ -41,13 +58,17 @@ async function fixture(stage: 'created' | 'pending' | 'held' | 'released' | 'wit
   return out;
 }
 
+const workflowOf = (orderId: string) => new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${orderId}`).query(statusQuery);
+
 async function snapshot(f: { orderId: string }) {
   await stack.outboxDrained(); // what the relay still had to tell a workflow is not the action's doing
   const order = await stack.db('pesanan').where({ id: f.orderId }).first();
-  const workflow = order.pembayaran_id ? await new Client({ connection: stack.api.connection }).workflow.getHandle(`order-${f.orderId}`).query(statusQuery) : null;
-  const counts = await Promise.all(['pembayaran', 'escrow', 'pencairan_dana'].map((t) => stack.db(t).where({ pesanan_id: f.orderId }).count({ n: '*' })));
+  const workflow = order.pembayaran_id ? await workflowOf(f.orderId) : null;
+  const counts = await Promise.all(['pembayaran', 'escrow', 'pencairan_dana', 'disputes'].map((t) => stack.db(t).where({ pesanan_id: f.orderId }).count({ n: '*' })));
   const escrow = await stack.db('escrow').where({ pesanan_id: f.orderId }).first();
-  return { order: order.status, payments: Number(counts[0][0].n), escrows: Number(counts[1][0].n), withdrawals: Number(counts[2][0].n), escrow: escrow?.status ?? null, workflow };
+  const refunds = await stack.db('refunds').where({ pesanan_id: f.orderId }).orderBy('id').select('id', 'status', 'nomor_rekening');
+  const payment = order.pembayaran_id ? (await stack.db('pembayaran').where({ id: order.pembayaran_id }).first()).status : null;
+  return { order: order.status, payments: Number(counts[0][0].n), escrows: Number(counts[1][0].n), withdrawals: Number(counts[2][0].n), disputes: Number(counts[3][0].n), escrow: escrow?.status ?? null, payment, refunds, workflow };
 }
 
 describe(`reads (${dbLabel()})`, () => {
@@ -68,6 +89,7 @@ describe(`reads (${dbLabel()})`, () => {
     ['GET payments list', () => '/api/payments', { client: 200, otherClient: 200, freelancer: 403, otherFreelancer: 403, admin: 200 }],
     ['GET balance', () => '/api/freelancers/me/balance', { client: 403, otherClient: 403, freelancer: 200, otherFreelancer: 200, admin: 403 }],
     ['GET approval queue', () => '/api/admin/withdrawals', { client: 403, otherClient: 403, freelancer: 403, otherFreelancer: 403, admin: 200 }],
+    ['GET disputes list', () => '/api/admin/disputes?status=open', { client: 403, otherClient: 403, freelancer: 403, otherFreelancer: 403, admin: 200 }],
   ];
 
   test.each(READS.flatMap(([name, path, expected]) => WHO.map((who) => [name, who, path, expected[who]] as const)))(
@@ -134,6 +156,8 @@ describe(`actions (${dbLabel()})`, () => {
     call: (who: UserName, x: Awaited<ReturnType<typeof fixture>>, bodyUser: string) => Promise<request.Response>;
     expected: Record<UserName, number>;
     success: number;
+    /** false: the body names no user (the path or the object decides who may act) */
+    namesUser?: boolean;
   };
   const ACTIONS: Action[] = [
     {
@@ -158,6 +182,47 @@ describe(`actions (${dbLabel()})`, () => {
       expected: { client: 403, otherClient: 404, freelancer: 201, otherFreelancer: 404, admin: 403 },
       success: 201,
     },
+    {
+      name: 'open a dispute',
+      stage: 'held',
+      call: (who, x, user) => by(who).post('/api/payments/escrow/dispute', { escrow_id: x.escrowId, user_id: user, alasan: 'Access test' }),
+      // the order's two parties; admins decide disputes, they do not open them
+      expected: { client: 201, otherClient: 404, freelancer: 201, otherFreelancer: 404, admin: 403 },
+      success: 201,
+    },
+    {
+      name: 'resolve a dispute',
+      stage: 'disputed',
+      call: (who, x) => by(who).post('/api/admin/disputes/resolve', { escrow_id: x.escrowId, keputusan: 'refund', alasan: 'Access test' }),
+      expected: { client: 403, otherClient: 403, freelancer: 403, otherFreelancer: 403, admin: 200 },
+      success: 200,
+      namesUser: false,
+    },
+    {
+      name: 'cancel an unpaid order',
+      stage: 'pending',
+      call: (who, x) => by(who).post(`/api/orders/${x.orderId}/cancel`, { alasan: 'Access test' }),
+      expected: { client: 200, otherClient: 404, freelancer: 403, otherFreelancer: 404, admin: 200 },
+      success: 200,
+      namesUser: false,
+    },
+    {
+      name: 'cancel a paid order',
+      stage: 'held',
+      call: (who, x) => by(who).post(`/api/orders/${x.orderId}/cancel`, { alasan: 'Access test' }),
+      expected: { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 },
+      success: 200,
+      namesUser: false,
+    },
+    {
+      name: 'give a refund\'s account',
+      stage: 'refund_va',
+      call: (who, x) => by(who).post(`/api/payments/refunds/${x.refundId}/account`, { metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Access Test' }),
+      // the refund is the client's: invisible to the freelancers, refused to admins (only the client gives its own account)
+      expected: { client: 200, otherClient: 404, freelancer: 404, otherFreelancer: 404, admin: 403 },
+      success: 200,
+      namesUser: false,
+    },
   ];
 
   test.each(ACTIONS.flatMap((a) => WHO.map((who) => [a.name, who, a] as const)))('%s as %s, with its own id in the body', async (_name, who, action) => {
@@ -168,7 +233,7 @@ describe(`actions (${dbLabel()})`, () => {
     if (res.status !== action.success) expect(await snapshot(f)).toEqual(before);
   });
 
-  test.each(ACTIONS.map((a) => [a.name, a] as const))('%s by its rightful actor naming someone else in the body → 403', async (_name, action) => {
+  test.each(ACTIONS.filter((a) => a.namesUser !== false).map((a) => [a.name, a] as const))('%s by its rightful actor naming someone else in the body → 403', async (_name, action) => {
     const f = await fixture(action.stage);
     const actor = (Object.keys(action.expected) as UserName[]).find((w) => action.expected[w] === action.success)!;
     const before = await snapshot(f);
@@ -190,5 +255,64 @@ describe(`actions (${dbLabel()})`, () => {
   test('unknown ids answer 404 exactly like other users\' ids', async () => {
     const res = await by('client').post('/api/payments/escrow/release', { escrow_id: randomUUID(), user_id: USERS.client });
     expect(res.status).toBe(404);
+  });
+});
+
+describe(`refunds and disputes: reads (${dbLabel()})`, () => {
+  let va: Awaited<ReturnType<typeof fixture>>;
+  let disputed: Awaited<ReturnType<typeof fixture>>;
+  beforeAll(async () => {
+    va = await fixture('refund_va');
+    disputed = await fixture('disputed');
+  });
+  afterAll(async () => {
+    // leave no open dispute behind (its escrow still owes the freelancer or the client)
+    await by('admin').post('/api/admin/disputes/resolve', { escrow_id: disputed.escrowId, keputusan: 'release', alasan: 'Access test' });
+  });
+
+  const READS: [string, () => string, Record<UserName, number>][] = [
+    // the refund is the client's money: its client and admins only
+    ['GET refund', () => `/api/payments/refunds/${va.refundId}`, { client: 200, otherClient: 404, freelancer: 404, otherFreelancer: 404, admin: 200 }],
+    ['GET disputed escrow', () => `/api/payments/escrow/${disputed.escrowId}`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+    ['GET refunded order', () => `/api/orders/${va.orderId}`, { client: 200, otherClient: 404, freelancer: 200, otherFreelancer: 404, admin: 200 }],
+  ];
+  test.each(READS.flatMap(([name, path, expected]) => WHO.map((who) => [name, who, path, expected[who]] as const)))('%s as %s', async (_name, who, path, status) => {
+    const res = await by(who).get(path());
+    expect(res.status).toBe(status);
+    if (status === 404) expect(res.body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: expect.stringMatching(/not found$/) } });
+  });
+
+  test('the dispute is shown to the parties and admins; the refund id to the client and admins only', async () => {
+    for (const who of ['client', 'freelancer', 'admin'] as const) {
+      const escrow = (await by(who).get(`/api/payments/escrow/${disputed.escrowId}`)).body.data;
+      expect(escrow.dispute).toMatchObject({ status: 'open', dibuka_oleh: USERS.freelancer, peran_pembuka: 'freelancer', alasan: 'Access test' });
+    }
+    const refundIdFor = async (who: UserName) => (await by(who).get(`/api/orders/${va.orderId}`)).body.data.refund_id;
+    expect(await refundIdFor('client')).toBe(va.refundId);
+    expect(await refundIdFor('admin')).toBe(va.refundId);
+    expect(await refundIdFor('freelancer')).toBeNull();
+    expect((await by('freelancer').get(`/api/payments/escrow/${va.escrowId}`)).body.data.refund_id).toBeNull();
+    expect((await by('client').get(`/api/payments/escrow/${va.escrowId}`)).body.data.refund_id).toBe(va.refundId);
+  });
+
+  test.each([
+    ['GET refund', 'get', (): string => `/api/payments/refunds/${va.refundId}`],
+    ['give a refund\'s account', 'post', (): string => `/api/payments/refunds/${va.refundId}/account`],
+    ['open a dispute', 'post', (): string => '/api/payments/escrow/dispute'],
+    ['resolve a dispute', 'post', (): string => '/api/admin/disputes/resolve'],
+    ['GET disputes list', 'get', (): string => '/api/admin/disputes'],
+    ['cancel an order', 'post', (): string => `/api/orders/${va.orderId}/cancel`],
+  ] as const)('%s without a token → 401', async (_name, method, path) => {
+    const res = await request(stack.url)[method](path()).send(method === 'post' ? { alasan: 'x' } : undefined);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  test('unknown ids answer 404 like other users\' ids', async () => {
+    expect((await by('client').get(`/api/payments/refunds/${randomUUID()}`)).status).toBe(404);
+    expect((await by('client').post(`/api/payments/refunds/${randomUUID()}/account`, { metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'A B' })).status).toBe(404);
+    expect((await by('client').post('/api/payments/escrow/dispute', { escrow_id: randomUUID(), user_id: USERS.client, alasan: 'x' })).status).toBe(404);
+    expect((await by('admin').post('/api/admin/disputes/resolve', { escrow_id: randomUUID(), keputusan: 'release', alasan: 'x' })).status).toBe(404);
+    expect((await by('client').post(`/api/orders/${randomUUID()}/cancel`, { alasan: 'x' })).status).toBe(404);
   });
 });
