@@ -92,7 +92,7 @@ export const Payment = z.strictObject({
   expires_at: time(),
   created_at: time(),
   escrow_id: nullable(id()),
-  refund_status: nullable(z.enum(LATE_PAYMENT_MARKS)).meta({ description: '`due` when money settled after the payment expired or failed' }),
+  refund_status: nullable(z.enum(LATE_PAYMENT_MARKS)).meta({ description: '`due` marks money that settled after the payment expired, failed or was cancelled (it stays `due`; its refund\'s progress is on `refund_id`)' }),
   late_settled_at: nullable(time()),
   refund_id: nullable(id()).meta({ description: 'the payment\'s refund, if any (a late payment\'s, or its escrow\'s)' }),
 });
@@ -188,7 +188,7 @@ export const Refund = z.strictObject({
 });
 
 export const CancelledOrder = Order.extend({
-  refund_id: nullable(id()),
+  refund_id: nullable(id()).meta({ description: 'a paid order\'s refund, for the client and admins (null for the freelancer, as on the order\'s read)' }),
   refund_status: nullable(z.enum(REFUND_STATUSES)),
 });
 

@@ -143,8 +143,9 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
       }
       const refund = refundId ? await repo.getRefund(db, refundId) : undefined;
       const message = refund ? `Order cancelled; Rp ${refund.jumlah} is refunded to the client${refund.status === 'menunggu_rekening' ? ' once it gives an account (POST /api/payments/refunds/:id/account)' : ''}` : 'Order cancelled';
-      // the refund's details are the client's: its id and status for everyone who may see the order
-      res.json(ok(message, { ...orderView(now), refund_id: refund?.id ?? null, refund_status: refund?.status ?? null }));
+      // the refund is the client's (as on the order's read): its id and status for the client and admins, null for the freelancer
+      const shown = refund && canSeePayment(p, now) ? refund : undefined;
+      res.json(ok(message, { ...orderView(now), refund_id: shown?.id ?? null, refund_status: shown?.status ?? null }));
     }),
   );
 

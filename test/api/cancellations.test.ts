@@ -96,8 +96,11 @@ describe(`paid, work not started: a full refund (${dbLabel()})`, () => {
     const res = await k.cancel(who === 'client' ? client : who, f.orderId, 'Klien membatalkan kebutuhan');
     expect(res.status).toBe(200);
     expect(res.body.message).toBe('Order cancelled; Rp 262500 is refunded to the client');
-    expect(res.body.data).toMatchObject({ id: f.orderId, status: 'refunded', refund_id: expect.any(String), refund_status: expect.stringMatching(/^(processing|completed)$/) });
-    const refundId = res.body.data.refund_id;
+    // the refund is the client's: its id and status for the client and admins, null for the freelancer (as on the order's read)
+    const shown = who === 'freelancer' ? { refund_id: null, refund_status: null } : { refund_id: expect.any(String), refund_status: expect.stringMatching(/^(processing|completed)$/) };
+    expect(res.body.data).toMatchObject({ id: f.orderId, status: 'refunded', ...shown });
+    const refundId = (await k.refundRows(f.orderId))[0].id;
+    if (who !== 'freelancer') expect(res.body.data.refund_id).toBe(refundId);
     expect((await k.escrowRow(f.escrowId!)).status).toBe('refunded');
     const done = await k.settledRefund(refundId);
     expect(done).toMatchObject({ status: 'completed', jumlah: 262_500, jenis: 'escrow_refund', metode: 'source', client_id: client.id, alasan: `order cancelled by the ${who}: Klien membatalkan kebutuhan` });
@@ -129,8 +132,8 @@ describe(`work started, finished or disputed (${dbLabel()})`, () => {
     expect(refused.body.error.message).toContain('POST /api/payments/escrow/dispute');
     expect((await k.orderRow(f.orderId)).status).toBe(stage);
     const declined = await k.cancel('freelancer', f.orderId, 'Tidak sanggup menyelesaikan');
-    expect([declined.status, declined.body.data.status]).toEqual([200, 'refunded']);
-    expect((await k.settledRefund(declined.body.data.refund_id)).jumlah).toBe(262_500);
+    expect([declined.status, declined.body.data.status, declined.body.data.refund_id]).toEqual([200, 'refunded', null]); // the refund is the client's
+    expect((await k.settledRefund((await k.refundRows(f.orderId))[0].id)).jumlah).toBe(262_500);
   });
 
   test('menunggu_review cancelled by an admin → refunded', async () => {
@@ -240,7 +243,9 @@ describe(`races (${dbLabel()})`, () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     const refunds = await k.refundRows(f.orderId);
     expect(refunds).toHaveLength(1);
-    expect(answers.find((a) => a.status === 200)!.body.data.refund_id).toBe(refunds[0].id);
+    // the winner's answer names the refund for the client, not for the freelancer
+    const winner = answers.findIndex((a) => a.status === 200);
+    expect(answers[winner].body.data.refund_id).toBe(winner === 0 ? refunds[0].id : null);
     expect((await k.settledRefund(refunds[0].id)).status).toBe('completed');
     expect(await stack.db('ledger_journals').where({ pesanan_id: f.orderId, kind: 'refund_owed' })).toHaveLength(1);
   });
