@@ -45,7 +45,7 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
   if (e.record_type === 'refund') {
     // the amount and outcome only: the account the client gave is read on the refund itself
     const r = fromRow<Record<string, unknown>>(await trx('refunds').where({ id: e.record_id }).first());
-    return { ...base, refund_id: e.record_id, payment_id: r?.pembayaran_id, jumlah: r?.jumlah, jenis: r?.jenis };
+    return { ...base, refund_id: e.record_id, payment_id: r?.pembayaran_id, jumlah: r?.jumlah, jenis: r?.jenis, status: r?.status };
   }
   return { ...base, judul: order?.judul };
 }

@@ -284,7 +284,7 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       await ledger.post(trx, latePaymentReceived(payment));
       await audit(trx, o.actor ?? SYSTEM, { action: 'payment.late_settlement_recorded', record_type: 'payment', record_id: payment.id, pesanan_id: payment.pesanan_id, status_before: payment.status, status_after: payment.status });
       // refunded in full (total_bayar); the refund's workflow pays it
-      await insertLateRefund(trx, randomUUID(), payment);
+      await insertLateRefund(trx, randomUUID(), payment, o.actor ?? SYSTEM);
     });
     return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord, refund: (await getRefundOfPayment(db, o.payment_id)) as RefundRecord };
   }

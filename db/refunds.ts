@@ -53,8 +53,10 @@ export async function insertRefund(trx: Knex.Transaction, r: { id: string; payme
 }
 
 /** The refund of a late payment (money that settled after its payment expired, failed or was cancelled): total_bayar, in the caller's transaction. */
-export async function insertLateRefund(trx: Knex.Transaction, id: string, payment: PaymentRecord): Promise<RefundRecord> {
-  return insertRefund(trx, { id, payment, jumlah: lateRefundAmount(payment), jenis: 'late_payment', alasan: `money for payment ${payment.transaction_id} arrived after it was ${payment.status}` });
+export async function insertLateRefund(trx: Knex.Transaction, id: string, payment: PaymentRecord, actor: Actor = SYSTEM): Promise<RefundRecord> {
+  const refund = await insertRefund(trx, { id, payment, jumlah: lateRefundAmount(payment), jenis: 'late_payment', alasan: `money for payment ${payment.transaction_id} arrived after it was ${payment.status}` });
+  await audit(trx, actor, { action: 'refund.created', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: null, status_after: refund.status });
+  return refund;
 }
 
 /**

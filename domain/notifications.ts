@@ -22,6 +22,7 @@ export const NOTIFICATION_TYPES = [
   'withdrawal.failed',
   'dispute.opened',
   'dispute.resolved',
+  'refund.created',
   'refund.completed',
   'refund.failed',
 ] as const;
@@ -51,6 +52,8 @@ export const EVENT_OF_ACTION: Record<string, { type: NotificationType; to: Party
   'withdrawal.failed': { type: 'withdrawal.failed', to: ['freelancer'] },
   'dispute.opened': { type: 'dispute.opened', to: ['client', 'freelancer'] },
   'dispute.resolved': { type: 'dispute.resolved', to: ['client', 'freelancer'] },
+  // a refund is owed: its id, amount and status (`menunggu_rekening`: the client must give an account)
+  'refund.created': { type: 'refund.created', to: ['client'] },
   'refund.completed': { type: 'refund.completed', to: ['client'] },
   // the bank refused the account the client gave: another may be given
   'refund.failed': { type: 'refund.failed', to: ['client'] },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Stack, dbLabel, startStack } from '../helpers/stack';
-import { UserName, tokensFor } from '../helpers/auth';
+import { USERS, UserName, tokensFor } from '../helpers/auth';
 import { ACCOUNT, OMIT, SETTLED, escrowKit } from '../helpers/escrow';
 import { waitFor } from '../helpers/wait';
 
@@ -174,6 +174,12 @@ describe(`a virtual account payment's refund waits for the client's account (${d
     const f = await vaRefund();
     const waiting = (await k.readRefund(f.refundId, 'client')).body.data;
     expect(waiting).toMatchObject({ status: 'menunggu_rekening', jumlah: 262_500, metode: 'source', nomor_rekening: null, referensi_gateway: null });
+    // the client is told it is owed a refund that waits for its account (the refund.created event, to the client only)
+    const events = (await k.by('client').get('/api/notifications?since=0&limit=100')).body.data.items as { type: string; data: Record<string, unknown>; recipients: string[] }[];
+    const created = events.filter((e) => e.type === 'refund.created' && e.data.refund_id === f.refundId);
+    expect(created).toHaveLength(1);
+    expect(created[0].data).toMatchObject({ jumlah: 262_500, status: 'menunggu_rekening', jenis: 'escrow_refund' });
+    expect(created[0].recipients).toEqual([USERS.client]);
     await new Promise((r) => setTimeout(r, 500));
     expect((await k.readRefund(f.refundId)).body.data.status).toBe('menunggu_rekening'); // nothing pays it meanwhile
     expect((await k.refundWorkflowState(f.refundId)).status).toBe('menunggu_rekening');
