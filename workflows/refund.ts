@@ -148,7 +148,7 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
           record(`refund ${r.refund_id} completed: Rp ${r.jumlah} back to the client`, 'refund');
         },
         // a refund the gateway refused for good fails its own workflow (red in the Web UI); the order's finishes
-        (err: Error) => record(`refund ${r.refund_id} did not complete (${(err.cause as Error | undefined)?.message ?? err.message}); see workflow ${refundWorkflowId(r.refund_id)}`, 'refund'),
+        (err: Error) => record(`refund ${r.refund_id} did not complete (${innermost(err).message}); see workflow ${refundWorkflowId(r.refund_id)}`, 'refund'),
       ),
     };
   } catch (err) {
@@ -156,4 +156,11 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
     record(`refund ${r.refund_id} is already being paid by its own workflow`, 'refund');
     return { done: Promise.resolve() };
   }
+}
+
+/** The innermost cause of a failure (a child's failure wraps its activity's, which wraps the gateway's own words). */
+function innermost(err: Error): Error {
+  let e = err;
+  while (e.cause instanceof Error) e = e.cause;
+  return e;
 }
