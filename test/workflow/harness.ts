@@ -230,6 +230,11 @@ export async function startHarness(): Promise<Harness> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await createTimeSkippingEnv();
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('ERROR') });
+  return withWorker(env, bundle);
+}
+
+/** A worker with the fake activities on TASK_QUEUE of `env`; stop() shuts it down and tears the server down. */
+async function withWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<Harness> {
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: fakeActivities });
   const running = worker.run();
   return {
@@ -450,15 +455,5 @@ export async function startDevServerHarness(bundle: WorkflowBundleWithSourceMap)
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: findBinary('temporal') }, searchAttributes: SEARCH_ATTRIBUTE_KEYS },
   });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: fakeActivities });
-  const running = worker.run();
-  return {
-    env,
-    bundle,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await env.teardown();
-    },
-  };
+  return withWorker(env, bundle);
 }
