@@ -11,6 +11,7 @@ import { nowDb } from './time';
 export type { DisputeRecord, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
 export * from './orders';
 export * from './payments';
+export * from './payments-legacy';
 export * from './escrow';
 export * from './withdrawals';
 export * from './disputes';

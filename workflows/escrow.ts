@@ -1,7 +1,8 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import { DISPUTE_OUTCOMES, RELEASABLE_ORDER_STATUSES, WORK_STEPS, WorkStep, cancellationRefusal, workStepRefusal } from '../domain/statuses';
+import { RELEASABLE_ORDER_STATUSES, WORK_STEPS, WorkStep, cancellationRefusal, workStepRefusal } from '../domain/statuses';
 import { DB_WRITE, acts, reject } from './activity-options';
+import { decideDispute, openDispute } from './dispute';
 import type { OrderContext } from './context';
 import {
   CancelOrderRequest,
@@ -241,66 +242,6 @@ async function release({ input, state, record }: OrderContext, m: EscrowMessages
   Object.assign(escrow, { status: 'released', dirilis_pada: releasedAt, dirilis_oleh: by, alasan });
   state.order_status = 'selesai';
   record(releasedByClient ? 'escrow released by the client' : `escrow auto-released after ${input.escrow_auto_release_after}`, 'escrow');
-}
-
-/** Records the dispute (escrow disputed, order dispute). False when the database refused it (its update answers why). */
-async function openDispute({ input, state, record }: OrderContext, m: EscrowMessages): Promise<boolean> {
-  const req = m.dispute!;
-  const openedAt = new Date().toISOString();
-  const result = await acts.openDispute.executeWithOptions(
-    { ...DB_WRITE, summary: `escrow held → disputed, order → dispute (opened by the ${req.role})` },
-    [{ id: uuid4(), escrow_id: state.escrow!.escrow_id, user_id: req.user_id.toLowerCase(), role: req.role, alasan: req.alasan, at: openedAt }],
-  );
-  if (result.kind === 'refused') {
-    m.refused = `escrow is ${result.escrow_status ?? 'missing'} and the order ${result.order_status ?? 'missing'}; only a held escrow of a paid order can be disputed`;
-    m.dispute = undefined;
-    return false;
-  }
-  const d = result.dispute;
-  state.dispute = {
-    dispute_id: d.id,
-    status: 'open',
-    dibuka_oleh: d.dibuka_oleh,
-    peran_pembuka: d.peran_pembuka,
-    alasan: d.alasan,
-    dibuka_pada: d.dibuka_pada,
-    keputusan: null,
-    jumlah_freelancer: null,
-    diputuskan_oleh: null,
-    alasan_keputusan: null,
-    diputuskan_pada: null,
-  };
-  state.escrow!.status = 'disputed';
-  state.order_status = 'dispute';
-  record(`dispute opened by the ${req.role}: ${req.alasan}; the auto-release is stopped until an admin decides`, 'dispute');
-  return true;
-}
-
-/** Waits, with no timer, for the admin's decision, and records it. */
-async function decideDispute({ input, state, record }: OrderContext, m: EscrowMessages): Promise<EscrowExit> {
-  await condition(() => m.resolution !== undefined);
-  const r = m.resolution!;
-  const decidedAt = new Date().toISOString();
-  const result = await acts.resolveDispute.executeWithOptions(
-    { ...DB_WRITE, summary: `admin decides the dispute: ${r.keputusan}${r.keputusan === 'partial' ? ` (Rp ${r.jumlah_freelancer} to the freelancer)` : ''}` },
-    [{ escrow_id: state.escrow!.escrow_id, keputusan: r.keputusan, jumlah_freelancer: r.jumlah_freelancer, admin_id: r.admin_id, alasan: r.alasan, at: decidedAt, refund_id: uuid4() }],
-  );
-  // the database holds an open dispute for every disputed escrow: a refusal here is a record in an impossible state
-  if (result.kind === 'refused') throw new Error(`the database refused the decision on escrow ${state.escrow!.escrow_id}: dispute ${result.dispute_status ?? 'missing'}`);
-  const outcome = DISPUTE_OUTCOMES[r.keputusan];
-  const e = result.escrow;
-  Object.assign(state.escrow!, { status: e.status, biaya_platform: e.biaya_platform, jumlah_bersih: e.jumlah_bersih, dirilis_pada: e.dirilis_pada, dirilis_oleh: e.dirilis_oleh, alasan: e.alasan });
-  if (e.jumlah_dirilis != null) state.escrow!.jumlah_dirilis = e.jumlah_dirilis;
-  state.order_status = outcome.order;
-  Object.assign(state.dispute!, { status: 'resolved', keputusan: r.keputusan, jumlah_freelancer: result.dispute.jumlah_freelancer, diputuskan_oleh: r.admin_id, alasan_keputusan: r.alasan, diputuskan_pada: result.dispute.diputuskan_pada });
-  if (result.refund) state.refund = { refund_id: result.refund.id, pesanan_id: input.pesanan_id, client_id: result.refund.client_id, jumlah: result.refund.jumlah, status: result.refund.status, to_source: result.refund.metode === 'source' && result.refund.status === 'processing' };
-  const words = {
-    release: `dispute decided by admin ${r.admin_id}: released to the freelancer`,
-    partial: `dispute decided by admin ${r.admin_id}: Rp ${r.jumlah_freelancer} to the freelancer (Rp ${e.jumlah_bersih} net), Rp ${result.refund?.jumlah} refunded to the client`,
-    refund: `dispute decided by admin ${r.admin_id}: Rp ${result.refund?.jumlah} refunded to the client`,
-  };
-  record(`${words[r.keputusan]} (${r.alasan})`, 'dispute');
-  return outcome.escrow as EscrowExit;
 }
 
 /** A paid order is cancelled: the escrow is refunded in full. False when the database refused it. */
