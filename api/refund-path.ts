@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { PayoutMethod } from '../domain/methods';
-import type { RefundRecord } from '../domain/records';
+import { RefundRecord, refundViewOf } from '../domain/records';
 import * as repo from '../db/repositories';
 import type { RefundWorkflowInput } from '../workflows/messages';
 import type { OrderWorkflows } from './workflow-calls';
@@ -13,18 +13,11 @@ import type { OrderWorkflows } from './workflow-calls';
  * so a refund whose order workflow started it as a child is only marked.
  */
 export function refundWorkflowInput(refund: RefundRecord, payment: { transaction_id: string }): RefundWorkflowInput {
-  const input: RefundWorkflowInput = {
-    refund_id: refund.id,
-    pesanan_id: refund.pesanan_id,
-    client_id: refund.client_id,
-    jumlah: refund.jumlah,
-    status: refund.status,
-    to_source: refund.metode === 'source' && refund.status !== 'menunggu_rekening',
-    transaction_id: payment.transaction_id,
-  };
+  const input: RefundWorkflowInput = { ...refundViewOf(refund), transaction_id: payment.transaction_id };
   // an account given already (the sweep restarting a refund whose workflow never ran)
   if (refund.metode !== 'source' && refund.status === 'processing' && refund.nomor_rekening && refund.nama_pemilik && refund.channel) {
     input.account = { user_id: refund.client_id, metode_pencairan: refund.metode as PayoutMethod, channel: refund.channel, nomor_rekening: refund.nomor_rekening, nama_pemilik: refund.nama_pemilik };
+    input.account_attempt = refund.rekening_ke;
   }
   return input;
 }

@@ -125,6 +125,8 @@ export interface RefundRecord {
   nomor_rekening: string | null;
   nama_pemilik: string | null;
   status: RefundStatus;
+  /** accounts the client has given (the n-th is paid out under the key `<id>:n`, the first under `<id>`) */
+  rekening_ke: number;
   referensi_gateway: string | null;
   failure_reason: string | null;
   workflow_started: boolean;
@@ -271,6 +273,16 @@ export function escrowViewOf(e: EscrowRecord): EscrowView {
     alasan: e.alasan,
     ...(e.jumlah_dirilis != null ? { jumlah_dirilis: e.jumlah_dirilis } : {}),
   };
+}
+
+/** Whether a refund goes back to its payment's source (QRIS, e-wallet, card), rather than to an account the client gives. */
+export function refundsToItsSource(r: Pick<RefundRecord, 'metode' | 'status'>): boolean {
+  return r.metode === 'source' && r.status !== 'menunggu_rekening';
+}
+
+/** A refund as the workflows know it (workflows/messages.ts RefundView). */
+export function refundViewOf(r: RefundRecord) {
+  return { refund_id: r.id, pesanan_id: r.pesanan_id, client_id: r.client_id, jumlah: r.jumlah, status: r.status, to_source: refundsToItsSource(r) };
 }
 
 /** The outcome of a decided payment (status other than menunggu). */

@@ -1,4 +1,5 @@
 import { condition, uuid4 } from '@temporalio/workflow';
+import { refundViewOf } from '../domain/records';
 import { DISPUTE_OUTCOMES } from '../domain/statuses';
 import { DB_WRITE, acts } from './activity-options';
 import type { OrderContext } from './context';
@@ -60,12 +61,14 @@ export async function decideDispute({ input, state, record }: OrderContext, m: E
   if (e.jumlah_dirilis != null) state.escrow!.jumlah_dirilis = e.jumlah_dirilis;
   state.order_status = outcome.order;
   Object.assign(state.dispute!, { status: 'resolved', keputusan: r.keputusan, jumlah_freelancer: result.dispute.jumlah_freelancer, diputuskan_oleh: r.admin_id, alasan_keputusan: r.alasan, diputuskan_pada: result.dispute.diputuskan_pada });
-  if (result.refund) state.refund = { refund_id: result.refund.id, pesanan_id: input.pesanan_id, client_id: result.refund.client_id, jumlah: result.refund.jumlah, status: result.refund.status, to_source: result.refund.metode === 'source' && result.refund.status === 'processing' };
+  if (result.refund) state.refund = refundViewOf(result.refund);
   const words = {
     release: `dispute decided by admin ${r.admin_id}: released to the freelancer`,
-    partial: `dispute decided by admin ${r.admin_id}: Rp ${r.jumlah_freelancer} to the freelancer (Rp ${e.jumlah_bersih} net), Rp ${result.refund?.jumlah} refunded to the client`,
-    refund: `dispute decided by admin ${r.admin_id}: Rp ${result.refund?.jumlah} refunded to the client`,
+    partial: `dispute decided by admin ${r.admin_id}: Rp ${r.jumlah_freelancer} to the freelancer (Rp ${e.jumlah_bersih} net), the rest refunded to the client`,
+    refund: `dispute decided by admin ${r.admin_id}: refunded to the client`,
   };
+  // the refund's amount is the client's (the refund topic, hidden from the freelancer); one record publishes both entries
+  if (result.refund) state.history.push({ at: decidedAt, topic: 'refund', event: `Rp ${result.refund.jumlah} owed back to the client (refund ${result.refund.id})` });
   record(`${words[r.keputusan]} (${r.alasan})`, 'dispute');
   return outcome.escrow as EscrowExit;
 }

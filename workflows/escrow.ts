@@ -1,6 +1,7 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import { RELEASABLE_ORDER_STATUSES, WORK_STEPS, WorkStep, cancellationRefusal, workStepRefusal } from '../domain/statuses';
+import { refundViewOf } from '../domain/records';
 import { DB_WRITE, acts, reject } from './activity-options';
 import { decideDispute, openDispute } from './dispute';
 import type { OrderContext } from './context';
@@ -262,7 +263,9 @@ async function cancelPaidOrder({ input, state, record }: OrderContext, m: Escrow
   const refund = result.refund;
   state.escrow!.status = 'refunded';
   state.order_status = 'refunded';
-  state.refund = { refund_id: refund.id, pesanan_id: input.pesanan_id, client_id: refund.client_id, jumlah: refund.jumlah, status: refund.status, to_source: refund.status === 'processing' };
-  record(`order cancelled by the ${req.role} (${req.alasan}); escrow refunded: Rp ${refund.jumlah} back to the client`, 'refund');
+  state.refund = refundViewOf(refund);
+  // the amount is the client's (the refund topic, hidden from the freelancer); one record publishes both entries
+  state.history.push({ at: new Date().toISOString(), topic: 'refund', event: `Rp ${refund.jumlah} owed back to the client (refund ${refund.id})` });
+  record(`order cancelled by the ${req.role} (${req.alasan}); escrow refunded to the client`, 'escrow');
   return true;
 }

@@ -142,9 +142,13 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
         await audit(db, actor, { action: 'order.cancel_requested', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: order.status, status_after: now.status });
       }
       const refund = refundId ? await repo.getRefund(db, refundId) : undefined;
-      const message = refund ? `Order cancelled; Rp ${refund.jumlah} is refunded to the client${refund.status === 'menunggu_rekening' ? ' once it gives an account (POST /api/payments/refunds/:id/account)' : ''}` : 'Order cancelled';
-      // the refund is the client's (as on the order's read): its id and status for the client and admins, null for the freelancer
+      // the refund is the client's (as on the order's read): its amount, id and status for the client and admins; the freelancer learns it is refunded
       const shown = refund && canSeePayment(p, now) ? refund : undefined;
+      const message = shown
+        ? `Order cancelled; Rp ${shown.jumlah} is refunded to the client${shown.status === 'menunggu_rekening' ? ' once it gives an account (POST /api/payments/refunds/:id/account)' : ''}`
+        : refund
+          ? 'Order cancelled; the client is refunded'
+          : 'Order cancelled';
       res.json(ok(message, { ...orderView(now), refund_id: shown?.id ?? null, refund_status: shown?.status ?? null }));
     }),
   );

@@ -261,6 +261,13 @@ describe(`deciding a dispute on the seed order (${dbLabel()})`, () => {
     expect(await k.balance(`client_refund_payable:${client.id}`)).toBe(0);
     const state = await waitFor(() => k.workflowState(f.orderId), (s) => s.refund?.status === 'completed');
     expect(state.history.map((h) => h.event)).toContain(`refund ${done.id} completed: Rp 262500 back to the client`);
+    // the lifecycle as each party reads it: the refund's amount is the client's (and admins'), the decision everyone's
+    const lifecycle = async (who: Parameters<typeof k.by>[0]) => ((await k.by(who).get(`/api/orders/${f.orderId}/lifecycle`)).body.data.history as { topic: string; event: string }[]).map((h) => h.event);
+    const seenByClient = await lifecycle(client);
+    const seenByFreelancer = await lifecycle('freelancer');
+    expect(seenByClient).toContain(`Rp 262500 owed back to the client (refund ${done.id})`);
+    expect(seenByFreelancer.some((e) => /dispute decided by admin .*: refunded to the client/.test(e))).toBe(true);
+    expect(seenByFreelancer.filter((e) => e.includes('262500'))).toEqual([]);
   });
 });
 
