@@ -187,7 +187,8 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
       const { changed, refund } = await repo.recordRefundAccount(db, { ...a, actor: { type: 'user', id: a.client_id, role: 'client' } });
       // a retry of the call that recorded it finds it processing with this account: the same answer
       const same = refund?.status === 'processing' && refund.nomor_rekening === a.nomor_rekening && refund.channel === a.channel;
-      return { changed: changed || same, status: refund?.status ?? null };
+      // `attempt`: which account this is (the payout's key is made from it, so a new account is never the old payout)
+      return { changed: changed || same, status: refund?.status ?? null, attempt: refund?.rekening_ke ?? 0 };
     },
 
     async completeRefund(c: { refund_id: string; referensi_gateway: string; selesai_pada: string }): Promise<void> {

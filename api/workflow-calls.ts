@@ -153,9 +153,8 @@ export class OrderWorkflows {
   }
 
   /**
-   * Starts a refund's workflow (`refund-<id>`) unless it is running or has
-   * completed: a late payment's refund, or one the sweep finds never started.
-   * Answers whether a workflow runs or ran for it.
+   * Starts a refund's workflow (`refund-<id>`) unless one runs or ran for it:
+   * a late payment's refund, or one the sweep finds not marked as started.
    */
   startRefund(input: RefundWorkflowInput): Promise<void> {
     return this.withDeadline(async () => {
@@ -164,7 +163,8 @@ export class OrderWorkflows {
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        // one run per refund: a finished one (completed, or failed for good: an operator's) is never started again
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: OrderIdKey, value: input.pesanan_id },
           { key: RefundStatusKey, value: input.status },

@@ -117,7 +117,7 @@ export async function recordRefundAccount(
     const changed = await trx('refunds')
       .where({ id: a.refund_id })
       .whereIn('status', ACCOUNT_AWAITING_REFUND_STATUSES as string[])
-      .update({ metode: a.metode, channel: a.channel, nomor_rekening: a.nomor_rekening, nama_pemilik: a.nama_pemilik, status: 'processing', failure_reason: null, updated_at: nowDb() });
+      .update({ metode: a.metode, channel: a.channel, nomor_rekening: a.nomor_rekening, nama_pemilik: a.nama_pemilik, status: 'processing', failure_reason: null, rekening_ke: trx.raw('rekening_ke + 1'), updated_at: nowDb() });
     if (changed) await audit(trx, a.actor, { action: 'refund.account_given', record_type: 'refund', record_id: a.refund_id, pesanan_id: before!.pesanan_id, status_before: before!.status, status_after: 'processing' });
     return { changed: changed > 0, refund: await getRefund(trx, a.refund_id) };
   });

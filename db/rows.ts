@@ -13,6 +13,7 @@ export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefi
   if ('workflow_version' in out && out.workflow_version !== null) out.workflow_version = Number(out.workflow_version);
   if ('workflow_pending' in out) out.workflow_pending = Boolean(Number(out.workflow_pending));
   if ('workflow_started' in out) out.workflow_started = Boolean(Number(out.workflow_started));
+  if ('rekening_ke' in out) out.rekening_ke = Number(out.rekening_ke);
   if (typeof out.payment_instructions === 'string') out.payment_instructions = JSON.parse(out.payment_instructions);
   return out as T;
 }

@@ -55,6 +55,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('nomor_rekening', 34).nullable();
     t.string('nama_pemilik', 100).nullable();
     t.string('status', 20).notNullable().index();
+    /** accounts the client has given: the n-th is paid out under the key `<id>:n` (the first under `<id>`) */
+    t.integer('rekening_ke').notNullable().defaultTo(0);
     t.string('referensi_gateway', 64).nullable();
     t.string('failure_reason', 300).nullable();
     t.boolean('workflow_started').notNullable().defaultTo(false);

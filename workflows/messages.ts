@@ -183,8 +183,9 @@ export interface RefundView {
 /** The refund workflow's input: the refund and the payment it returns money of. */
 export interface RefundWorkflowInput extends RefundView {
   transaction_id: string;
-  /** the account already given (a refund whose workflow the sweep starts after the client gave one) */
+  /** the account already given (a refund whose workflow the sweep starts after the client gave one), and which it is (1st, 2nd, …) */
   account?: RefundAccountRequest;
+  account_attempt?: number;
 }
 
 /** The client gives the account a virtual account or bank transfer payment's refund is paid to. */

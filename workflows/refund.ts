@@ -29,7 +29,7 @@ const MAX_CHECK_INTERVAL_MS = 3600_000;
  * journal, only when the gateway confirms it.
  */
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundView> {
-  const { transaction_id, account: given, ...view } = input;
+  const { transaction_id, account: given, account_attempt: _attempt, ...view } = input;
   const state: RefundView = { ...view };
   const history: { at: string; event: string }[] = [];
   const record = (event: string) => {
@@ -41,6 +41,8 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     setCurrentDetails(`**Refund** ${state.refund_id}: ${state.status} (Rp ${state.jumlah}, ${state.to_source ? 'to the payment\'s source' : 'to an account the client gives'})\n\nOrder ${state.pesanan_id}\n\nLast: ${event}`);
   };
   let account: RefundAccountRequest | undefined = given;
+  /** which account the client gave last (its payout's key is `refundPayoutKey(id, n)`): counted by the database, so a new run never reuses a refused payout's key */
+  let accountAttempt = input.account_attempt ?? 1;
   let recording = false;
   const results: Record<string, PayoutState> = {};
   setHandler(refundStatusQuery, () => ({ ...state, history }));
@@ -57,6 +59,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         ]);
         if (result.status !== 'processing' || !result.changed) reject(ERROR_TYPES.invalidTransition, `refund is ${result.status}; an account is given only while it waits for one`);
         account = req;
+        accountAttempt = result.attempt;
         state.status = 'processing';
         record(`account given by the client (${req.metode_pencairan}, ${req.channel}); paying the refund out to it`);
       } finally {
@@ -81,10 +84,10 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     ]);
     await complete(state, done.reference, done.refunded_at, record);
   } else {
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       if (state.status !== 'processing' || !account) await condition(() => state.status === 'processing' && account !== undefined);
       const to = account!;
-      const key = refundPayoutKey(state.refund_id, attempt);
+      const key = refundPayoutKey(state.refund_id, accountAttempt);
       const payout = await payOutRefund(state, to, key, results);
       if (payout.status === 'completed') {
         await complete(state, payout.reference, payout.completed_at ?? new Date().toISOString(), record);
@@ -134,6 +137,8 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
       workflowId: refundWorkflowId(r.refund_id),
       args: [{ ...r, transaction_id: state.payment!.transaction_id }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // one run per refund: one the sweep started (and even finished) first is followed there, never run again
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
         { key: OrderIdKey, value: r.pesanan_id },
         { key: RefundStatusKey, value: r.status },

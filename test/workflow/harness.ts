@@ -66,6 +66,8 @@ export const refusedInDatabase = new Set<string>();
 /** The fake gateway's refunds to source by refund id, and how many refund requests fail temporarily before one goes through. */
 export const gatewayRefunds = new Map<string, RefundState>();
 export const refundFailures = { remaining: 0 };
+/** How many accounts the client has given, by refund (the fake database's `rekening_ke`). */
+export const accountsGiven = new Map<string, number>();
 /** Payments (by transaction id) whose refund to source the gateway refuses for good (REFUND_REFUSED: nothing settled). */
 export const refusedRefunds = new Set<string>();
 export const callsFor = (id: string, name?: keyof OrderActivities) => calls.filter((c) => JSON.stringify(c.args).includes(id) && (!name || c.name === name));
@@ -144,7 +146,10 @@ export const fakeActivities: OrderActivities = {
   async recordRefundAccount(a) {
     calls.push({ name: 'recordRefundAccount', args: a });
     await gates.get(`account:${a.refund_id}`);
-    return { changed: true, status: 'processing' as const };
+    // the database counts the accounts given: the n-th is paid out under `<id>:n`
+    const attempt = (accountsGiven.get(a.refund_id) ?? 0) + 1;
+    accountsGiven.set(a.refund_id, attempt);
+    return { changed: true, status: 'processing' as const, attempt };
   },
   async completeRefund(c) {
     calls.push({ name: 'completeRefund', args: c });
@@ -217,7 +222,7 @@ export const fakeActivities: OrderActivities = {
 /** The refund record the fake database writes: to the source for QRIS, e-wallet and card payments, else waiting for an account. */
 function fakeRefund(id: string, payment: PaymentView, jumlah: number, at: string): RefundRecord {
   const toSource = refundsToSource(payment.metode_pembayaran);
-  return { id, pembayaran_id: payment.payment_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', jumlah, jenis: 'escrow_refund', alasan: '', metode: 'source', channel: null, nomor_rekening: null, nama_pemilik: null, status: toSource ? 'processing' : 'menunggu_rekening', referensi_gateway: null, failure_reason: null, workflow_started: false, selesai_pada: null, created_at: at, updated_at: at };
+  return { id, pembayaran_id: payment.payment_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', jumlah, jenis: 'escrow_refund', alasan: '', metode: 'source', channel: null, nomor_rekening: null, nama_pemilik: null, status: toSource ? 'processing' : 'menunggu_rekening', rekening_ke: 0, referensi_gateway: null, failure_reason: null, workflow_started: false, selesai_pada: null, created_at: at, updated_at: at };
 }
 
 export interface Harness {

@@ -155,6 +155,18 @@ test('a closed account (000…): the refund fails until the client gives another
   expect(calls.filter((c) => c.name === 'requestPayout' && c.args.withdrawal_id.startsWith(input.refund_id))).toHaveLength(2);
 });
 
+test('a new run of a refund (the sweep, after its account was given) pays under the key of the account the database counted, never a refused one\'s', async () => {
+  // the client gave a third account (the first two refused under <id> and <id>:2); the refund's run is started again with it
+  const account = { user_id: 'client-1', metode_pencairan: 'transfer_bank' as const, channel: 'bca', nomor_rekening: '3234567890', nama_pemilik: 'Client Satu' };
+  const { input, handle } = await startRefundWorkflow(h, { status: 'processing', to_source: false, account, account_attempt: 3 });
+  const third = `${input.refund_id}:3`;
+  await until(() => bank.get(third)?.status === 'queued');
+  expect(payoutKeys(input.refund_id)).toEqual([third]);
+  await handle.signal(payoutResultSignal, bankCompletes(third));
+  expect(await handle.result()).toMatchObject({ status: 'completed' });
+  expect(callsFor(input.refund_id, 'completeRefund').map((c) => c.args.referensi_gateway)).toEqual([bank.get(third)!.reference]);
+});
+
 test('a refund the gateway refuses for good fails its own workflow; the order that started it records that and finishes', async () => {
   const { handle: order, payment } = await paidOrder(h);
   refusedRefunds.add(payment.transaction_id);
