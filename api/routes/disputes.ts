@@ -44,6 +44,7 @@ export function disputesRouter({ db, auth, workflows, payments, v }: RouteDeps):
       await workflows.update(escrow.pesanan_id, resolveDisputeUpdate, { admin_id: admin.id, keputusan: body.keputusan, jumlah_freelancer: x, alasan: body.alasan }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) {
           const now = await repo.getEscrow(db, escrow.id);
+          if (now?.status === 'disputed') throw conflict('the order\'s workflow has closed (an operator ended it); this dispute needs an operator', { status: now.status });
           throw conflict(`escrow is ${now?.status}; only a disputed escrow can be decided`, { status: now?.status });
         }
         throw err;

@@ -27,6 +27,7 @@ export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): R
       const released = await workflows.update(escrow.pesanan_id, releaseEscrowUpdate, { user_id: p.id, reason: body.reason ?? null }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) {
           const now = await repo.getEscrow(db, escrow.id);
+          if (now?.status === 'held') throw conflict('the order\'s workflow has closed (an operator ended it); this escrow needs an operator', { status: now.status });
           throw conflict(`escrow is ${now?.status}; only a held escrow can be released`, { status: now?.status });
         }
         throw err;
@@ -67,6 +68,7 @@ export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): R
       const dispute = await workflows.update(escrow.pesanan_id, openDisputeUpdate, { user_id: p.id, role, alasan: body.alasan }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) {
           const now = await repo.getEscrow(db, escrow.id);
+          if (now?.status === 'held') throw conflict('the order\'s workflow has closed (an operator ended it); this escrow needs an operator', { status: now.status });
           throw conflict(`escrow is ${now?.status}; only a held escrow can be disputed`, { status: now?.status });
         }
         throw err;

@@ -55,7 +55,11 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
         const payment = (await repo.getPayment(db, refund.pembayaran_id))!;
         await workflows.startRefund(refundWorkflowInput(refund, payment));
         await repo.markRefundWorkflowStarted(db, refund.id);
-        return give();
+        return give().catch((again) => {
+          // its workflow ran and ended without paying it (refused for good at the gateway): an operator's
+          if (again instanceof WorkflowGoneError) throw conflict('the refund\'s workflow has ended without paying it; this refund needs an operator', { status: refund.status });
+          throw again;
+        });
       });
       const now = (await repo.getRefund(db, refund.id))!;
       await audit(db, actorOf(req), { action: 'refund.account_requested', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: refund.status, status_after: now.status });

@@ -82,9 +82,9 @@ export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, str
   }
 
   /**
-   * Waits until the order's workflow has adopted the settlement (it holds the escrow). Without this, a request
-   * sent while the workflow's first task is still pending is refused with a spurious 409 (see the report on
-   * workflows/order.ts: update handlers are registered before the payment signal handlers).
+   * Waits until the order's workflow has adopted the settlement (it holds the escrow), so a test's next step
+   * starts from a known state. (Acting at once is taken too since the payment phase registers its handlers
+   * first: test/workflow/first-task.test.ts, and the cancel/release race in cancellations.test.ts.)
    */
   async function workflowHolds(orderId: string) {
     await stack().outboxDrained();
