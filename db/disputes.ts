@@ -2,10 +2,11 @@ import type { Knex } from 'knex';
 import { escrowPartiallyReleased, escrowReleased } from '../domain/ledger';
 import { payoutAmounts } from '../domain/money';
 import type { DisputeRecord, EscrowRecord, RefundRecord } from '../domain/records';
-import { DISPUTE_OUTCOMES, DisputeDecision, DisputeStatus, OrderStatus, RELEASABLE_ORDER_STATUSES } from '../domain/statuses';
+import { DISPUTE_OUTCOMES, DisputeDecision, DisputeStatus, EscrowStatus, OrderStatus, RELEASABLE_ORDER_STATUSES } from '../domain/statuses';
 import { Actor, audit } from './audit';
 import * as ledger from './ledger';
 import { Page, page } from './pages';
+import { moveEscrowAndOrder } from './escrow';
 import { oweEscrowRefund } from './refunds';
 import { fromRow } from './rows';
 import { nowDb, toDbTime } from './time';
@@ -40,9 +41,6 @@ export async function openDispute(
       return { kind: 'refused', escrow_status: escrow?.status ?? null, order_status: order?.status ?? null };
     }
     const now = nowDb();
-    const moved = await trx('escrow').where({ id: escrow.id, status: 'held' }).update({ status: 'disputed', updated_at: now });
-    const orderMoved = await trx('pesanan').where({ id: escrow.pesanan_id, status: order.status }).update({ status: 'dispute', updated_at: now });
-    if (!moved || !orderMoved) throw new Error(`escrow ${escrow.id} changed while its dispute was being opened`); // rolls back; the retry reads again
     await trx('disputes').insert({
       id: d.id,
       escrow_id: escrow.id,
@@ -58,8 +56,7 @@ export async function openDispute(
       updated_at: now,
     });
     await audit(trx, d.actor, { action: 'dispute.opened', record_type: 'dispute', record_id: d.id, pesanan_id: escrow.pesanan_id, status_before: null, status_after: 'open' });
-    await audit(trx, d.actor, { action: 'escrow.disputed', record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: 'held', status_after: 'disputed' });
-    await audit(trx, d.actor, { action: 'order.status_changed', record_type: 'order', record_id: escrow.pesanan_id, pesanan_id: escrow.pesanan_id, status_before: order.status, status_after: 'dispute' });
+    await moveEscrowAndOrder(trx, { escrow_id: escrow.id, pesanan_id: escrow.pesanan_id, from: 'held', change: { status: 'disputed' }, orderFrom: order.status, orderTo: 'dispute', actor: d.actor });
     return { kind: 'opened', dispute: (await getDispute(trx, d.id)) as DisputeRecord };
   });
 }
@@ -108,22 +105,19 @@ export async function resolveDispute(db: Knex, r: DisputeResolution): Promise<Re
       diputuskan_pada: toDbTime(r.at),
       updated_at: now,
     });
+    await audit(trx, actor, { action: 'dispute.resolved', record_type: 'dispute', record_id: dispute.id, pesanan_id: dispute.pesanan_id, status_before: 'open', status_after: 'resolved' });
     const before = fromRow<EscrowRecord>(await trx('escrow').where({ id: r.escrow_id }).first()) as EscrowRecord;
-    const escrowChange: Record<string, unknown> = { status: outcome.escrow, alasan: r.alasan.slice(0, 500), updated_at: now };
-    if (r.keputusan !== 'refund') Object.assign(escrowChange, { dirilis_pada: toDbTime(r.at), dirilis_oleh: 'admin' });
+    const change: { status: EscrowStatus } & Record<string, unknown> = { status: outcome.escrow, alasan: r.alasan.slice(0, 500) };
+    if (r.keputusan !== 'refund') Object.assign(change, { dirilis_pada: toDbTime(r.at), dirilis_oleh: 'admin' });
     if (x !== null) {
       const share = payoutAmounts(x);
-      Object.assign(escrowChange, { jumlah_dirilis: x, biaya_platform: share.biaya_platform, jumlah_bersih: share.jumlah_bersih });
+      Object.assign(change, { jumlah_dirilis: x, biaya_platform: share.biaya_platform, jumlah_bersih: share.jumlah_bersih });
     }
-    const moved = await trx('escrow').where({ id: r.escrow_id, status: 'disputed' }).update(escrowChange);
-    const orderMoved = await trx('pesanan').where({ id: dispute.pesanan_id, status: 'dispute' }).update({ status: outcome.order, updated_at: now });
-    if (!moved || !orderMoved) throw new Error(`escrow ${r.escrow_id} is not disputed (or its order not in dispute) while its dispute is open`);
+    // the database holds an open dispute only for a disputed escrow of an order in dispute: anything else throws
+    await moveEscrowAndOrder(trx, { escrow_id: r.escrow_id, pesanan_id: dispute.pesanan_id, from: 'disputed', change, orderFrom: 'dispute', orderTo: outcome.order, actor });
     const escrow = fromRow<EscrowRecord>(await trx('escrow').where({ id: r.escrow_id }).first()) as EscrowRecord;
     if (r.keputusan === 'release') await ledger.post(trx, escrowReleased(escrow));
     if (r.keputusan === 'partial') await ledger.post(trx, escrowPartiallyReleased(escrow));
-    await audit(trx, actor, { action: 'dispute.resolved', record_type: 'dispute', record_id: dispute.id, pesanan_id: dispute.pesanan_id, status_before: 'open', status_after: 'resolved' });
-    await audit(trx, actor, { action: `escrow.${outcome.escrow}`, record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: before.status, status_after: outcome.escrow });
-    await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: dispute.pesanan_id, pesanan_id: dispute.pesanan_id, status_before: 'dispute', status_after: outcome.order });
     const refund = r.keputusan === 'release' ? null : await oweEscrowRefund(trx, { id: r.refund_id, escrow: before, jumlahFreelancer: x ?? 0, alasan: `dispute decided (${r.keputusan}): ${r.alasan}`, actor });
     return { kind: 'resolved', dispute: (await getDispute(trx, dispute.id)) as DisputeRecord, escrow, refund };
   });

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { EscrowRecord } from '../domain/records';
 import { escrowReleased } from '../domain/ledger';
-import { OrderStatus, RELEASABLE_ORDER_STATUSES } from '../domain/statuses';
-import { SYSTEM, audit } from './audit';
+import { EscrowStatus, OrderStatus, RELEASABLE_ORDER_STATUSES } from '../domain/statuses';
+import { Actor, SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
 import { fromRow } from './rows';
 import { nowDb, toDbTime } from './time';
@@ -36,4 +36,22 @@ export async function releaseEscrow(
     await audit(trx, actor, { action: r.dirilis_oleh === 'client' ? 'escrow.released' : 'escrow.auto_released', record_type: 'escrow', record_id: r.escrow_id, pesanan_id: r.pesanan_id, status_before: 'held', status_after: 'released' });
     if (finished) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: r.pesanan_id, pesanan_id: r.pesanan_id, status_before: before, status_after: 'selesai' });
   });
+}
+
+/**
+ * Moves an escrow and its order together (a dispute opened or decided, a
+ * cancellation's refund), each guarded by the status it is expected in, with
+ * both audit rows, in the caller's transaction. Throws when either has moved
+ * meanwhile: the transaction rolls back, and the activity's retry reads again.
+ */
+export async function moveEscrowAndOrder(
+  trx: Knex.Transaction,
+  m: { escrow_id: string; pesanan_id: string; from: EscrowStatus; change: { status: EscrowStatus } & Record<string, unknown>; orderFrom: OrderStatus; orderTo: OrderStatus; actor: Actor },
+): Promise<void> {
+  const now = nowDb();
+  const moved = await trx('escrow').where({ id: m.escrow_id, status: m.from }).update({ ...m.change, updated_at: now });
+  const orderMoved = await trx('pesanan').where({ id: m.pesanan_id, status: m.orderFrom }).update({ status: m.orderTo, updated_at: now });
+  if (!moved || !orderMoved) throw new Error(`escrow ${m.escrow_id} (expected ${m.from}) or its order (expected ${m.orderFrom}) moved meanwhile`);
+  await audit(trx, m.actor, { action: `escrow.${m.change.status}`, record_type: 'escrow', record_id: m.escrow_id, pesanan_id: m.pesanan_id, status_before: m.from, status_after: m.change.status });
+  await audit(trx, m.actor, { action: 'order.status_changed', record_type: 'order', record_id: m.pesanan_id, pesanan_id: m.pesanan_id, status_before: m.orderFrom, status_after: m.orderTo });
 }

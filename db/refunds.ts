@@ -5,6 +5,7 @@ import { refundOwed, refundPaid } from '../domain/ledger';
 import type { EscrowRecord, PaymentRecord, RefundRecord } from '../domain/records';
 import { ACCOUNT_AWAITING_REFUND_STATUSES, OrderStatus, RefundKind } from '../domain/statuses';
 import { Actor, SYSTEM, audit } from './audit';
+import { moveEscrowAndOrder } from './escrow';
 import * as ledger from './ledger';
 import { fromRow } from './rows';
 import { nowDb, toDbTime } from './time';
@@ -88,15 +89,10 @@ export async function refundEscrow(
   return db.transaction(async (trx): Promise<EscrowRefundResult> => {
     const done = await getRefund(trx, c.refund_id);
     if (done) return { kind: 'refunded', refund: done };
-    const now = nowDb();
     const escrow = fromRow<EscrowRecord>(await trx('escrow').where({ id: c.escrow_id }).first());
     const order = escrow && ((await trx('pesanan').where({ id: escrow.pesanan_id }).first('status')) as { status: OrderStatus } | undefined);
     if (!escrow || escrow.status !== 'held' || !order || !c.fromOrder.includes(order.status)) return { kind: 'refused', escrow_status: escrow?.status ?? null, order_status: order?.status ?? null };
-    const moved = await trx('escrow').where({ id: escrow.id, status: 'held' }).update({ status: 'refunded', alasan: c.alasan.slice(0, 500), updated_at: now });
-    const orderMoved = await trx('pesanan').where({ id: escrow.pesanan_id, status: order.status }).update({ status: 'refunded', updated_at: now });
-    if (!moved || !orderMoved) throw new Error(`escrow ${escrow.id} changed during its refund`); // rolls back; the retry reads again
-    await audit(trx, c.actor, { action: 'escrow.refunded', record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: 'held', status_after: 'refunded' });
-    await audit(trx, c.actor, { action: 'order.status_changed', record_type: 'order', record_id: escrow.pesanan_id, pesanan_id: escrow.pesanan_id, status_before: order.status, status_after: 'refunded' });
+    await moveEscrowAndOrder(trx, { escrow_id: escrow.id, pesanan_id: escrow.pesanan_id, from: 'held', change: { status: 'refunded', alasan: c.alasan.slice(0, 500) }, orderFrom: order.status, orderTo: 'refunded', actor: c.actor });
     const refund = await oweEscrowRefund(trx, { id: c.refund_id, escrow, jumlahFreelancer: 0, alasan: c.alasan, actor: c.actor });
     return { kind: 'refunded', refund };
   });
