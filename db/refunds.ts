@@ -26,9 +26,10 @@ export async function getRefundOfPayment(db: Knex, paymentId: string): Promise<R
   return fromRow<RefundRecord>(await db('refunds').where({ pembayaran_id: paymentId }).first());
 }
 
-/** The order's refund ids, newest first (an order has at most one escrow refund; late payments add theirs). */
-export async function refundIdsOfOrder(db: Knex, pesananId: string): Promise<string[]> {
-  return db('refunds').where({ pesanan_id: pesananId }).orderBy('created_at', 'desc').orderBy('id', 'desc').pluck('id');
+/** The order's newest refund's id (an order has at most one escrow refund; late payments add theirs), or null. */
+export async function latestRefundIdOfOrder(db: Knex, pesananId: string): Promise<string | null> {
+  const row = await db('refunds').where({ pesanan_id: pesananId }).orderBy('created_at', 'desc').orderBy('id', 'desc').first('id');
+  return row?.id ?? null;
 }
 
 /** Inserts the refund record of `payment` (in the caller's transaction): to its source, or waiting for the client's account. */

@@ -49,7 +49,7 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
       const seesPayments = canSeePayment(principalOf(req), order);
       const payments = (await repo.listOrderPayments(db, order.id)).map((x) => (seesPayments ? orderPaymentView(x) : { id: x.id, status: x.status, created_at: x.created_at, expires_at: x.expires_at }));
       // the order's refund (its escrow's, else a late payment's), for those who may read payments
-      const refundId = seesPayments ? ((await repo.refundIdsOfOrder(db, order.id))[0] ?? null) : null;
+      const refundId = seesPayments ? await repo.latestRefundIdOfOrder(db, order.id) : null;
       res.json(ok('Order retrieved', { ...orderView(order), refund_id: refundId, payments }));
     }),
   );
