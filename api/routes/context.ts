@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import { ACTION_ROLES, Principal, canSeeEscrow, canSeeOrder } from '../../domain/access';
 import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
 import type { Config } from '../../domain/config';
+import type { EscrowStatus } from '../../domain/statuses';
 import type { Actor } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { principalOf } from '../auth';
-import { badRequest, forbidden, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { InvalidCursorError } from '../../db/pages';
 import type { PaymentPath } from '../payment-path';
 import type { PaymentGateway } from '../../gateway/port';
@@ -67,6 +68,17 @@ export async function visibleEscrow(db: Knex, p: Principal, id: string) {
   const escrow = await repo.getEscrow(db, id);
   if (!escrow || !canSeeEscrow(p, escrow)) throw notFound('escrow');
   return escrow;
+}
+
+/**
+ * The 409 for an escrow request whose order workflow has closed: the escrow's
+ * status as the database holds it, or, when it is still `expected` (only the
+ * workflow could have moved it), that an operator must act.
+ */
+export async function escrowWorkflowGone(db: Knex, escrowId: string, expected: EscrowStatus, doing: string, operator = 'this escrow needs an operator'): Promise<never> {
+  const now = await repo.getEscrow(db, escrowId);
+  if (now?.status === expected) throw conflict(`the order's workflow has closed (an operator ended it); ${operator}`, { status: now.status });
+  throw conflict(`escrow is ${now?.status}; only a ${expected} escrow can be ${doing}`, { status: now?.status });
 }
 
 /** Reads one page; a cursor this API did not hand out is the client's mistake (400). */

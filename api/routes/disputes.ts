@@ -7,7 +7,7 @@ import { asyncHandler, badRequest, conflict, notFound } from '../errors';
 import { disputesQuery, parse } from '../schemas';
 import { disputeListView, disputeView, escrowView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
-import { RouteDeps, actorOf, adminOnly, ok, readPage } from './context';
+import { RouteDeps, actorOf, adminOnly, escrowWorkflowGone, ok, readPage } from './context';
 
 /** The admins' side of disputes: the list, and the decision. Anyone else authenticated gets 403. */
 export function disputesRouter({ db, auth, workflows, payments, v }: RouteDeps): Router {
@@ -42,11 +42,7 @@ export function disputesRouter({ db, auth, workflows, payments, v }: RouteDeps):
       const admin = principalOf(req);
       await payments.deliver(escrow.pembayaran_id);
       await workflows.update(escrow.pesanan_id, resolveDisputeUpdate, { admin_id: admin.id, keputusan: body.keputusan, jumlah_freelancer: x, alasan: body.alasan }).catch(async (err) => {
-        if (err instanceof WorkflowGoneError) {
-          const now = await repo.getEscrow(db, escrow.id);
-          if (now?.status === 'disputed') throw conflict('the order\'s workflow has closed (an operator ended it); this dispute needs an operator', { status: now.status });
-          throw conflict(`escrow is ${now?.status}; only a disputed escrow can be decided`, { status: now?.status });
-        }
+        if (err instanceof WorkflowGoneError) await escrowWorkflowGone(db, escrow.id, 'disputed', 'decided', 'this dispute needs an operator');
         throw err;
       });
       const now = (await repo.getEscrow(db, escrow.id))!;

@@ -8,7 +8,7 @@ import { disputeView, escrowView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
 import { audit } from '../../db/audit';
 import { canSeePayment } from '../../domain/access';
-import { RouteDeps, actorOf, mayAct, ok, visibleEscrow } from './context';
+import { RouteDeps, actorOf, escrowWorkflowGone, mayAct, ok, visibleEscrow } from './context';
 
 export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): Router {
   const router = Router();
@@ -25,11 +25,7 @@ export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): R
       if (escrow.status !== 'held') throw conflict(`escrow is ${escrow.status}; only a held escrow can be released`, { status: escrow.status });
       await payments.deliver(escrow.pembayaran_id); // the workflow holds the escrow before it is asked to release it (a no-op once it knows)
       const released = await workflows.update(escrow.pesanan_id, releaseEscrowUpdate, { user_id: p.id, reason: body.reason ?? null }).catch(async (err) => {
-        if (err instanceof WorkflowGoneError) {
-          const now = await repo.getEscrow(db, escrow.id);
-          if (now?.status === 'held') throw conflict('the order\'s workflow has closed (an operator ended it); this escrow needs an operator', { status: now.status });
-          throw conflict(`escrow is ${now?.status}; only a held escrow can be released`, { status: now?.status });
-        }
+        if (err instanceof WorkflowGoneError) await escrowWorkflowGone(db, escrow.id, 'held', 'released');
         throw err;
       });
       await audit(db, actorOf(req), { action: 'escrow.release_requested', record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: escrow.status, status_after: released.status });
@@ -66,11 +62,7 @@ export function escrowRouter({ db, workflows, payments, v, auth }: RouteDeps): R
       if (escrow.status !== 'held') throw conflict(`escrow is ${escrow.status}; only a held escrow can be disputed`, { status: escrow.status });
       await payments.deliver(escrow.pembayaran_id); // the workflow holds the escrow before it is asked (a no-op once it knows)
       const dispute = await workflows.update(escrow.pesanan_id, openDisputeUpdate, { user_id: p.id, role, alasan: body.alasan }).catch(async (err) => {
-        if (err instanceof WorkflowGoneError) {
-          const now = await repo.getEscrow(db, escrow.id);
-          if (now?.status === 'held') throw conflict('the order\'s workflow has closed (an operator ended it); this escrow needs an operator', { status: now.status });
-          throw conflict(`escrow is ${now?.status}; only a held escrow can be disputed`, { status: now?.status });
-        }
+        if (err instanceof WorkflowGoneError) await escrowWorkflowGone(db, escrow.id, 'held', 'disputed');
         throw err;
       });
       await audit(db, actorOf(req), { action: 'escrow.dispute_requested', record_type: 'escrow', record_id: escrow.id, pesanan_id: escrow.pesanan_id, status_before: escrow.status, status_after: 'disputed' });
