@@ -229,7 +229,6 @@ async function endWithdrawal({ state, record }: OrderContext, status: 'rejected'
  */
 async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<PayoutState> {
   const maxAttempts = req.payout_max_attempts ?? 8;
-  const check = () => acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for payout ${w.id}` }, [{ withdrawal_id: w.id }]);
   let payout: PayoutState;
   try {
     payout = await acts.requestPayout.executeWithOptions(
@@ -247,11 +246,22 @@ async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: 
     );
   }
   if (payout.status === 'queued') record(`payout ${payout.reference} queued at the bank`, 'withdrawal');
-  let waitMs = parseDuration(req.payout_status_check_after ?? '1m');
+  return awaitPayoutOutcome(payout, w.id, m.results, parseDuration(req.payout_status_check_after ?? '1m'), 'payout');
+}
+
+/**
+ * Waits for a queued payout's end (a withdrawal's, or a refund's to the
+ * client's account; `key` its idempotency key): the gateway's payout
+ * notification (`results`, by key), or, when none comes within `firstWaitMs`, the gateway's
+ * status endpoint, asked again with a doubling interval (at most an hour).
+ */
+export async function awaitPayoutOutcome(sent: PayoutState, key: string, results: Record<string, PayoutState>, firstWaitMs: number, what: string): Promise<PayoutState> {
+  let payout = sent;
+  let waitMs = firstWaitMs;
   while (payout.status === 'queued') {
-    const notified = await condition(() => m.results[w.id] !== undefined, waitMs, { summary: `wait for the payout notification (then ask the gateway)` });
-    if (notified) payout = m.results[w.id];
-    else payout = (await check()) ?? payout;
+    const notified = await condition(() => results[key] !== undefined, waitMs, { summary: `wait for the ${what} notification (then ask the gateway)` });
+    if (notified) payout = results[key];
+    else payout = (await acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for ${what} ${key}` }, [{ withdrawal_id: key }])) ?? payout;
     waitMs = Math.min(waitMs * 2, MAX_STATUS_CHECK_INTERVAL_MS);
   }
   return payout;

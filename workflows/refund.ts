@@ -14,11 +14,11 @@ import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../domain/statuses';
 import { DB_WRITE, REFUND_CALL, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
 import { ERROR_TYPES, PayoutState, RefundAccountRequest, RefundView, RefundWorkflowInput, payoutResultSignal, refundAccountUpdate, refundStatusQuery } from './messages';
+import { awaitPayoutOutcome } from './payout';
 import { OrderIdKey, RefundStatusKey } from './search-attributes';
 
 /** The first wait for a refund payout's notification before asking the gateway (then doubling, up to an hour). */
 const PAYOUT_CHECK_AFTER = '1m';
-const MAX_CHECK_INTERVAL_MS = 3600_000;
 
 /**
  * One refund, paid. QRIS, e-wallet and card payments are refunded to their
@@ -111,17 +111,10 @@ async function complete(state: RefundView, reference: string, at: string, record
 
 /** Pays the refund out to the client's account (idempotent by `key`) and waits for the bank's answer: its notification, or the gateway's status endpoint. */
 async function payOutRefund(state: RefundView, to: RefundAccountRequest, key: string, results: Record<string, PayoutState>): Promise<PayoutState> {
-  let payout = await acts.requestPayout.executeWithOptions({ ...REFUND_CALL, summary: `pay out the refund: Rp ${state.jumlah} (idempotency key ${key})` }, [
+  const payout = await acts.requestPayout.executeWithOptions({ ...REFUND_CALL, summary: `pay out the refund: Rp ${state.jumlah} (idempotency key ${key})` }, [
     { withdrawal_id: key, amount: state.jumlah, method: to.metode_pencairan, channel: to.channel, nomor_rekening: to.nomor_rekening, nama_pemilik: to.nama_pemilik },
   ]);
-  let waitMs = parseDuration(PAYOUT_CHECK_AFTER);
-  while (payout.status === 'queued') {
-    const notified = await condition(() => results[key] !== undefined, waitMs, { summary: 'wait for the refund payout\'s notification (then ask the gateway)' });
-    if (notified) payout = results[key];
-    else payout = (await acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for refund payout ${key}` }, [{ withdrawal_id: key }])) ?? payout;
-    waitMs = Math.min(waitMs * 2, MAX_CHECK_INTERVAL_MS);
-  }
-  return payout;
+  return awaitPayoutOutcome(payout, key, results, parseDuration(PAYOUT_CHECK_AFTER), 'refund payout');
 }
 
 /**
