@@ -93,8 +93,10 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
   const escrowsByOrder = new Map(books.escrows.map((e) => [e.pesanan_id, e]));
   const paymentOf = (r: RefundRecord) => payments.get(r.pembayaran_id) ?? { jumlah: 0, biaya_platform: 0, total_bayar: 0 };
   const escrowOf = (r: RefundRecord) => escrowsByOrder.get(r.pesanan_id);
+  /** What the freelancer kept of the escrow a refund came from: X of a partial decision, else 0. */
+  const keptOf = (r: RefundRecord) => escrowOf(r)?.jumlah_dirilis ?? 0;
   /** What the refund policy (domain/money.ts) says a refund is: the escrow's share back, or a late payment in full. */
-  const policyAmount = (r: RefundRecord) => (r.jenis === 'late_payment' ? lateRefundAmount(paymentOf(r)) : refundSplit(paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0).jumlah_refund);
+  const policyAmount = (r: RefundRecord) => (r.jenis === 'late_payment' ? lateRefundAmount(paymentOf(r)) : refundSplit(paymentOf(r), keptOf(r)).jumlah_refund);
 
   record('each refund has the amount the refund policy gives, and every late payment and refunded escrow has its refund', (diff) => {
     const refunded = new Set(books.refunds.map((r) => r.pembayaran_id));
@@ -118,7 +120,7 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     // a dispute's partial decision: X released (its own journal) and the rest owed back (the refund's)
     ...books.escrows.map((e) => ({ kind: 'escrow_partially_released' as const, record_id: e.id, owed: ['partial_released', 'completed'].includes(e.status) && e.jumlah_dirilis !== null, journal: () => escrowPartiallyReleased(e) })),
     // an escrow refund is owed when decided (a late payment's was owed by late_payment_received), and paid when the gateway confirmed it
-    ...books.refunds.map((r) => ({ kind: 'refund_owed' as const, record_id: r.id, owed: r.jenis === 'escrow_refund', journal: () => refundOwed(r, paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0) })),
+    ...books.refunds.map((r) => ({ kind: 'refund_owed' as const, record_id: r.id, owed: r.jenis === 'escrow_refund', journal: () => refundOwed(r, paymentOf(r), keptOf(r)) })),
     ...books.refunds.map((r) => ({ kind: 'refund_paid' as const, record_id: r.id, owed: r.status === 'completed', journal: () => refundPaid(r) })),
     // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back
     ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: true, journal: () => payoutSent(w) })),
@@ -177,7 +179,7 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((s, x) => s + f(x), 0);
     const want: [string, number][] = [
       // the client's fee on every settlement and the commission on every release, less the client fee a refund gave back
-      [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform) - sum(escrowRefunds, (r) => refundSplit(paymentOf(r), escrowOf(r)?.jumlah_dirilis ?? 0).biaya_platform_kembali))],
+      [ACCOUNTS.platformFeeRevenue, -(sum(settled, (p) => p.biaya_platform) + sum(released, (e) => e.biaya_platform) - sum(escrowRefunds, (r) => refundSplit(paymentOf(r), keptOf(r)).biaya_platform_kembali))],
       [ACCOUNTS.gatewayFeeExpense, sum(settled, (p) => p.biaya_gateway) + sum(late, (p) => p.biaya_gateway)],
       [ACCOUNTS.gatewayFeeRecovered, -sum(settled, (p) => p.biaya_gateway)],
       [ACCOUNTS.payoutInTransit, -sum(books.withdrawals.filter((w) => w.status === 'pending' || w.status === 'processing'), (w) => w.jumlah_bersih)],
