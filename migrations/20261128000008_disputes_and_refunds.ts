@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { refundsToSource } from '../domain/methods';
+import { nowDb } from '../db/time';
 
 /**
  * Disputes, cancellations and refunds (the other exits from a held escrow).
@@ -73,13 +74,9 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('amount').notNullable();
     t.string('created_at', 30).notNullable();
   });
-  await knex.schema.createTable('mock_gateway_refund_requests', (t) => {
-    t.string('idempotency_key', 64).primary();
-    t.integer('attempts').notNullable();
-  });
   // late payments recorded before refunds were records
-  const late = await knex('pembayaran').whereNotNull('refund_status').select('id', 'pesanan_id', 'user_id', 'total_bayar', 'metode_pembayaran', 'late_settled_at');
-  const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const late = await knex('pembayaran').whereNotNull('refund_status').select('id', 'pesanan_id', 'user_id', 'total_bayar', 'metode_pembayaran');
+  const now = nowDb();
   for (const p of late) {
     await knex('refunds').insert({
       id: randomUUID(),
@@ -102,5 +99,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('escrow', (t) => {
     t.dropColumn('jumlah_dirilis');
   });
-  for (const table of ['mock_gateway_refund_requests', 'mock_gateway_refunds', 'refunds', 'disputes']) await knex.schema.dropTableIfExists(table);
+  for (const table of ['mock_gateway_refunds', 'refunds', 'disputes']) await knex.schema.dropTableIfExists(table);
 }
