@@ -43,6 +43,14 @@ export const PAYOUTS_CAN_FAIL = 'payouts-can-fail';
  */
 export const PAYMENT_CAN_BE_RETRIED = 'payment-can-be-retried';
 
+/**
+ * The patch that records the failure of a payment whose outcome reached the
+ * workflow after the order's next payment did (workflows/payment.ts): the
+ * history then still says the earlier payment failed or was cancelled.
+ * Histories from before it skipped that line.
+ */
+export const LATE_FAILURE_RECORDED = 'late-failure-recorded';
+
 export interface OrderWorkflowInput {
   pesanan_id: string;
   client_id: string;

@@ -1,7 +1,7 @@
 import { condition, patched, setHandler } from '@temporalio/workflow';
 import { LOCAL_DB_WRITE, localActs } from './activity-options';
 import type { OrderContext, PaymentPhaseResult } from './context';
-import { PAYMENT_CAN_BE_RETRIED, PaymentOutcome, PaymentView, paymentCreatedSignal, paymentOutcomeSignal } from './messages';
+import { LATE_FAILURE_RECORDED, PAYMENT_CAN_BE_RETRIED, PaymentOutcome, PaymentView, paymentCreatedSignal, paymentOutcomeSignal } from './messages';
 
 /**
  * The payment phase: the database decides, the workflow follows.
@@ -27,10 +27,14 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
   const retries = patched(PAYMENT_CAN_BE_RETRIED);
   const { input, state, record } = ctx;
   let decided: PaymentPhaseResult | undefined;
-  /** Every payment the workflow has adopted (a repeated or older signal changes nothing). */
-  const known = new Set<string>();
+  /** Every payment the workflow has adopted, by id, with its transaction id (a repeated or older signal changes nothing). */
+  const known = new Map<string, string>();
   /** The order's payment window: it closes when the first payment the workflow adopted expires. */
   let windowEnd = '';
+  /** Every adopted payment whose failure the history already tells. */
+  const failed = new Set<string>();
+  const recordFailure = (transactionId: string, gatewayStatus: string | null, afterwards: string) =>
+    record(`payment ${transactionId} ${gatewayStatus === 'cancel' ? 'cancelled by the client' : `failed (${gatewayStatus})`}; ${afterwards}`, 'payment');
   const adoptPayment = (p: PaymentView) => {
     if (state.payment) {
       // a repeated signal (a retried request, the sweep) changes nothing; so does another payment, on the one-payment rule
@@ -38,14 +42,24 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
       // a newer payment: the database let it follow the current one, which has failed (its outcome may still be on the way)
       if (Date.parse(p.created_at) <= Date.parse(state.payment.created_at)) return;
     }
-    known.add(p.payment_id);
+    known.set(p.payment_id, p.transaction_id);
     windowEnd ||= p.expires_at;
     state.payment = { ...p };
     record(`payment ${p.transaction_id} created: Rp ${p.total_bayar} by ${p.metode_pembayaran}, expires ${p.expires_at}`, 'payment');
   };
   // Adopted in the handler itself, so an update in the same workflow task (a release) already sees the escrow.
   const adoptDecision = (o: PaymentOutcome) => {
-    if (decided !== undefined || o.payment_id !== state.payment?.payment_id) return;
+    if (o.payment_id !== state.payment?.payment_id) {
+      // An earlier payment's failure that reached the workflow after the order's next payment (each payment is
+      // delivered on its own): the history still tells it, once, as late news; nothing else changes.
+      const late = retries && o.status === 'gagal' && !o.order_cancelled && known.has(o.payment_id) && !failed.has(o.payment_id);
+      if (late && patched(LATE_FAILURE_RECORDED)) {
+        failed.add(o.payment_id);
+        recordFailure(known.get(o.payment_id)!, o.gateway_status, 'told after the order\'s next payment was created');
+      }
+      return;
+    }
+    if (decided !== undefined) return;
     if (o.status === 'berhasil' && !o.escrow) return; // malformed: the expiry will ask the database, which has the escrow
     if (retries && o.status === 'gagal' && !o.order_cancelled) {
       // the order stays open: the client may pay again, with any method, until the window closes
@@ -53,12 +67,8 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
       if (payment.status === 'gagal') return; // a repeat
       payment.status = 'gagal';
       payment.gateway_status = o.gateway_status;
-      record(
-        o.gateway_status === 'cancel'
-          ? `payment ${payment.transaction_id} cancelled by the client; waiting for another payment until ${windowEnd}`
-          : `payment ${payment.transaction_id} failed (${o.gateway_status}); waiting for another payment until ${windowEnd}`,
-        'payment',
-      );
+      failed.add(payment.payment_id);
+      recordFailure(payment.transaction_id, o.gateway_status, `waiting for another payment until ${windowEnd}`);
       return;
     }
     decided = adoptOutcome(ctx, o);

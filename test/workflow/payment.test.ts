@@ -131,14 +131,22 @@ test('a payment cancelled by the client, then one created late in the window: it
   expect(callsFor(input.pesanan_id, 'expirePayment').map((c) => c.args)).toEqual([{ payment_id: late.payment_id, pesanan_id: input.pesanan_id, close_window: true }]);
 });
 
-test('a new payment\'s signal that arrives before the failure of the one it replaced is adopted; the old outcome is then ignored', async () => {
+test('a new payment\'s signal that arrives before the failure of the one it replaced is adopted; the old failure is told once in the history and changes nothing else', async () => {
   const { input, handle, payment } = await startWithPayment(h);
   await h.env.sleep('1h');
   const second = { ...paymentFor(input, await h.env.currentTimeMs()), expires_at: payment.expires_at };
   await handle.signal(paymentCreatedSignal, second);
-  await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
-  const state = await eventually(handle, (s) => s.payment?.payment_id === second.payment_id);
-  expect(state.payment?.status).toBe('menunggu');
+  const failure = { payment_id: payment.payment_id, status: 'gagal' as const, gateway_status: 'deny', dibayar_pada: null, escrow: null };
+  await handle.signal(paymentOutcomeSignal, failure);
+  await handle.signal(paymentOutcomeSignal, failure); // the sweep's repeat
+  const failedLine = `payment ${payment.transaction_id} failed (deny); told after the order's next payment was created`;
+  const state = await eventually(handle, (s) => s.history.some((e) => e.event === failedLine));
+  expect(state.payment).toMatchObject({ payment_id: second.payment_id, status: 'menunggu' });
+  expect(state.order_status).toBe('menunggu_pembayaran');
+  expect(state.history.filter((e) => e.event === failedLine)).toHaveLength(1);
+  // the failure of a payment the workflow never adopted is not told
+  await handle.signal(paymentOutcomeSignal, { ...failure, payment_id: 'not-this-order' });
+  expect((await handle.query(statusQuery)).history.filter((e) => e.event.includes('failed'))).toHaveLength(1);
   await settle(h, handle, input, second);
   await handle.terminate('test done');
 });
