@@ -1,4 +1,5 @@
-import { OrderState, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
+import { Worker } from '@temporalio/worker';
+import { LATE_FAILURE_RECORDED, OrderState, paymentCreatedSignal, paymentOutcomeSignal, statusQuery } from '../../workflows/messages';
 import {
   DAY,
   Harness,
@@ -148,6 +149,11 @@ test('a new payment\'s signal that arrives before the failure of the one it repl
   await handle.signal(paymentOutcomeSignal, { ...failure, payment_id: 'not-this-order' });
   expect((await handle.query(statusQuery)).history.filter((e) => e.event.includes('failed'))).toHaveLength(1);
   await settle(h, handle, input, second);
+  // the line is behind its patch (recording upserts search attributes), and the history replays with it
+  const history = await handle.fetchHistory();
+  const patches = history.events!.map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data).filter((d) => d);
+  expect(patches.map((d) => JSON.parse(Buffer.from(d!).toString()).id)).toContain(LATE_FAILURE_RECORDED);
+  await expect(Worker.runReplayHistory({ workflowBundle: h.bundle }, history, handle.workflowId)).resolves.toBeUndefined();
   await handle.terminate('test done');
 });
 
