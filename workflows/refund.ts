@@ -44,6 +44,12 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   /** which account the client gave last (its payout's key is `refundPayoutKey(id, n)`): counted by the database, so a new run never reuses a refused payout's key */
   let accountAttempt = input.account_attempt ?? 1;
   let recording = false;
+  /**
+   * The bank's refusal is being recorded (failRefund): the database may already
+   * say `failed`, so a client who read it and gives another account at once is
+   * accepted, and waits for the workflow to catch up.
+   */
+  let failing = false;
   const results: Record<string, PayoutState> = {};
   setHandler(refundStatusQuery, () => ({ ...state, history }));
   setHandler(payoutResultSignal, (r) => {
@@ -54,6 +60,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     async (req) => {
       recording = true;
       try {
+        if (failing) await condition(() => !failing);
         const result = await acts.recordRefundAccount.executeWithOptions({ ...DB_WRITE, summary: `record the refund account (${req.metode_pencairan}, ${req.channel})` }, [
           { refund_id: state.refund_id, metode: req.metode_pencairan, channel: req.channel, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik, client_id: state.client_id },
         ]);
@@ -72,7 +79,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         if (req.user_id.toLowerCase() !== state.client_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client may give the refund\'s account');
         if (state.to_source) reject(ERROR_TYPES.invalidTransition, 'this refund goes back to the payment\'s source; it needs no account');
         if (recording) reject(ERROR_TYPES.invalidTransition, 'an account is already being recorded; try again in a moment');
-        if (!ACCOUNT_AWAITING_REFUND_STATUSES.includes(state.status)) reject(ERROR_TYPES.invalidTransition, `refund is ${state.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`);
+        if (!failing && !ACCOUNT_AWAITING_REFUND_STATUSES.includes(state.status)) reject(ERROR_TYPES.invalidTransition, `refund is ${state.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`);
       },
     },
   );
@@ -93,9 +100,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         await complete(state, payout.reference, payout.completed_at ?? new Date().toISOString(), record);
         break;
       }
+      failing = true;
       await acts.failRefund.executeWithOptions({ ...DB_WRITE, summary: 'the bank refused the account: refund failed until another is given' }, [{ refund_id: state.refund_id, reason: payout.failure_reason ?? 'the bank refused the payout' }]);
       state.status = 'failed';
       account = undefined;
+      failing = false;
       record(`the bank refused the account: ${payout.failure_reason ?? 'refused'}; waiting for the client to give another`);
     }
   }

@@ -50,7 +50,8 @@ describe(`late payments are refunded in full (${dbLabel()})`, () => {
     expect((await k.readRefund(refundId, 'client')).status).toBe(404); // another client
     expect(await stack.db('mock_gateway_refunds').where({ transaction_id: f.transactionId })).toEqual([expect.objectContaining({ idempotency_key: refundId, amount: 265_000 })]);
     expect((await k.by(client).get(`/api/orders/${f.orderId}`)).body.data).toMatchObject({ status: 'dibatalkan', refund_id: refundId });
-    expect((await k.refundWorkflowState(refundId)).status).toBe('completed');
+    // the database records it paid inside the workflow's last activity: the workflow says so once that activity has returned
+    expect((await waitFor(() => k.refundWorkflowState(refundId), (st) => st.status === 'completed')).status).toBe('completed');
 
     // the ledger: owed in full when it arrived (the gateway's fee not recovered), paid when the gateway refunded it
     const j = await k.journals(f.orderId);
@@ -134,7 +135,7 @@ describe(`a to-source refund the gateway refuses for now (${dbLabel()})`, () => 
     expect(attempts).toContain(3);
     expect(await stack.db('ledger_journals').where({ record_id: refundId, kind: 'refund_paid' })).toHaveLength(1);
     expect(await stack.db('audit_log').where({ record_id: refundId, action: 'refund.completed' })).toHaveLength(1);
-    const state = await k.refundWorkflowState(refundId);
+    const state = await waitFor(() => k.refundWorkflowState(refundId), (st) => st.status === 'completed');
     expect(state.history.map((h) => h.event)).toEqual([`refund of Rp 262500 to the payment's source`, expect.stringMatching(/^refund of Rp 262500 completed \(RFD-/)]);
   }, 60_000);
 

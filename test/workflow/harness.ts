@@ -156,6 +156,7 @@ export const fakeActivities: OrderActivities = {
   },
   async failRefund(f) {
     calls.push({ name: 'failRefund', args: f });
+    await gates.get(`fail-refund:${f.refund_id}`);
   },
   async releaseEscrow(r) {
     calls.push({ name: 'releaseEscrow', args: r });

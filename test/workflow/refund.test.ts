@@ -155,6 +155,39 @@ test('a closed account (000…): the refund fails until the client gives another
   expect(calls.filter((c) => c.name === 'requestPayout' && c.args.withdrawal_id.startsWith(input.refund_id))).toHaveLength(2);
 });
 
+test('race: the client gives another account as soon as the database says failed, before the workflow has heard it: accepted, paid under <id>:2', async () => {
+  const { input, handle } = await waitingRefund();
+  const committed = hold(`fail-refund:${input.refund_id}`);
+  let given!: ReturnType<typeof giveAccount>;
+  try {
+    await giveAccount(handle, { nomor_rekening: '0001234567' });
+    // the bank refused it; the failure is being recorded (the client polling the refund may already read `failed`)
+    await until(() => callsFor(input.refund_id, 'failRefund').length === 1);
+    expect((await handle.query(refundStatusQuery)).status).toBe('processing');
+    given = giveAccount(handle, { nomor_rekening: '2234567890' });
+    // accepted (it waits inside the workflow for the failure to be recorded); a third account meanwhile is refused
+    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+    await until(async () => (await accepted()) === 2);
+    await expectRejected(giveAccount(handle, { nomor_rekening: '3234567890' }), ERROR_TYPES.invalidTransition, /already being recorded/);
+  } finally {
+    committed(); // (also when a check above fails: a held activity would keep the worker from stopping)
+  }
+  expect((await given).status).toBe('processing');
+  const second = `${input.refund_id}:2`;
+  await until(() => bank.get(second)?.status === 'queued');
+  await handle.signal(payoutResultSignal, bankCompletes(second));
+  expect(await handle.result()).toMatchObject({ status: 'completed' });
+  expect(payoutKeys(input.refund_id)).toEqual([input.refund_id, second]);
+  expect(callsFor(input.refund_id, 'recordRefundAccount').map((c) => c.args.nomor_rekening)).toEqual(['0001234567', '2234567890']);
+  expect((await handle.query(refundStatusQuery)).history.map((e) => e.event)).toEqual([
+    'refund of Rp 262500 waiting for the client\'s account',
+    'account given by the client (transfer_bank, bca); paying the refund out to it',
+    'the bank refused the account: ACCOUNT_CLOSED: the receiving account is closed; waiting for the client to give another',
+    'account given by the client (transfer_bank, bca); paying the refund out to it',
+    `refund of Rp 262500 completed (${bank.get(second)!.reference})`,
+  ]);
+});
+
 test('a new run of a refund (the sweep, after its account was given) pays under the key of the account the database counted, never a refused one\'s', async () => {
   // the client gave a third account (the first two refused under <id> and <id>:2); the refund's run is started again with it
   const account = { user_id: 'client-1', metode_pencairan: 'transfer_bank' as const, channel: 'bca', nomor_rekening: '3234567890', nama_pemilik: 'Client Satu' };
