@@ -35,6 +35,12 @@ export interface WithdrawalMessages {
   results: Record<string, PayoutState>;
   /** true when this order's first withdrawal took the PAYOUTS_CAN_FAIL path (false: the old payout, payout-legacy.ts) */
   asyncPayouts: boolean;
+  /**
+   * A rejection or a refused payout is being recorded (endWithdrawal): the
+   * database may already say so, and a freelancer who read it and withdraws
+   * again at once is accepted; the request waits for the workflow to catch up.
+   */
+  ending?: boolean;
 }
 
 export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMessages {
@@ -57,7 +63,7 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
         if (req.freelancer_id.toLowerCase() !== input.freelancer_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
         if (m.withdraw) reject(ERROR_TYPES.invalidTransition, 'a withdrawal of this escrow is already being requested');
-        if (state.withdrawal && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
+        if (state.withdrawal && !m.ending && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
           reject(ERROR_TYPES.invalidTransition, state.withdrawal.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${state.withdrawal.status} withdrawal`);
         }
         if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status)) {
@@ -144,7 +150,7 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
     const d = m.decision!;
     if (legacyPending) req = { ...req, payout_max_attempts: d.payout_max_attempts, payout_status_check_after: d.payout_status_check_after };
     if (d.decision === 'reject') {
-      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`);
+      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`, m);
       return false;
     }
     await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
@@ -153,7 +159,7 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
   }
   const result = await sendPayout(ctx, m, req, w);
   if (result.status !== 'completed') {
-    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null);
+    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null, 'failed', m);
     return false;
   }
   const completedAt = result.completed_at ?? new Date().toISOString();
@@ -214,10 +220,20 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
 }
 
 /** Rejected or failed: the withdrawal returns its money (the freelancer may withdraw again). */
-async function endWithdrawal({ state, record }: OrderContext, status: 'rejected' | 'failed', alasan: string, adminId: string | null, how: string = status): Promise<void> {
+async function endWithdrawal(
+  { state, record }: OrderContext,
+  status: 'rejected' | 'failed',
+  alasan: string,
+  adminId: string | null,
+  how: string = status,
+  m?: WithdrawalMessages,
+): Promise<void> {
   const w = state.withdrawal!;
+  // (m: the main loop, which takes a withdraw request that arrives meanwhile; the old path's caller does not)
+  if (m) m.ending = true;
   await acts.endWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` }, [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }]);
   Object.assign(w, { status, alasan });
+  if (m) m.ending = false;
   record(`withdrawal ${how}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
 }
 

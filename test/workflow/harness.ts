@@ -214,6 +214,7 @@ export const fakeActivities: OrderActivities = {
   },
   async endWithdrawal(e) {
     calls.push({ name: 'endWithdrawal', args: e });
+    await gates.get(`end-withdrawal:${e.withdrawal_id}`);
   },
   async completeWithdrawal(c) {
     calls.push({ name: 'completeWithdrawal', args: c });

@@ -14,10 +14,12 @@ import {
   failingPayouts,
   fakeActivities,
   gates,
+  hold,
   newOrder,
   settle,
   startHarness,
   startWithPayment,
+  until,
 } from './harness';
 
 /**
@@ -148,6 +150,35 @@ test('a closed account (000…) fails at once with the bank\'s reason, without r
   await handle.signal(payoutResultSignal, bankCompletes(sent.args.withdrawal_id));
   expect(await answer).toMatchObject({ status: 'completed' });
   expect((await handle.result()).escrow?.status).toBe('completed');
+});
+
+test('race: the freelancer withdraws again as soon as the database says failed, before the workflow has heard it: accepted, and paid', async () => {
+  const { input, handle } = await released();
+  // the withdrawal's id is known once it is being recorded: its failure is held from then on
+  const recorded = hold(`withdrawal:${input.pesanan_id}`);
+  const firstAnswer = withdraw(handle, { nomor_rekening: '0001234567' });
+  const first = await waitForCall('createWithdrawal', (a) => a.pesanan_id === input.pesanan_id);
+  const committed = hold(`end-withdrawal:${first.args.id}`);
+  recorded();
+  let again!: ReturnType<typeof withdraw>;
+  try {
+    // the bank refused it; the failure is being recorded (a freelancer reading the withdrawal may already see `failed`)
+    await waitForCall('endWithdrawal', (a) => a.withdrawal_id === first.args.id);
+    again = withdraw(handle, { nomor_rekening: '1234567890' });
+    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+    // release, the first withdrawal, this one: accepted, waiting inside the workflow; a third meanwhile is refused
+    await until(async () => (await accepted()) === 3);
+    await expectRejected(withdraw(handle, { nomor_rekening: '2234567890' }), ERROR_TYPES.invalidTransition, /already being requested/);
+  } finally {
+    committed(); // (also when a check above fails: a held activity would keep the worker from stopping)
+  }
+  expect(await firstAnswer).toMatchObject({ withdrawal_id: first.args.id, status: 'failed', alasan: 'ACCOUNT_CLOSED: the receiving account is closed' });
+  const sent = await waitForCall('requestPayout', (a) => a.withdrawal_id !== first.args.id && calls.some((c) => c.name === 'createWithdrawal' && c.args.id === a.withdrawal_id && c.args.escrow_id === first.args.escrow_id));
+  await eventually(handle, () => bank.has(sent.args.withdrawal_id));
+  await handle.signal(payoutResultSignal, bankCompletes(sent.args.withdrawal_id));
+  expect(await again).toMatchObject({ withdrawal_id: sent.args.withdrawal_id, status: 'completed' });
+  expect((await handle.result()).escrow?.status).toBe('completed');
+  expect(withdrawalsOf(first.args.pesanan_id)).toEqual([first.args.id, sent.args.withdrawal_id]);
 });
 
 test('a 999… account completes after two temporary failures, with exactly one payout at the gateway', async () => {
