@@ -45,6 +45,16 @@ export interface EscrowMessages {
   refused?: string;
 }
 
+/**
+ * The escrow is being handed to the freelancer (the client's release, the
+ * auto-release, or an admin's release or partial decision, its activity in
+ * flight): the database may already say released, so a withdrawal asked for
+ * now is accepted and waits for the release to be recorded.
+ */
+export function releasingToFreelancer(m: EscrowMessages): boolean {
+  return m.autoReleasing || m.release !== undefined || (m.resolution !== undefined && m.resolution.keputusan !== 'refund');
+}
+
 /** How the held escrow left: all to the freelancer, part of it (the rest refunded), or all refunded. */
 export type EscrowExit = 'released' | 'partial_released' | 'refunded';
 

@@ -43,7 +43,8 @@ export interface WithdrawalMessages {
   ending?: boolean;
 }
 
-export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMessages {
+/** `releasing`: the escrow's release to the freelancer is being recorded (a withdrawal then waits for it). */
+export function withdrawalMessages({ input, state }: OrderContext, releasing: () => boolean = () => false): WithdrawalMessages {
   const m: WithdrawalMessages = { requests: 0, created: 0, results: {}, asyncPayouts: false };
   setHandler(
     withdrawUpdate,
@@ -66,7 +67,7 @@ export function withdrawalMessages({ input, state }: OrderContext): WithdrawalMe
         if (state.withdrawal && !m.ending && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
           reject(ERROR_TYPES.invalidTransition, state.withdrawal.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${state.withdrawal.status} withdrawal`);
         }
-        if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status)) {
+        if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status) && !releasing()) {
           reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; it can be withdrawn only after it is released`);
         }
       },

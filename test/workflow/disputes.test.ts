@@ -12,12 +12,16 @@ import {
   releaseEscrowUpdate,
   resolveDisputeUpdate,
   startWorkUpdate,
+  WithdrawalView,
+  payoutResultSignal,
   statusQuery,
   withdrawUpdate,
 } from '../../workflows/messages';
 import {
   DAY,
   Harness,
+  bank,
+  bankCompletes,
   callsFor,
   eventually,
   expectRejected,
@@ -362,4 +366,72 @@ test.each([
   expect(result.history.at(-1)!.event).toMatch(/^order cancelled while waiting for payment/);
   expect(callsFor(input.pesanan_id)).toEqual([]); // no expiry asked: the window never closed
   expect(callsFor(payment.payment_id)).toEqual([]);
+});
+
+// ---- a withdrawal asked for while the escrow's release is being recorded ------------------------------
+// The release is written by an activity: the database (and the freelancer reading it, or its
+// escrow.released event) may say released before the workflow has heard back. A withdrawal then is accepted
+// and waits for the release; one while a refund is being recorded is refused as before.
+
+/** The withdrawal update's answer, checked while `gate` holds the escrow's exit; the gate is opened whatever happens. */
+async function withdrawWhileHeld(handle: WorkflowHandle, gate: () => void, inFlight: () => boolean) {
+  let answer!: Promise<WithdrawalView>;
+  try {
+    await until(inFlight);
+    answer = withdraw(handle);
+    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'withdraw').length;
+    await until(async () => (await accepted()) === 1);
+  } finally {
+    gate();
+  }
+  return answer;
+}
+
+test('race: the freelancer withdraws while the auto-release is being recorded: accepted, paid once the release is', async () => {
+  const { input, handle } = await paidOrder(h);
+  const released = hold(input.pesanan_id);
+  await h.env.sleep('7d');
+  const answer = withdrawWhileHeld(handle, released, () => releasesOf(input.pesanan_id).length === 1);
+  const id = await (async () => {
+    await until(() => callsFor(input.pesanan_id, 'createWithdrawal').length === 1);
+    return callsFor(input.pesanan_id, 'createWithdrawal')[0].args.id as string;
+  })();
+  expect(releasesOf(input.pesanan_id).map((c) => c.args.dirilis_oleh)).toEqual(['auto']);
+  await until(() => bank.has(id));
+  await handle.signal(payoutResultSignal, bankCompletes(id));
+  expect(await answer).toMatchObject({ withdrawal_id: id, status: 'completed', jumlah_bersih: 237_500 });
+  expect((await handle.result()).escrow).toMatchObject({ status: 'completed', dirilis_oleh: 'auto' });
+});
+
+test('race: the freelancer withdraws while a partial decision is being recorded: accepted, and X\'s net is withdrawn', async () => {
+  const { input, handle, escrow } = await paidOrder(h);
+  await dispute(handle);
+  const decided = hold(`resolve:${escrow.escrow_id}`);
+  const decision = resolve(handle, 'partial', 100_000);
+  const answer = withdrawWhileHeld(handle, decided, () => callsFor(escrow.escrow_id, 'resolveDispute').length === 1);
+  await decision;
+  await until(() => callsFor(input.pesanan_id, 'createWithdrawal').length === 1);
+  const created = callsFor(input.pesanan_id, 'createWithdrawal')[0].args;
+  expect(created).toMatchObject({ jumlah: 100_000, biaya_platform: 5_000, jumlah_bersih: 95_000 });
+  await until(() => bank.has(created.id));
+  await handle.signal(payoutResultSignal, bankCompletes(created.id));
+  expect(await answer).toMatchObject({ withdrawal_id: created.id, status: 'completed', jumlah_bersih: 95_000 });
+  await done(handle);
+});
+
+test('a withdrawal while a refund decision is being recorded is refused: nothing goes to the freelancer', async () => {
+  const { input, handle, escrow } = await paidOrder(h);
+  await dispute(handle);
+  const decided = hold(`resolve:${escrow.escrow_id}`);
+  let decision!: Promise<OrderState>;
+  try {
+    decision = resolve(handle, 'refund');
+    await until(() => callsFor(escrow.escrow_id, 'resolveDispute').length === 1);
+    await expectRejected(withdraw(handle), ERROR_TYPES.invalidTransition, /escrow is disputed; it can be withdrawn only after it is released/);
+  } finally {
+    decided();
+  }
+  expect((await decision).escrow?.status).toBe('refunded');
+  await done(handle);
+  expect(callsFor(input.pesanan_id, 'createWithdrawal')).toEqual([]);
 });
