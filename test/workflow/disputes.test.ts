@@ -20,6 +20,7 @@ import {
 import {
   DAY,
   Harness,
+  acceptedUpdates,
   bank,
   bankCompletes,
   callsFor,
@@ -379,8 +380,7 @@ async function withdrawWhileHeld(handle: WorkflowHandle, gate: () => void, inFli
   try {
     await until(inFlight);
     answer = withdraw(handle);
-    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'withdraw').length;
-    await until(async () => (await accepted()) === 1);
+    await until(async () => (await acceptedUpdates(handle, 'withdraw')) === 1);
   } finally {
     gate();
   }

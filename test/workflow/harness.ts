@@ -364,6 +364,12 @@ export async function paidOrder(h: Harness, overrides: Partial<PaymentView> = {}
   return { input, handle, payment, escrow: state.escrow! };
 }
 
+/** How many updates (of one name, if given) the workflow's history shows accepted: an accepted update may still be waiting inside the workflow. */
+export async function acceptedUpdates(handle: WorkflowHandle, name?: string): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes && (name === undefined || e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name === name)).length;
+}
+
 /** Polls (in real time) until `what` holds. */
 export async function until(what: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -6,6 +6,7 @@ import { ERROR_TYPES, WithdrawRequest, decideWithdrawalUpdate, payoutResultSigna
 import {
   Harness,
   TASK_QUEUE,
+  acceptedUpdates,
   bank,
   bankCompletes,
   calls,
@@ -165,9 +166,8 @@ test('race: the freelancer withdraws again as soon as the database says failed, 
     // the bank refused it; the failure is being recorded (a freelancer reading the withdrawal may already see `failed`)
     await waitForCall('endWithdrawal', (a) => a.withdrawal_id === first.args.id);
     again = withdraw(handle, { nomor_rekening: '1234567890' });
-    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
-    // release, the first withdrawal, this one: accepted, waiting inside the workflow; a third meanwhile is refused
-    await until(async () => (await accepted()) === 3);
+    // accepted (the first withdrawal, this one), waiting inside the workflow; a third meanwhile is refused
+    await until(async () => (await acceptedUpdates(handle, 'withdraw')) === 2);
     await expectRejected(withdraw(handle, { nomor_rekening: '2234567890' }), ERROR_TYPES.invalidTransition, /already being requested/);
   } finally {
     committed(); // (also when a check above fails: a held activity would keep the worker from stopping)

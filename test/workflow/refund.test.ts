@@ -3,6 +3,7 @@ import { RefundStatusKey } from '../../workflows/search-attributes';
 import { ERROR_TYPES, OrderState, RefundAccountRequest, RefundView, cancelOrderUpdate, payoutResultSignal, refundAccountUpdate, refundStatusQuery } from '../../workflows/messages';
 import {
   Harness,
+  acceptedUpdates,
   bank,
   bankCompletes,
   calls,
@@ -166,8 +167,7 @@ test('race: the client gives another account as soon as the database says failed
     expect((await handle.query(refundStatusQuery)).status).toBe('processing');
     given = giveAccount(handle, { nomor_rekening: '2234567890' });
     // accepted (it waits inside the workflow for the failure to be recorded); a third account meanwhile is refused
-    const accepted = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
-    await until(async () => (await accepted()) === 2);
+    await until(async () => (await acceptedUpdates(handle, 'giveRefundAccount')) === 2);
     await expectRejected(giveAccount(handle, { nomor_rekening: '3234567890' }), ERROR_TYPES.invalidTransition, /already being recorded/);
   } finally {
     committed(); // (also when a check above fails: a held activity would keep the worker from stopping)
