@@ -1,9 +1,9 @@
 import { condition, uuid4 } from '@temporalio/workflow';
-import { refundViewOf } from '../domain/records';
 import { DISPUTE_OUTCOMES } from '../domain/statuses';
 import { DB_WRITE, acts } from './activity-options';
 import type { OrderContext } from './context';
 import type { EscrowExit, EscrowMessages } from './escrow';
+import { oweRefund } from './refund';
 
 /**
  * A dispute over the held escrow (workflows/escrow.ts holds it): opened by the
@@ -49,6 +49,7 @@ export async function decideDispute({ input, state, record }: OrderContext, m: E
   await condition(() => m.resolution !== undefined);
   const r = m.resolution!;
   const decidedAt = new Date().toISOString();
+  m.releasing = r.keputusan !== 'refund';
   const result = await acts.resolveDispute.executeWithOptions(
     { ...DB_WRITE, summary: `admin decides the dispute: ${r.keputusan}${r.keputusan === 'partial' ? ` (Rp ${r.jumlah_freelancer} to the freelancer)` : ''}` },
     [{ escrow_id: state.escrow!.escrow_id, keputusan: r.keputusan, jumlah_freelancer: r.jumlah_freelancer, admin_id: r.admin_id, alasan: r.alasan, at: decidedAt, refund_id: uuid4() }],
@@ -61,14 +62,13 @@ export async function decideDispute({ input, state, record }: OrderContext, m: E
   if (e.jumlah_dirilis != null) state.escrow!.jumlah_dirilis = e.jumlah_dirilis;
   state.order_status = outcome.order;
   Object.assign(state.dispute!, { status: 'resolved', keputusan: r.keputusan, jumlah_freelancer: result.dispute.jumlah_freelancer, diputuskan_oleh: r.admin_id, alasan_keputusan: r.alasan, diputuskan_pada: result.dispute.diputuskan_pada });
-  if (result.refund) state.refund = refundViewOf(result.refund);
   const words = {
     release: `dispute decided by admin ${r.admin_id}: released to the freelancer`,
     partial: `dispute decided by admin ${r.admin_id}: Rp ${r.jumlah_freelancer} to the freelancer (Rp ${e.jumlah_bersih} net), the rest refunded to the client`,
     refund: `dispute decided by admin ${r.admin_id}: refunded to the client`,
   };
   // the refund's amount is the client's (the refund topic, hidden from the freelancer); one record publishes both entries
-  if (result.refund) state.history.push({ at: decidedAt, topic: 'refund', event: `Rp ${result.refund.jumlah} owed back to the client (refund ${result.refund.id})` });
+  if (result.refund) oweRefund(state, result.refund, decidedAt);
   record(`${words[r.keputusan]} (${r.alasan})`, 'dispute');
   return outcome.escrow as EscrowExit;
 }

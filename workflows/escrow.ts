@@ -1,9 +1,9 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import { RELEASABLE_ORDER_STATUSES, WORK_STEPS, WorkStep, cancellationRefusal, workStepRefusal } from '../domain/statuses';
-import { refundViewOf } from '../domain/records';
 import { DB_WRITE, acts, reject } from './activity-options';
 import { decideDispute, openDispute } from './dispute';
+import { oweRefund } from './refund';
 import type { OrderContext } from './context';
 import {
   CancelOrderRequest,
@@ -43,16 +43,12 @@ export interface EscrowMessages {
   cancel?: CancelOrderRequest;
   /** Why the database refused the dispute or cancellation last asked (its update answers with it). */
   refused?: string;
-}
-
-/**
- * The escrow is being handed to the freelancer (the client's release, the
- * auto-release, or an admin's release or partial decision, its activity in
- * flight): the database may already say released, so a withdrawal asked for
- * now is accepted and waits for the release to be recorded.
- */
-export function releasingToFreelancer(m: EscrowMessages): boolean {
-  return m.autoReleasing || m.release !== undefined || (m.resolution !== undefined && m.resolution.keputusan !== 'refund');
+  /**
+   * The escrow's release to the freelancer (the client's, the automatic one, or an admin's release or partial
+   * decision) is being written: the database may already say released, so a withdrawal asked for now is
+   * accepted and waits for it.
+   */
+  releasing?: boolean;
 }
 
 /** How the held escrow left: all to the freelancer, part of it (the rest refunded), or all refunded. */
@@ -247,6 +243,7 @@ async function release({ input, state, record }: OrderContext, m: EscrowMessages
   const releasedAt = new Date().toISOString();
   const alasan = releasedByClient ? m.release!.reason : 'auto-release: no action within the review period';
   const by = releasedByClient ? ('client' as const) : ('auto' as const);
+  m.releasing = true;
   await acts.releaseEscrow.executeWithOptions(
     { ...DB_WRITE, summary: `release escrow ${releasedByClient ? 'by client' : 'automatically'}` },
     [{ escrow_id: escrow.escrow_id, pesanan_id: input.pesanan_id, dirilis_pada: releasedAt, dirilis_oleh: by, alasan }],
@@ -274,9 +271,7 @@ async function cancelPaidOrder({ input, state, record }: OrderContext, m: Escrow
   const refund = result.refund;
   state.escrow!.status = 'refunded';
   state.order_status = 'refunded';
-  state.refund = refundViewOf(refund);
-  // the amount is the client's (the refund topic, hidden from the freelancer); one record publishes both entries
-  state.history.push({ at: new Date().toISOString(), topic: 'refund', event: `Rp ${refund.jumlah} owed back to the client (refund ${refund.id})` });
+  oweRefund(state, refund, new Date().toISOString());
   record(`order cancelled by the ${req.role} (${req.alasan}); escrow refunded to the client`, 'escrow');
   return true;
 }

@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, patched, setCurrentDetails, setHandler,
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { parseDuration } from '../domain/duration';
 import type { OrderContext } from './context';
-import { escrowMessages, holdEscrow, releasingToFreelancer } from './escrow';
+import { escrowMessages, holdEscrow } from './escrow';
 import { HistoryTopic, PAYMENT_DECIDED_BY_DATABASE, OrderState, OrderWorkflowInput, statusQuery } from './messages';
 import { payOut, withdrawalMessages } from './payout';
 import { startRefund } from './refund';
@@ -53,7 +53,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // (a release, a cancellation, a dispute, a work step) is checked against the escrow the settlement holds.
   const paying = paymentDecidedByDatabase ? paymentPhase(ctx) : legacyPaymentPhase(ctx);
   const messages = escrowMessages(ctx);
-  const withdrawals = withdrawalMessages(ctx, () => releasingToFreelancer(messages));
+  const withdrawals = withdrawalMessages(ctx, () => messages.releasing === true);
 
   const paid = await paying;
   if (paid === 'settled') {

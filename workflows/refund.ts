@@ -11,9 +11,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { refundPayoutKey, refundWorkflowId } from '../domain/ids';
 import { parseDuration } from '../domain/duration';
 import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../domain/statuses';
+import { RefundRecord, refundViewOf } from '../domain/records';
 import { DB_WRITE, REFUND_CALL, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
-import { ERROR_TYPES, PayoutState, RefundAccountRequest, RefundView, RefundWorkflowInput, payoutResultSignal, refundAccountUpdate, refundStatusQuery } from './messages';
+import { ERROR_TYPES, OrderState, PayoutState, RefundAccountRequest, RefundView, RefundWorkflowInput, payoutResultSignal, refundAccountUpdate, refundStatusQuery } from './messages';
 import { awaitPayoutOutcome } from './payout';
 import { OrderIdKey, RefundStatusKey } from './search-attributes';
 
@@ -124,6 +125,17 @@ async function payOutRefund(state: RefundView, to: RefundAccountRequest, key: st
     { withdrawal_id: key, amount: state.jumlah, method: to.metode_pencairan, channel: to.channel, nomor_rekening: to.nomor_rekening, nama_pemilik: to.nama_pemilik },
   ]);
   return awaitPayoutOutcome(payout, key, results, parseDuration(PAYOUT_CHECK_AFTER), 'refund payout');
+}
+
+/**
+ * The escrow's exit owes the client a refund: the order's state holds it, and
+ * its amount goes into the history under the refund topic (the client's and
+ * admins', hidden from the freelancer). No record: the exit's own entry that
+ * follows publishes both.
+ */
+export function oweRefund(state: OrderState, refund: RefundRecord, at: string): void {
+  state.refund = refundViewOf(refund);
+  state.history.push({ at, topic: 'refund', event: `Rp ${refund.jumlah} owed back to the client (refund ${refund.id})` });
 }
 
 /**
