@@ -115,7 +115,7 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
     } catch (err) {
       // the old payout refused for good (no old history has this failure: it used to retry forever)
       if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PAYOUT_REFUSED)) throw err;
-      await endWithdrawal(ctx, 'failed', err.cause.message, null);
+      await endWithdrawal(ctx, m, 'failed', err.cause.message, null);
     }
     const left = ctx.state.withdrawal!;
     if (left.status === 'completed') return;
@@ -151,7 +151,7 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
     const d = m.decision!;
     if (legacyPending) req = { ...req, payout_max_attempts: d.payout_max_attempts, payout_status_check_after: d.payout_status_check_after };
     if (d.decision === 'reject') {
-      await endWithdrawal(ctx, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`, m);
+      await endWithdrawal(ctx, m, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`);
       return false;
     }
     await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
@@ -160,7 +160,7 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
   }
   const result = await sendPayout(ctx, m, req, w);
   if (result.status !== 'completed') {
-    await endWithdrawal(ctx, 'failed', result.failure_reason ?? 'the bank refused the payout', null, 'failed', m);
+    await endWithdrawal(ctx, m, 'failed', result.failure_reason ?? 'the bank refused the payout', null);
     return false;
   }
   const completedAt = result.completed_at ?? new Date().toISOString();
@@ -223,18 +223,18 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
 /** Rejected or failed: the withdrawal returns its money (the freelancer may withdraw again). */
 async function endWithdrawal(
   { state, record }: OrderContext,
+  /** a withdraw request that arrives while this is written is taken after it (on the old path `m.withdraw` is still set, so none is accepted) */
+  m: WithdrawalMessages,
   status: 'rejected' | 'failed',
   alasan: string,
   adminId: string | null,
   how: string = status,
-  m?: WithdrawalMessages,
 ): Promise<void> {
   const w = state.withdrawal!;
-  // (m: the main loop, which takes a withdraw request that arrives meanwhile; the old path's caller does not)
-  if (m) m.ending = true;
+  m.ending = true;
   await acts.endWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` }, [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }]);
   Object.assign(w, { status, alasan });
-  if (m) m.ending = false;
+  m.ending = false;
   record(`withdrawal ${how}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
 }
 
