@@ -27,12 +27,10 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
   const retries = patched(PAYMENT_CAN_BE_RETRIED);
   const { input, state, record } = ctx;
   let decided: PaymentPhaseResult | undefined;
-  /** Every payment the workflow has adopted, by id, with its transaction id (a repeated or older signal changes nothing). */
-  const known = new Map<string, string>();
+  /** Every payment the workflow has adopted, by id (a repeated or older signal changes nothing); the current one is `state.payment`. */
+  const known = new Map<string, PaymentView>();
   /** The order's payment window: it closes when the first payment the workflow adopted expires. */
   let windowEnd = '';
-  /** Every adopted payment whose failure the history already tells. */
-  const failed = new Set<string>();
   const recordFailure = (transactionId: string, gatewayStatus: string | null, afterwards: string) =>
     record(`payment ${transactionId} ${gatewayStatus === 'cancel' ? 'cancelled by the client' : `failed (${gatewayStatus})`}; ${afterwards}`, 'payment');
   const adoptPayment = (p: PaymentView) => {
@@ -42,9 +40,9 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
       // a newer payment: the database let it follow the current one, which has failed (its outcome may still be on the way)
       if (Date.parse(p.created_at) <= Date.parse(state.payment.created_at)) return;
     }
-    known.set(p.payment_id, p.transaction_id);
-    windowEnd ||= p.expires_at;
     state.payment = { ...p };
+    known.set(p.payment_id, state.payment);
+    windowEnd ||= p.expires_at;
     record(`payment ${p.transaction_id} created: Rp ${p.total_bayar} by ${p.metode_pembayaran}, expires ${p.expires_at}`, 'payment');
   };
   // Adopted in the handler itself, so an update in the same workflow task (a release) already sees the escrow.
@@ -52,10 +50,11 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
     if (o.payment_id !== state.payment?.payment_id) {
       // An earlier payment's failure that reached the workflow after the order's next payment (each payment is
       // delivered on its own): the history still tells it, once, as late news; nothing else changes.
-      const late = retries && o.status === 'gagal' && !o.order_cancelled && known.has(o.payment_id) && !failed.has(o.payment_id);
-      if (late && patched(LATE_FAILURE_RECORDED)) {
-        failed.add(o.payment_id);
-        recordFailure(known.get(o.payment_id)!, o.gateway_status, 'told after the order\'s next payment was created');
+      const earlier = known.get(o.payment_id);
+      if (retries && earlier && earlier.status !== 'gagal' && o.status === 'gagal' && !o.order_cancelled && patched(LATE_FAILURE_RECORDED)) {
+        earlier.status = 'gagal';
+        earlier.gateway_status = o.gateway_status;
+        recordFailure(earlier.transaction_id, o.gateway_status, 'told after the order\'s next payment was created');
       }
       return;
     }
@@ -67,7 +66,6 @@ export async function paymentPhase(ctx: OrderContext): Promise<PaymentPhaseResul
       if (payment.status === 'gagal') return; // a repeat
       payment.status = 'gagal';
       payment.gateway_status = o.gateway_status;
-      failed.add(payment.payment_id);
       recordFailure(payment.transaction_id, o.gateway_status, `waiting for another payment until ${windowEnd}`);
       return;
     }
