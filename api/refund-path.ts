@@ -12,7 +12,7 @@ import type { OrderWorkflows } from './workflow-calls';
  * (the worker's sweep, after a grace). Starting is idempotent (USE_EXISTING),
  * so a refund whose order workflow started it as a child is only marked.
  */
-export function refundWorkflowInput(refund: RefundRecord, payment: { transaction_id: string }): RefundWorkflowInput {
+function refundWorkflowInput(refund: RefundRecord, payment: { transaction_id: string }): RefundWorkflowInput {
   const input: RefundWorkflowInput = { ...refundViewOf(refund), transaction_id: payment.transaction_id };
   // an account given already (the sweep restarting a refund whose workflow never ran)
   if (refund.metode !== 'source' && refund.status === 'processing' && refund.nomor_rekening && refund.nama_pemilik && refund.channel) {
@@ -22,9 +22,10 @@ export function refundWorkflowInput(refund: RefundRecord, payment: { transaction
   return input;
 }
 
-export async function startRefundWorkflow(deps: { db: Knex; workflows: OrderWorkflows }, refund: RefundRecord): Promise<void> {
+/** Starts the refund's workflow and marks it started (`known`: the refund's payment, when the caller has read it already). */
+export async function startRefundWorkflow(deps: { db: Knex; workflows: OrderWorkflows }, refund: RefundRecord, known?: { transaction_id: string }): Promise<void> {
   if (refund.status === 'completed') return;
-  const payment = await repo.getPayment(deps.db, refund.pembayaran_id);
+  const payment = known ?? (await repo.getPayment(deps.db, refund.pembayaran_id));
   if (!payment) throw new Error(`refund ${refund.id}: payment ${refund.pembayaran_id} not found`);
   await deps.workflows.startRefund(refundWorkflowInput(refund, payment));
   await repo.markRefundWorkflowStarted(deps.db, refund.id);

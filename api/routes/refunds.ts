@@ -6,7 +6,7 @@ import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../../domain/statuses';
 import { refundAccountUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, forbidden, notFound } from '../errors';
-import { refundWorkflowInput } from '../refund-path';
+import { startRefundWorkflow } from '../refund-path';
 import { idParam, parse, refundAccount } from '../schemas';
 import { refundView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
@@ -52,9 +52,7 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
       await give().catch(async (err) => {
         if (!(err instanceof WorkflowGoneError)) throw err;
         // its workflow was never started (the sweep would start it): start it now and give the account
-        const payment = (await repo.getPayment(db, refund.pembayaran_id))!;
-        await workflows.startRefund(refundWorkflowInput(refund, payment));
-        await repo.markRefundWorkflowStarted(db, refund.id);
+        await startRefundWorkflow({ db, workflows }, refund);
         return give().catch((again) => {
           // its workflow ran and ended without paying it (refused for good at the gateway): an operator's
           if (again instanceof WorkflowGoneError) throw conflict('the refund\'s workflow has ended without paying it; this refund needs an operator', { status: refund.status });

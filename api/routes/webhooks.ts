@@ -82,8 +82,10 @@ async function notification(deps: RouteDeps, payment: PaymentRecord, order: Orde
     case 'duplicate':
       return { status: result.payment.status, escrow_id: result.escrow?.id ?? null };
     case 'late':
-      // refunded in full by its own workflow (the order's may be long gone); the sweep starts it if this fails
-      await startRefundWorkflow({ db: deps.db, workflows: deps.workflows }, result.refund).catch((err) => deps.logger.warn({ err: String(err), refund_id: result.refund.id }, 'could not start the late payment\'s refund workflow; the sweep will'));
+      // refunded in full by its own workflow (the order's may be long gone), started once (a repeated notification
+      // finds it started); the sweep starts it if this fails
+      if (result.refund.workflow_started) return { status: result.payment.status, escrow_id: null, refund_status: result.payment.refund_status };
+      await startRefundWorkflow({ db: deps.db, workflows: deps.workflows }, result.refund, result.payment).catch((err) => deps.logger.warn({ err: String(err), refund_id: result.refund.id }, 'could not start the late payment\'s refund workflow; the sweep will'));
       return { status: result.payment.status, escrow_id: null, refund_status: result.payment.refund_status };
     case 'conflict':
       throw conflict(`payment is ${result.payment.status}; a ${f.transaction_status} notification cannot change it`, { status: result.payment.status });
