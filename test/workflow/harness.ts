@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, QueryDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import type { OrderActivities } from '../../activities';
@@ -333,15 +333,18 @@ export async function settle(h: Harness, handle: WorkflowHandle, input: OrderWor
   return eventually(handle, (s) => s.escrow !== null);
 }
 
-/** The workflow's state once `done` holds: a timer firing is followed by an activity, so give it a moment. */
-export async function eventually(handle: WorkflowHandle, done: (s: OrderState) => boolean): Promise<OrderState> {
+/** What `query` answers once `done` holds (or after 10 s, the last answer): a timer firing is followed by an activity, so give it a moment. */
+async function queryUntil<T>(handle: WorkflowHandle, query: QueryDefinition<T>, done: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const state = await handle.query(statusQuery);
-    if (done(state) || Date.now() > deadline) return state;
+    const v = await handle.query(query);
+    if (done(v) || Date.now() > deadline) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The order workflow's state once `done` holds. */
+export const eventually = (handle: WorkflowHandle, done: (s: OrderState) => boolean): Promise<OrderState> => queryUntil(handle, statusQuery, done);
 
 export async function expectRejected(p: Promise<unknown>, type: string, message?: RegExp) {
   const err = await p.then(
@@ -393,14 +396,7 @@ export function hold(key: string): () => void {
 export function refundHandle(h: Harness, refundId: string): WorkflowHandle<typeof refundWorkflow> {
   return h.env.client.workflow.getHandle(refundWorkflowId(refundId));
 }
-export async function refundEventually(handle: WorkflowHandle, done: (r: RefundView) => boolean): Promise<RefundView> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = await handle.query(refundStatusQuery);
-    if (done(r) || Date.now() > deadline) return r;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
+export const refundEventually = (handle: WorkflowHandle, done: (r: RefundView) => boolean): Promise<RefundView> => queryUntil(handle, refundStatusQuery, done);
 
 /** Starts a refund's workflow directly (as the sweep does), on the harness's queue. */
 export async function startRefundWorkflow(h: Harness, overrides: Partial<RefundWorkflowInput> = {}) {
