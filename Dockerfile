@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY domain ./domain
+COPY app ./app
 COPY db ./db
 COPY gateway ./gateway
 COPY workflows ./workflows

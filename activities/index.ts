@@ -7,6 +7,7 @@ import { reconcile } from '../db/reconcile';
 import { describeDbError, isDatabaseError } from '../domain/db-errors';
 import { PAYOUT_REFUSED } from '../domain/failures';
 import * as repo from '../db/repositories';
+import { confirmRecordedPayout, holdBeforePayout } from '../app/payout-truth';
 import type { MockGateway } from '../gateway/mock-gateway';
 import { PayoutResult, PayoutState, PayoutTemporaryError } from '../gateway/mock-bank';
 import { RefundRefusedError, RefundState, RefundTemporaryError } from '../gateway/mock-gateway';
@@ -193,11 +194,13 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
 
     async completeRefund(c: { refund_id: string; referensi_gateway: string; selesai_pada: string }): Promise<void> {
       await repo.completeRefund(db, c);
+      await confirmRecordedPayout({ db, gateway, logger }, c.refund_id);
       logger.info({ refund_id: c.refund_id, reference: c.referensi_gateway }, 'refund completed');
     },
 
     async failRefund(f: { refund_id: string; reason: string }): Promise<void> {
       await repo.failRefund(db, f);
+      await confirmRecordedPayout({ db, gateway, logger }, f.refund_id);
       logger.warn({ refund_id: f.refund_id, reason: f.reason }, 'refund payout refused by the bank');
     },
 
@@ -218,6 +221,14 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      * and is retried up to PAYOUT_MAX_ATTEMPTS.
      */
     async requestPayout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; channel: string | null; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutState> {
+      // an earlier attempt for the same escrow or refund still queued or paid, or a frozen one: this one is
+      // cancelled at the gateway instead (unless the gateway already took it: then its record is the answer)
+      const hold = await holdBeforePayout({ db, gateway, logger }, p.withdrawal_id);
+      if (hold) {
+        const held = await gateway.cancelPayout({ idempotency_key: p.withdrawal_id, amount: p.amount, reason: `HELD: ${hold}` });
+        logger.error({ payout_key: p.withdrawal_id, reason: hold, status: held.status }, 'payout held: not sent');
+        return held;
+      }
       try {
         const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, channel: p.channel, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
         logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference, status: result.status }, 'payout requested');
@@ -262,6 +273,7 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
     /** Rejected by an admin or failed at the bank: the money is withdrawable again. */
     async endWithdrawal(e: Parameters<typeof repo.endWithdrawal>[1]): Promise<void> {
       await repo.endWithdrawal(db, e);
+      if (e.status === 'failed') await confirmRecordedPayout({ db, gateway, logger }, e.withdrawal_id);
       logger.info({ withdrawal_id: e.withdrawal_id, status: e.status }, `withdrawal ${e.status}`);
     },
 
@@ -279,6 +291,7 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
 
     async completeWithdrawal(c: Parameters<typeof repo.completeWithdrawal>[1]): Promise<void> {
       await repo.completeWithdrawal(db, c);
+      await confirmRecordedPayout({ db, gateway, logger }, c.withdrawal_id);
       logger.info({ withdrawal_id: c.withdrawal_id, escrow_id: c.escrow_id }, 'withdrawal completed; escrow completed');
     },
   };

@@ -4,12 +4,13 @@ import express, { RequestHandler, Router } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../domain/config';
-import { pingDb } from '../db/connection';
 import type { PaymentGateway } from '../gateway/port';
 import { authenticate } from './auth';
 import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
+import { StorageWatch, databaseHealth } from './health';
 import { PaymentPath } from './payment-path';
 import { adminRouter } from './routes/admin';
+import { contradictionsRouter } from './routes/contradictions';
 import { disputesRouter } from './routes/disputes';
 import { refundsRouter } from './routes/refunds';
 import { notificationsRouter } from './routes/notifications';
@@ -65,18 +66,20 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.isProduction) app.use(httpsOnly());
   app.use(corsFor(config.corsOrigins));
 
+  // what requests saw of the database's storage (a full disk): the write probe cannot see it
+  const storage = new StorageWatch();
   app.get(
     '/health',
     asyncHandler(async (_req, res) => {
-      const checks = await Promise.all([
-        pingDb(db).then(() => 'ok', () => 'unavailable'),
-        deps.temporalHealth().then(() => 'ok', () => 'unavailable'),
+      const [database, temporal] = await Promise.all([
+        databaseHealth(db, storage),
+        deps.temporalHealth().then(() => 'ok' as const, () => 'unavailable' as const),
       ]);
-      const healthy = checks.every((c) => c === 'ok');
+      const healthy = database.database === 'ok' && database.database_writes === 'ok' && temporal === 'ok';
       res.status(healthy ? 200 : 503).json({
         success: healthy,
         message: healthy ? 'healthy' : 'unhealthy',
-        data: { database: checks[0], temporal: checks[1] },
+        data: { ...database, temporal },
       });
     }),
   );
@@ -109,13 +112,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(escrowRouter(routes));
   app.use(withdrawalsRouter(routes));
   app.use(adminRouter(routes));
+  app.use(contradictionsRouter(routes));
   app.use(disputesRouter(routes));
   app.use(refundsRouter(routes));
   app.use(notificationsRouter(routes));
   app.use(paymentReadRouter(routes)); // /api/payments/:id after the fixed /api/payments/* routes
 
   app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));
-  app.use(errorMiddleware(logger));
+  app.use(errorMiddleware(logger, (why) => storage.saw(why)));
   return app;
 }
 

@@ -1,4 +1,4 @@
-import { describeDbError, isDatabaseError, isDatabaseUnavailable } from '../domain/db-errors';
+import { StorageFailure, describeDbError, isDatabaseError, isDatabaseUnavailable, storageFailureOf } from '../domain/db-errors';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -39,7 +39,15 @@ export const asyncHandler =
     fn(req, res).catch(next);
   };
 
-export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+/** Seconds a client should wait: a lock or a lost connection clears in seconds; a full or read-only database needs longer (often an operator). */
+export const RETRY_AFTER_UNAVAILABLE = 5;
+export const RETRY_AFTER_STORAGE = 30;
+
+/**
+ * `onStorageFailure` hears of every request that failed because the database
+ * could not write (GET /health reports it: a probe cannot see a full disk).
+ */
+export function errorMiddleware(logger: Logger, onStorageFailure?: (why: StorageFailure) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof HttpError) return sendError(res, err);
     // body-parser (malformed JSON, oversize body, wrong charset) and Express (undecodable path): the client's fault
@@ -55,10 +63,17 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     }
     if (isDatabaseError(err)) {
       // never the SQL (it carries values) nor a stack: the driver's code is enough to act on
+      const storage = storageFailureOf(err);
+      if (storage) {
+        onStorageFailure?.(storage);
+        logger.error({ db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId }, 'database cannot write');
+        res.setHeader('Retry-After', String(RETRY_AFTER_STORAGE));
+        return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database cannot write right now; retry later'));
+      }
       const unavailable = isDatabaseUnavailable(err);
       logger[unavailable ? 'warn' : 'error']({ db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId }, unavailable ? 'database unavailable' : 'database error');
       if (unavailable) {
-        res.setHeader('Retry-After', '5');
+        res.setHeader('Retry-After', String(RETRY_AFTER_UNAVAILABLE));
         return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry later'));
       }
       return sendError(res, new HttpError(500, 'INTERNAL_ERROR', 'internal error'));

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { countByStatus } from '../db/notifications';
+import { countOpenContradictions } from '../db/payout-truth';
 
 /**
  * The service's Prometheus metrics, one registry per process (the API serves
@@ -63,6 +64,16 @@ export class Metrics {
         if (!metrics.db) return;
         const counts = await countByStatus(metrics.db).catch(() => null);
         if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'skillconnect_payout_contradictions_open',
+      help: 'Payouts whose gateway record contradicts the outcome recorded, not yet resolved by an admin (each freezes its escrow or refund); alert on > 0',
+      registers: [this.registry],
+      async collect() {
+        if (!metrics.db) return;
+        const open = await countOpenContradictions(metrics.db).catch(() => null);
+        if (open !== null) this.set(open);
       },
     });
   }

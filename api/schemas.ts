@@ -1,3 +1,4 @@
+import { CONTRADICTION_STATUSES } from '../domain/payout-truth';
 import { z } from 'zod';
 import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
 import { DISPUTE_DECISIONS, DISPUTE_STATUSES, PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
@@ -215,3 +216,12 @@ export const adminNotificationsQuery = z.strictObject({
   limit,
   cursor: seqCursor.optional(),
 });
+
+/** Payout contradictions, newest first, open or resolved. */
+export const contradictionsQuery = z.strictObject({
+  status: z.enum(CONTRADICTION_STATUSES, { error: `must be one of ${CONTRADICTION_STATUSES.join(', ')}` }).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' }).default(50),
+});
+
+/** An admin's account of how a payout contradiction was resolved. */
+export const resolveContradiction = z.strictObject({ alasan: text(1000) });

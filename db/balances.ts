@@ -42,7 +42,8 @@ async function ledgerBalance(db: Knex, freelancerId: string): Promise<Freelancer
     ditahan: num(held?.c) - num(held?.d),
     dapat_dicairkan: num(payable?.c) - num(payable?.d),
     dalam_proses: transit.reduce((s, r) => s + num(r.c) - num(r.d), 0),
-    sudah_dicairkan: transit.filter((r) => r.kind === 'payout_completed').reduce((s, r) => s + num(r.d), 0),
+    // paid out: completed payouts, less those the bank returned afterwards (their money is back in transit, then payable)
+    sudah_dicairkan: transit.filter((r) => r.kind === 'payout_completed').reduce((s, r) => s + num(r.d), 0) - transit.filter((r) => r.kind === 'payout_returned').reduce((s, r) => s + num(r.c), 0),
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { EVENT_OF_ACTION, NotificationBody, NotificationStatus, notificationBackoffMs } from '../domain/notifications';
+import { EVENT_OF_ACTION, NotificationBody, NotificationStatus, eventCopies, notificationBackoffMs } from '../domain/notifications';
 import type { AuditEntry } from './audit';
 import { fromRow } from './rows';
 import { fromDbTime, nowDb, toDbTime } from './time';
@@ -33,8 +33,8 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
     };
   }
   if (e.record_type === 'withdrawal') {
-    // amounts and outcome only: the payout account, channel and receipt are the freelancer's (read on the withdrawal itself),
-    // and withdrawal.completed goes to the client too
+    // amounts and outcome only: the payout account, channel and receipt are read on the withdrawal itself
+    // (withdrawal.completed's copy for the client carries only its ids and status: eventCopies)
     const w = fromRow<Record<string, unknown>>(await trx('pencairan_dana').where({ id: e.record_id }).first());
     return { ...base, withdrawal_id: e.record_id, escrow_id: w?.escrow_id, jumlah: w?.jumlah, biaya_platform: w?.biaya_platform, jumlah_bersih: w?.jumlah_bersih, alasan: w?.alasan ?? null };
   }
@@ -58,20 +58,22 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
 export async function recordEvent(trx: Knex | Knex.Transaction, e: AuditEntry, at: string): Promise<void> {
   const event = EVENT_OF_ACTION[e.action];
   if (!event) return;
-  const order = e.pesanan_id ? ((await trx('pesanan').where({ id: e.pesanan_id }).first()) as Record<string, unknown> | undefined) : undefined;
-  const recipients = [...new Set(event.to.map((party) => order?.[`${party}_id`]).filter((id): id is string => typeof id === 'string'))];
-  const body: NotificationBody = { id: randomUUID(), type: event.type, occurred_at: fromDbTime(at) as string, pesanan_id: e.pesanan_id, recipients, data: await dataOf(trx, e, order) };
-  const [seq] = await trx('notifications').insert({
-    id: body.id,
-    type: body.type,
-    pesanan_id: e.pesanan_id,
-    occurred_at: at,
-    body: JSON.stringify(body),
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: at,
-  });
-  if (recipients.length) await trx('notification_recipients').insert(recipients.map((user_id) => ({ user_id, notification_seq: Number(seq) })));
+  const order = e.pesanan_id ? ((await trx('pesanan').where({ id: e.pesanan_id }).first()) as (Record<string, unknown> & { client_id: string; freelancer_id: string }) | undefined) : undefined;
+  // one event per view: recipients who may read different things of the record get their own copy (domain's eventCopies)
+  for (const copy of eventCopies(event.to, e.record_type, await dataOf(trx, e, order), order)) {
+    const body: NotificationBody = { id: randomUUID(), type: event.type, occurred_at: fromDbTime(at) as string, pesanan_id: e.pesanan_id, recipients: copy.recipients, data: copy.data };
+    const [seq] = await trx('notifications').insert({
+      id: body.id,
+      type: body.type,
+      pesanan_id: e.pesanan_id,
+      occurred_at: at,
+      body: JSON.stringify(body),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+    });
+    if (copy.recipients.length) await trx('notification_recipients').insert(copy.recipients.map((user_id) => ({ user_id, notification_seq: Number(seq) })));
+  }
 }
 
 export interface NotificationRow {

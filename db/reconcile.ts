@@ -1,6 +1,26 @@
 import type { Knex } from 'knex';
-import { ACCOUNTS, Entry, Journal, JournalKind, escrowPartiallyReleased, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutReversed, payoutSent, refundOwed, refundPaid } from '../domain/ledger';
+import {
+  ACCOUNTS,
+  Entry,
+  Journal,
+  JournalKind,
+  escrowPartiallyReleased,
+  escrowReleased,
+  latePaymentReceived,
+  paymentSettled,
+  payoutCompleted,
+  payoutReinstated,
+  payoutReturned,
+  payoutReversed,
+  payoutSent,
+  refundOwed,
+  refundPaid,
+  refundPayoutConfirmed,
+  refundPayoutReturned,
+} from '../domain/ledger';
+import type { PayoutContradictionRecord } from '../domain/payout-truth';
 import { refundIdOfPayoutKey } from '../domain/ids';
+import { correctionMove } from '../domain/payout-truth';
 import { lateRefundAmount, refundSplit } from '../domain/money';
 import { LIVE_WITHDRAWAL_STATUSES, RETURNED_WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { freelancerBalanceFromLedger, freelancerBalanceFromTables } from './balances';
@@ -35,6 +55,8 @@ interface Books {
   escrows: EscrowRecord[];
   withdrawals: WithdrawalRecord[];
   refunds: RefundRecord[];
+  /** payout contradictions whose records and books were moved to follow the gateway */
+  corrections: PayoutContradictionRecord[];
 }
 
 async function load(db: Knex.Transaction): Promise<Books> {
@@ -56,6 +78,7 @@ async function load(db: Knex.Transaction): Promise<Books> {
     escrows: (await db('escrow')).map((r: Record<string, unknown>) => fromRow<EscrowRecord>(r) as EscrowRecord),
     withdrawals: (await db('pencairan_dana')).map((r: Record<string, unknown>) => fromRow<WithdrawalRecord>(r) as WithdrawalRecord),
     refunds: (await db('refunds')).map((r: Record<string, unknown>) => fromRow<RefundRecord>(r) as RefundRecord),
+    corrections: (await db('payout_contradictions').where({ corrected: true })).map((c: Record<string, unknown>) => ({ ...(c as unknown as PayoutContradictionRecord), amount: Number(c.amount) })),
   };
 }
 
@@ -64,13 +87,14 @@ const sameEntries = (a: Entry[], b: Entry[]) => {
   return key(a) === key(b);
 };
 
-export async function reconcile(db: Knex): Promise<ReconcileReport> {
+/** `inFlightMs`: how long a movement the gateway made may wait for its journal (default 5 minutes; 0: none may). */
+export async function reconcile(db: Knex, o: { inFlightMs?: number } = {}): Promise<ReconcileReport> {
   // One read transaction: a snapshot, so a movement committing meanwhile is seen whole or not at all.
   const mysql = db.client.config.client === 'mysql2';
-  return db.transaction(async (trx) => check(trx, await load(trx)), mysql ? { isolationLevel: 'repeatable read' } : {});
+  return db.transaction(async (trx) => check(trx, await load(trx), o.inFlightMs ?? IN_FLIGHT_MS), mysql ? { isolationLevel: 'repeatable read' } : {});
 }
 
-async function check(db: Knex, books: Books): Promise<ReconcileReport> {
+async function check(db: Knex, books: Books, inFlightMs: number): Promise<ReconcileReport> {
   const differences: Difference[] = [];
   const checks: CheckResult[] = [];
   const record = (name: string, run: (diff: (record_id: string, detail: string) => void) => number) => {
@@ -112,6 +136,26 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     return books.refunds.length;
   });
 
+  // What the gateway's contradictions changed: a record's status before its correction is the one its own journals follow.
+  const refundsById = new Map(books.refunds.map((r) => [r.id, r]));
+  const withdrawalCorrection = new Map(books.corrections.filter((c) => c.record_type === 'withdrawal').map((c) => [c.record_id, c]));
+  const refundCorrections = (id: string) => books.corrections.filter((c) => c.record_type === 'refund' && c.record_id === id);
+  const movedOf = (withdrawalId: string) => {
+    const c = withdrawalCorrection.get(withdrawalId);
+    return c ? correctionMove(c) : 'none';
+  };
+  const recordedAs = (w: WithdrawalRecord) => (movedOf(w.id) === 'none' ? w.status : (withdrawalCorrection.get(w.id)!.record_status_before as WithdrawalRecord['status']));
+  /** The refund was completed by its own payout's confirmation (refund_paid): completed and not by a correction, or completed and later returned. */
+  const refundPaidNormally = (r: RefundRecord) => {
+    const moves = refundCorrections(r.id).map(correctionMove);
+    return (r.status === 'completed' && !moves.includes('paid')) || moves.includes('returned');
+  };
+  /** How many times the gateway paid the refund, as the books say: its own confirmation, plus corrections paid, less returned. */
+  const refundPaidTimes = (r: RefundRecord) =>
+    (refundPaidNormally(r) ? 1 : 0) + refundCorrections(r.id).filter((c) => c.gateway_status === 'completed').length - refundCorrections(r.id).filter((c) => c.gateway_status === 'failed').length;
+  /** A party whose money a contradiction corrected may have been paid more than it was owed: an overpayment frozen for an admin, not a difference. */
+  const corrected = new Set(books.corrections.map((c) => c.party_id));
+
   // Each movement's records and the one journal each must have, with the amounts the domain computes.
   const expected: { kind: JournalKind; record_id: string; owed: boolean; journal: () => Journal }[] = [
     ...books.payments.map((p) => ({ kind: 'payment_settled' as const, record_id: p.id, owed: p.status === 'berhasil', journal: () => paymentSettled(p) })),
@@ -121,11 +165,23 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     ...books.escrows.map((e) => ({ kind: 'escrow_partially_released' as const, record_id: e.id, owed: ['partial_released', 'completed'].includes(e.status) && e.jumlah_dirilis !== null, journal: () => escrowPartiallyReleased(e) })),
     // an escrow refund is owed when decided (a late payment's was owed by late_payment_received), and paid when the gateway confirmed it
     ...books.refunds.map((r) => ({ kind: 'refund_owed' as const, record_id: r.id, owed: r.jenis === 'escrow_refund', journal: () => refundOwed(r, paymentOf(r), keptOf(r)) })),
-    ...books.refunds.map((r) => ({ kind: 'refund_paid' as const, record_id: r.id, owed: r.status === 'completed', journal: () => refundPaid(r) })),
-    // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back
+    ...books.refunds.map((r) => ({ kind: 'refund_paid' as const, record_id: r.id, owed: refundPaidNormally(r), journal: () => refundPaid(r) })),
+    // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back; one the
+    // gateway contradicted was moved to the gateway's outcome with a reinstating or returning journal
     ...books.withdrawals.map((w) => ({ kind: 'payout_sent' as const, record_id: w.id, owed: true, journal: () => payoutSent(w) })),
-    ...books.withdrawals.map((w) => ({ kind: 'payout_completed' as const, record_id: w.id, owed: w.status === 'completed', journal: () => payoutCompleted(w) })),
-    ...books.withdrawals.map((w) => ({ kind: 'payout_reversed' as const, record_id: w.id, owed: RETURNED_WITHDRAWAL_STATUSES.includes(w.status), journal: () => payoutReversed(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_completed' as const, record_id: w.id, owed: recordedAs(w) === 'completed' || movedOf(w.id) === 'paid', journal: () => payoutCompleted(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_reversed' as const, record_id: w.id, owed: RETURNED_WITHDRAWAL_STATUSES.includes(recordedAs(w)) || movedOf(w.id) === 'returned', journal: () => payoutReversed(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_reinstated' as const, record_id: w.id, owed: movedOf(w.id) === 'paid', journal: () => payoutReinstated(w) })),
+    ...books.withdrawals.map((w) => ({ kind: 'payout_returned' as const, record_id: w.id, owed: movedOf(w.id) === 'returned', journal: () => payoutReturned(w) })),
+    // a refund payout the gateway contradicted: the client's refund paid (or owed) again, one journal per contradiction
+    ...books.corrections
+      .filter((c) => c.record_type === 'refund' && refundsById.has(c.record_id))
+      .map((c) => ({
+        kind: c.gateway_status === 'completed' ? ('refund_payout_confirmed' as const) : ('refund_payout_returned' as const),
+        record_id: c.id,
+        owed: true,
+        journal: () => (c.gateway_status === 'completed' ? refundPayoutConfirmed : refundPayoutReturned)(refundsById.get(c.record_id)!, c.payout_key, c.id),
+      })),
   ];
   record('each settlement, late payment, release, refund and payout has exactly its one journal, with the right amounts', (diff) => {
     const posted = new Map<string, Books['journals']>();
@@ -165,7 +221,7 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     for (const [account] of books.balances) if (account.startsWith('freelancer_payable:')) owed.set(account.slice('freelancer_payable:'.length), owed.get(account.slice('freelancer_payable:'.length)) ?? 0);
     for (const [freelancer, want] of owed) {
       const account = ACCOUNTS.freelancerPayable(freelancer);
-      if (want < 0) diff(freelancer, `paid out Rp ${-want} more than was released`);
+      if (want < 0 && !corrected.has(freelancer)) diff(freelancer, `paid out Rp ${-want} more than was released`);
       if (balance(account) !== -want) diff(freelancer, `${account} balance ${balance(account)}, expected ${-want}`);
     }
     return owed.size;
@@ -189,19 +245,19 @@ async function check(db: Knex, books: Books): Promise<ReconcileReport> {
     const owe = (client: string, amount: number) => refunds.set(ACCOUNTS.clientRefundPayable(client), (refunds.get(ACCOUNTS.clientRefundPayable(client)) ?? 0) - amount);
     for (const p of late) owe(p.user_id, p.total_bayar);
     for (const r of escrowRefunds) owe(r.client_id, r.jumlah);
-    for (const r of books.refunds) if (r.status === 'completed') owe(r.client_id, -r.jumlah);
+    for (const r of books.refunds) owe(r.client_id, -r.jumlah * refundPaidTimes(r));
     for (const [account] of books.balances) if (account.startsWith('client_refund_payable:') && !refunds.has(account)) refunds.set(account, 0);
     for (const [account, w] of [...want, ...refunds]) if (balance(account) !== w) diff(account, `balance ${balance(account)}, expected ${w}`);
     return want.length + refunds.size;
   });
 
-  await gatewayClearing(db, books, balance(ACCOUNTS.gatewayClearing), record);
-  await freelancerBalances(db, books, record);
+  await gatewayClearing(db, books, balance(ACCOUNTS.gatewayClearing), inFlightMs, record);
+  await freelancerBalances(db, books, corrected, record);
   return { checks, differences };
 }
 
 /** What GET /api/freelancers/me/balance answers from the books equals what the records' statuses say, for every freelancer. */
-async function freelancerBalances(db: Knex, books: Books, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
+async function freelancerBalances(db: Knex, books: Books, overpaidMayBe: Set<string>, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
   const freelancers = [...new Set([...books.escrows.map((e) => e.freelancer_id), ...books.withdrawals.map((w) => w.freelancer_id)])];
   const found: [string, string][] = [];
   for (const f of freelancers) {
@@ -209,7 +265,7 @@ async function freelancerBalances(db: Knex, books: Books, check: (name: string, 
     const fromTables = await freelancerBalanceFromTables(db, f);
     for (const k of Object.keys(fromTables) as (keyof typeof fromTables)[]) {
       if (fromLedger[k] !== fromTables[k]) found.push([f, `${k}: the books say ${fromLedger[k]}, the records ${fromTables[k]}`]);
-      else if (fromLedger[k] < 0) found.push([f, `${k} is negative (${fromLedger[k]})`]);
+      else if (fromLedger[k] < 0 && !(k === 'dapat_dicairkan' && overpaidMayBe.has(f))) found.push([f, `${k} is negative (${fromLedger[k]})`]);
     }
   }
   check('each freelancer\'s balance (ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan) from the books equals the records', (diff) => {
@@ -229,17 +285,18 @@ const IN_FLIGHT_MS = 5 * 60_000;
  * less payouts, over what is booked. A movement younger than IN_FLIGHT_MS
  * without its journal is in flight, not a difference.
  */
-async function gatewayClearing(db: Knex, books: Books, booked: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
+async function gatewayClearing(db: Knex, books: Books, booked: number, inFlightMs: number, check: (name: string, run: (diff: (id: string, detail: string) => void) => number) => void): Promise<void> {
   const now = Date.now();
   const charges: { transaction_id: string; gross_amount: unknown; gateway_fee: unknown; settled_at: string }[] = await db('mock_gateway_charges').whereNotNull('settled_at').select('transaction_id', 'gross_amount', 'gateway_fee', 'settled_at');
   // only completed payouts moved money (queued ones are at the bank, failed ones never left)
-  const payouts: { idempotency_key: string; amount: unknown; completed_at: string }[] = await db('mock_gateway_payouts').where({ status: 'completed' }).select('idempotency_key', 'amount', 'completed_at');
+  const allPayouts: { idempotency_key: string; reference: string; status: string; amount: unknown; completed_at: string }[] = await db('mock_gateway_payouts').select('idempotency_key', 'reference', 'status', 'amount', 'completed_at');
+  const payouts = allPayouts.filter((p) => p.status === 'completed');
   // refunds left the gateway to the payment's source, or as a payout to the client's account (keyed by the refund)
   const sourceRefunds: { idempotency_key: string; amount: unknown; created_at: string }[] = await db('mock_gateway_refunds').select('idempotency_key', 'amount', 'created_at');
   const refundIds = new Set(books.refunds.map((r) => r.id));
   const journaled = new Set(books.journals.map((j) => `${j.kind}|${j.record_id}`));
   const paymentByTx = new Map(books.payments.map((p) => [p.transaction_id, p]));
-  const young = (at: string) => now - Date.parse(at) < IN_FLIGHT_MS;
+  const young = (at: string) => now - Date.parse(at) < inFlightMs;
   check('gateway_clearing agrees with the gateway\'s books (each settled charge and payout booked; settled less fee less payouts)', (diff) => {
     let expected = 0;
     const settledPayments = new Set<string>();
@@ -253,28 +310,41 @@ async function gatewayClearing(db: Knex, books: Books, booked: number, check: (n
     for (const j of books.journals) {
       if ((j.kind === 'payment_settled' || j.kind === 'late_payment_received') && !settledPayments.has(j.record_id)) diff(j.record_id, `${j.kind} booked, but the gateway has no settled charge for it`);
     }
-    const paidOut = new Set<string>();
-    const refundedOut = new Map<string, number>();
+    // Each completed payout at the gateway is booked as paid once: a withdrawal's payout_completed (not returned since),
+    // a refund's refund_paid for the payout that completed it, or a contradiction's correction for that payout key.
+    const refundCorrections = books.corrections.filter((c) => c.record_type === 'refund');
+    const returnedRefundKeys = new Set(refundCorrections.filter((c) => c.gateway_status === 'failed').map((c) => c.payout_key));
+    const keyOfReference = new Map(allPayouts.map((p) => [p.reference, p.idempotency_key]));
+    const refundsById = new Map(books.refunds.map((r) => [r.id, r]));
+    /** The payout key a refund_paid journal stands for: the refund's source refund, or the payout whose reference the refund recorded. */
+    const paidKeyOf = (refundId: string) => {
+      const r = refundsById.get(refundId);
+      return !r || r.metode === 'source' ? refundId : (keyOfReference.get(r.referensi_gateway ?? '') ?? `${refundId}:?`);
+    };
+    const bookedPaid = new Set<string>();
+    for (const j of books.journals) {
+      if (j.kind === 'payout_completed' && !journaled.has(`payout_returned|${j.record_id}`)) bookedPaid.add(j.record_id);
+      if (j.kind === 'refund_paid' && !returnedRefundKeys.has(paidKeyOf(j.record_id))) bookedPaid.add(`refund|${paidKeyOf(j.record_id)}`);
+    }
+    for (const c of refundCorrections) if (c.gateway_status === 'completed') bookedPaid.add(`refund|${c.payout_key}`);
+    const paidAtGateway = new Set<string>();
     for (const p of payouts) {
-      const refundId = refundIdOfPayoutKey(p.idempotency_key);
-      if (refundIds.has(refundId)) {
-        refundedOut.set(refundId, (refundedOut.get(refundId) ?? 0) + 1);
-        if (journaled.has(`refund_paid|${refundId}`)) expected -= Number(p.amount);
-        else if (!young(p.completed_at)) diff(refundId, `the gateway paid refund ${refundId} out (Rp ${p.amount}) but the books have no refund_paid for it`);
-        continue;
-      }
-      paidOut.add(p.idempotency_key);
-      if (journaled.has(`payout_completed|${p.idempotency_key}`)) expected -= Number(p.amount);
-      else if (!young(p.completed_at)) diff(p.idempotency_key, `the gateway paid out Rp ${p.amount} but the books have no completed payout for it`);
+      const isRefund = refundIds.has(refundIdOfPayoutKey(p.idempotency_key));
+      const key = isRefund ? `refund|${p.idempotency_key}` : p.idempotency_key;
+      paidAtGateway.add(key);
+      if (bookedPaid.has(key)) expected -= Number(p.amount);
+      else if (!young(p.completed_at)) diff(isRefund ? refundIdOfPayoutKey(p.idempotency_key) : p.idempotency_key, `the gateway paid ${isRefund ? `refund payout ${p.idempotency_key}` : 'out'} (Rp ${p.amount}) but the books have no ${isRefund ? 'refund_paid' : 'completed payout'} for it`);
     }
     for (const r of sourceRefunds) {
-      refundedOut.set(r.idempotency_key, (refundedOut.get(r.idempotency_key) ?? 0) + 1);
-      if (journaled.has(`refund_paid|${r.idempotency_key}`)) expected -= Number(r.amount);
+      paidAtGateway.add(`refund|${r.idempotency_key}`);
+      if (bookedPaid.has(`refund|${r.idempotency_key}`)) expected -= Number(r.amount);
       else if (!young(r.created_at)) diff(r.idempotency_key, `the gateway refunded Rp ${r.amount} to source but the books have no refund_paid for it`);
     }
-    for (const j of books.journals) if (j.kind === 'payout_completed' && !paidOut.has(j.record_id)) diff(j.record_id, 'payout_completed booked, but the gateway has no completed payout for it');
-    // every refund paid once at the gateway: one completed payout or one refund to source, matching the book
-    for (const j of books.journals) if (j.kind === 'refund_paid' && (refundedOut.get(j.record_id) ?? 0) !== 1) diff(j.record_id, `refund_paid booked; the gateway made ${refundedOut.get(j.record_id) ?? 0} refunds for it, expected 1`);
+    for (const key of bookedPaid) {
+      if (paidAtGateway.has(key)) continue;
+      const [what, id] = key.startsWith('refund|') ? ['refund', key.slice('refund|'.length)] : ['payout', key];
+      diff(what === 'refund' ? refundIdOfPayoutKey(id) : id, `${what === 'refund' ? `refund payout ${id}` : 'payout'} booked as paid, but the gateway has no completed ${what === 'refund' ? 'refund' : 'payout'} for it`);
+    }
     if (booked !== expected) diff(ACCOUNTS.gatewayClearing, `balance ${booked}, the gateway's books say ${expected} for what is booked`);
     return charges.length + payouts.length + sourceRefunds.length;
   });

@@ -46,6 +46,16 @@ export function canSeeFullAccount(p: Principal, w: { freelancer_id: string }): b
   return canSeeWithdrawal(p, w);
 }
 
+/**
+ * Separation of duties: an admin whose own user id is a party to the order
+ * (its client or its freelancer) may not decide its dispute, nor approve or
+ * reject a withdrawal from it. Ids compare case-insensitively.
+ */
+export function isPartyTo(p: Principal, order: Parties): boolean {
+  const me = p.id.toLowerCase();
+  return order.client_id.toLowerCase() === me || order.freelancer_id.toLowerCase() === me;
+}
+
 export function maskAccount(account: string): string {
   return account.length <= 4 ? '****' : `${'*'.repeat(account.length - 4)}${account.slice(-4)}`;
 }

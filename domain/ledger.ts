@@ -48,6 +48,11 @@ export const JOURNAL_KINDS = [
   'payout_sent',
   'payout_completed',
   'payout_reversed',
+  // the gateway's record contradicted an outcome already recorded (db/payout-truth.ts): the books follow the gateway
+  'payout_reinstated',
+  'payout_returned',
+  'refund_payout_confirmed',
+  'refund_payout_returned',
 ] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 export type LedgerRecordType = 'payment' | 'escrow' | 'withdrawal' | 'refund';
@@ -228,5 +233,73 @@ export function refundPaid(r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_i
     pesanan_id: r.pesanan_id,
     description: `refund of Rp ${r.jumlah} paid to the client`,
     entries: [dr(ACCOUNTS.clientRefundPayable(r.client_id), r.jumlah), cr(ACCOUNTS.gatewayClearing, r.jumlah)],
+  });
+}
+
+/**
+ * The gateway completed a payout the service had recorded as failed (its
+ * money had gone back to the freelancer): the money is taken out of
+ * `freelancer_payable` again and into transit, where `payoutCompleted` (posted
+ * with it) takes it out of the gateway. The freelancer's payable may go
+ * negative: the bank paid more than was released (an overpayment, frozen for
+ * an admin).
+ */
+export function payoutReinstated(w: WithdrawalAmounts): Journal {
+  return journal({
+    kind: 'payout_reinstated',
+    record_type: 'withdrawal',
+    record_id: w.id,
+    pesanan_id: w.pesanan_id,
+    description: `payout of Rp ${w.jumlah_bersih} recorded failed, completed at the gateway`,
+    entries: [dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih), cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih)],
+  });
+}
+
+/**
+ * The bank returned a payout the service had recorded as completed (Midtrans
+ * Iris documents `completed` turning `failed`): the money is back at the
+ * gateway and in transit, where `payoutReversed` (posted with it) gives it
+ * back to the freelancer.
+ */
+export function payoutReturned(w: WithdrawalAmounts): Journal {
+  return journal({
+    kind: 'payout_returned',
+    record_type: 'withdrawal',
+    record_id: w.id,
+    pesanan_id: w.pesanan_id,
+    description: `payout of Rp ${w.jumlah_bersih} recorded completed, returned by the bank`,
+    entries: [dr(ACCOUNTS.gatewayClearing, w.jumlah_bersih), cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih)],
+  });
+}
+
+type RefundPayoutAmounts = Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id' | 'jumlah'>;
+
+/**
+ * The gateway completed a refund payout (`key`: `<refund>` or `<refund>:n`)
+ * the service had recorded as failed (the journal is the contradiction's,
+ * `contradictionId`: a refund may have more than one payout): the money left the gateway for the
+ * client. If the refund was also paid under another key, the client's
+ * refund payable goes positive (an overpayment, frozen for an admin).
+ */
+export function refundPayoutConfirmed(r: RefundPayoutAmounts, key: string, contradictionId: string): Journal {
+  return journal({
+    kind: 'refund_payout_confirmed',
+    record_type: 'refund',
+    record_id: contradictionId,
+    pesanan_id: r.pesanan_id,
+    description: `refund payout ${key} of Rp ${r.jumlah} recorded failed, completed at the gateway`,
+    entries: [dr(ACCOUNTS.clientRefundPayable(r.client_id), r.jumlah), cr(ACCOUNTS.gatewayClearing, r.jumlah)],
+  });
+}
+
+/** The bank returned a refund payout (`key`) the service had recorded as completed: the client is owed the refund again. */
+export function refundPayoutReturned(r: RefundPayoutAmounts, key: string, contradictionId: string): Journal {
+  return journal({
+    kind: 'refund_payout_returned',
+    record_type: 'refund',
+    record_id: contradictionId,
+    pesanan_id: r.pesanan_id,
+    description: `refund payout ${key} of Rp ${r.jumlah} recorded completed, returned by the bank`,
+    entries: [dr(ACCOUNTS.gatewayClearing, r.jumlah), cr(ACCOUNTS.clientRefundPayable(r.client_id), r.jumlah)],
   });
 }

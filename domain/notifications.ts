@@ -1,3 +1,5 @@
+import { Principal, canSeeEscrow, canSeeOrder, canSeePayment, canSeeWithdrawal } from './access';
+
 /**
  * Events the other modules are told of (the seed's integration list: the
  * freelancer after a payment succeeds, the client after a withdrawal, both on
@@ -25,6 +27,8 @@ export const NOTIFICATION_TYPES = [
   'refund.created',
   'refund.completed',
   'refund.failed',
+  'withdrawal.contradicted',
+  'refund.contradicted',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -57,7 +61,84 @@ export const EVENT_OF_ACTION: Record<string, { type: NotificationType; to: Party
   'refund.completed': { type: 'refund.completed', to: ['client'] },
   // the bank refused the account the client gave: another may be given
   'refund.failed': { type: 'refund.failed', to: ['client'] },
+  // the gateway's record of a payout contradicted the outcome recorded: the record now follows the gateway, and the money is frozen for an admin
+  'withdrawal.payout_contradicted': { type: 'withdrawal.contradicted', to: ['freelancer'] },
+  'refund.payout_contradicted': { type: 'refund.contradicted', to: ['client'] },
 };
+
+/** The records events are about (the audit trail's record types). */
+export type EventRecordType = 'order' | 'payment' | 'escrow' | 'withdrawal' | 'dispute' | 'refund';
+
+interface Parties {
+  client_id: string;
+  freelancer_id: string;
+}
+
+/** Whether a party may read the record an event is about, by the access rules of its own reads. */
+function mayRead(p: Principal, record: EventRecordType, order: Parties): boolean {
+  switch (record) {
+    case 'payment':
+    case 'refund': // the client's money
+      return canSeePayment(p, order);
+    case 'withdrawal': // the order's freelancer withdraws
+      return canSeeWithdrawal(p, { freelancer_id: order.freelancer_id });
+    case 'escrow':
+    case 'dispute': // a dispute is read on its escrow
+      return canSeeEscrow(p, order);
+    case 'order':
+      return canSeeOrder(p, order);
+  }
+}
+
+/**
+ * What a party that may not read the record still sees of it on its own reads
+ * of the order, besides the status change: the freelancer a payment's id and
+ * status (the order's payment list), the client a withdrawal's id (on the
+ * order and the escrow) and status (the lifecycle), the freelancer a refund's
+ * status only. (Every party an event goes to reads orders, escrows and disputes.)
+ */
+const SEEN_WITHOUT_ACCESS: Record<EventRecordType, string[]> = {
+  payment: ['payment_id'],
+  withdrawal: ['withdrawal_id', 'escrow_id'],
+  refund: [],
+  escrow: [],
+  dispute: [],
+  order: [],
+};
+
+/** One copy of an event: the recipients who may read the same, and that. */
+export interface EventCopy {
+  recipients: string[];
+  data: Record<string, unknown>;
+}
+
+/**
+ * Each recipient gets what its own reads would show: the record's fields for a
+ * party the access rules let read it, its status change (and the ids its reads
+ * of the order show) for one they do not — the freelancer never sees the
+ * client's transaction id, total or method, the client never the freelancer's
+ * payout. Recipients who may read the same share one copy, so an event most
+ * parties read alike stays one event. Without an order, one copy to nobody.
+ */
+export function eventCopies(to: Party[], record: EventRecordType, data: Record<string, unknown>, order: Parties | undefined): EventCopy[] {
+  if (!order) return [{ recipients: [], data }];
+  const copies: EventCopy[] = [];
+  const seen = new Set<string>();
+  for (const party of to) {
+    const id = order[`${party}_id`];
+    if (typeof id !== 'string' || seen.has(id)) continue;
+    seen.add(id);
+    const shown = mayRead({ id, role: party }, record, order) ? data : pick(data, ['status_before', 'status_after', ...SEEN_WITHOUT_ACCESS[record]]);
+    const same = copies.find((c) => JSON.stringify(c.data) === JSON.stringify(shown));
+    if (same) same.recipients.push(id);
+    else copies.push({ recipients: [id], data: shown });
+  }
+  return copies;
+}
+
+function pick(data: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]]));
+}
 
 /** The delivered body: the event id is stable across retries and redeliveries (receivers deduplicate on it). */
 export interface NotificationBody {

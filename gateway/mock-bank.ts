@@ -10,7 +10,8 @@ import type { WebhookDelivery } from './mock-gateway';
  * The mock gateway's bank: payouts to bank accounts and e-wallets, with its
  * own books (`mock_gateway_payouts`, `mock_gateway_payout_requests`). A payout
  * is queued, completed MOCK_PAYOUT_DELAY_MS later, and notified to the service
- * with a signed payout notification; the sandbox's test accounts fail.
+ * with a signed payout notification; the sandbox's test accounts fail, report
+ * a transient failure first (`998…`), or are returned after completing (`997…`).
  */
 export interface PayoutRequest {
   idempotency_key: string;
@@ -115,7 +116,7 @@ export class MockBank {
       if (!raced) throw err; // not a concurrent twin: a real failure
       return this.samePayout(raced, req);
     }
-    if (!closed) this.schedulePayoutCompletion(req.idempotency_key);
+    if (!closed) this.schedulePayoutCompletion(req.idempotency_key, req.nomor_rekening);
     return (await this.getPayout(req.idempotency_key)) as PayoutState;
   }
 
@@ -189,13 +190,40 @@ export class MockBank {
     return Number((await table().where({ idempotency_key: key }).first()).attempts);
   }
 
-  private schedulePayoutCompletion(key: string): void {
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      this.completePayout(key).catch((err) => this.deps.logger.warn({ err: safeError(err), key }, 'mock payout could not be completed'));
-    }, this.deps.payoutDelayMs);
-    timer.unref();
-    this.pending.add(timer);
+  private schedulePayoutCompletion(key: string, account: string): void {
+    const later = (ms: number, what: string, run: () => Promise<unknown>) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        run().catch((err) => this.deps.logger.warn({ err: safeError(err), key }, `mock payout: ${what} failed`));
+      }, ms);
+      timer.unref();
+      this.pending.add(timer);
+    };
+    // `998…`: the bank first reports a transient failure that its own record does not say (the payout still completes)
+    if (account.startsWith('998')) later(Math.floor(this.deps.payoutDelayMs / 2), 'transient failure report', () => this.notifyPayoutAs(key, 'failed', 'BANK_TIMEOUT: no answer from the receiving bank yet'));
+    later(this.deps.payoutDelayMs, 'completion', () => this.completePayout(key));
+    // `997…`: completed, then returned by the receiving bank (the record turns failed)
+    if (account.startsWith('997')) later(this.deps.payoutDelayMs * 2, 'return', () => this.returnPayout(key, 'RETURNED: the receiving bank returned the transfer'));
+  }
+
+  /**
+   * The receiving bank returns a completed payout (as Midtrans Iris documents
+   * `completed` turning `failed`): the gateway's record says failed, and the
+   * service is notified. Sandbox account `997…`, or a test.
+   */
+  async returnPayout(key: string, reason: string): Promise<void> {
+    const done = await this.payouts().where({ idempotency_key: key, status: 'completed' }).update({ status: 'failed', failure_reason: reason.slice(0, 200) });
+    if (done && this.deps.notifications) await this.notifyPayout(key);
+  }
+
+  /**
+   * The gateway's record of a payout turns completed after it said failed
+   * (a misbehaving bank; tests of the contradiction rule only): the money did
+   * leave, and the service is notified.
+   */
+  async completeFailedPayout(key: string): Promise<void> {
+    const done = await this.payouts().where({ idempotency_key: key, status: 'failed' }).update({ status: 'completed', failure_reason: null, completed_at: new Date().toISOString(), bukti_transfer: this.deps.receiptUrl(referenceOf(key)) });
+    if (done && this.deps.notifications) await this.notifyPayout(key);
   }
 
   /**
@@ -216,12 +244,22 @@ export class MockBank {
     const row = await this.payouts().where({ idempotency_key: key }).first();
     if (!row) throw new Error(`unknown payout ${key}`);
     const p = toPayoutState(row);
+    return this.notifyPayoutAs(key, p.status as 'completed' | 'failed', p.failure_reason ?? '', p);
+  }
+
+  /**
+   * Sends a signed payout notification saying `status`, whatever the record
+   * says: a bank's transient report, or a stale or duplicated one, delivered
+   * as the gateway would (sandbox account `998…`, and tests).
+   */
+  async notifyPayoutAs(key: string, status: 'completed' | 'failed', failureReason = '', known?: PayoutState): Promise<WebhookDelivery> {
+    const p = known ?? toPayoutState((await this.payouts().where({ idempotency_key: key }).first()) ?? { idempotency_key: key, reference: referenceOf(key), amount: 0, status });
     const fields = {
       external_id: p.idempotency_key,
       reference: p.reference,
-      status: p.status,
+      status,
       amount: String(p.amount),
-      failure_reason: p.failure_reason ?? '',
+      failure_reason: status === 'failed' ? failureReason || 'FAILED' : '',
       timestamp: String(Math.floor(Date.now() / 1000)),
     };
     const body = JSON.stringify({ ...fields, signature: signPayoutWebhook(fields, this.deps.secret) });

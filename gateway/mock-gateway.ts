@@ -360,6 +360,21 @@ export class MockGateway implements PaymentGateway {
     return this.bank.completePayout(idempotencyKey);
   }
 
+  /** The receiving bank returns a completed payout: its record turns failed (tests; sandbox account `997…`). */
+  returnPayout(idempotencyKey: string, reason: string): Promise<void> {
+    return this.bank.returnPayout(idempotencyKey, reason);
+  }
+
+  /** A failed payout's record turns completed (a misbehaving bank; tests of the contradiction rule). */
+  completeFailedPayout(idempotencyKey: string): Promise<void> {
+    return this.bank.completeFailedPayout(idempotencyKey);
+  }
+
+  /** A signed payout notification saying `status`, whatever the record says (tests; sandbox account `998…`). */
+  notifyPayoutAs(idempotencyKey: string, status: 'completed' | 'failed', failureReason = ''): Promise<WebhookDelivery> {
+    return this.bank.notifyPayoutAs(idempotencyKey, status, failureReason);
+  }
+
   /** Where webhooks go and checkout pages live; set once the service knows its own address. */
   setBackendUrl(url: string): void {
     this.opts.backendUrl = url.replace(/\/+$/, '');

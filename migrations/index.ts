@@ -8,6 +8,7 @@ import * as lowerCaseUserIds from './20261128000005_lower_case_user_ids';
 import * as notifications from './20261128000006_notifications';
 import * as paymentRetries from './20261128000007_payment_retries';
 import * as disputesAndRefunds from './20261128000008_disputes_and_refunds';
+import * as payoutContradictions from './20261204000009_payout_contradictions';
 
 /**
  * The migrations, in order, as a knex MigrationSource: no file globbing, so
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128000006_notifications': notifications,
   '20261128000007_payment_retries': paymentRetries,
   '20261128000008_disputes_and_refunds': disputesAndRefunds,
+  '20261204000009_payout_contradictions': payoutContradictions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -12,8 +12,8 @@ export const NotificationEvent = z.strictObject({
   type: z.enum(NOTIFICATION_TYPES),
   occurred_at: time(),
   pesanan_id: z.uuid().nullable(),
-  recipients: z.array(z.string()),
-  data: z.record(z.string(), z.unknown()),
+  recipients: z.array(z.string()).meta({ description: 'the users this copy of the event is for: recipients who may read different things of the record get a copy each' }),
+  data: z.record(z.string(), z.unknown()).meta({ description: 'what the recipients\' own reads show of the record: a party that may not read it (the freelancer a payment, the client a withdrawal) gets its status change and the ids its reads of the order show' }),
 });
 
 export const AdminNotification = z.strictObject({

@@ -320,7 +320,13 @@ export const Analytics = z.strictObject({
 export const Health = z.strictObject({
   success: z.boolean(),
   message: z.enum(['healthy', 'unhealthy']),
-  data: z.strictObject({ database: z.enum(['ok', 'unavailable']), temporal: z.enum(['ok', 'unavailable']) }),
+  data: z.strictObject({
+    database: z.enum(['ok', 'unavailable']).meta({ description: 'the database answers a read' }),
+    database_writes: z.enum(['ok', 'read_only', 'full', 'unavailable']).meta({
+      description: 'the database takes writes: `read_only` (a write probe was refused), `full` (a request failed for want of space or memory in the last 30 s), `unavailable` (it does not answer)',
+    }),
+    temporal: z.enum(['ok', 'unavailable']),
+  }),
 });
 
 export const PaymentWebhookAnswer = z.strictObject({
@@ -332,18 +338,18 @@ export const PaymentWebhookAnswer = z.strictObject({
   refund_status: z.enum(LATE_PAYMENT_MARKS).nullable().optional().meta({ description: 'present for a settlement that arrived after the payment expired or failed' }),
 });
 
+const payoutAnswerFields = {
+  success: z.literal(true),
+  status: z.enum(['completed', 'failed']).meta({ description: 'what the notification said, which the gateway\'s record agrees with' }),
+  gateway_status: z.enum(['completed', 'failed']).meta({ description: 'the gateway\'s own record of the payout (what the service acted on)' }),
+  contradiction_id: id().nullable().meta({ description: 'set when the gateway\'s record contradicts the outcome already recorded: the books follow the gateway and the money is frozen (GET /api/admin/payouts/contradictions)' }),
+  message: z.string(),
+};
 export const PayoutWebhookAnswer = z.union([
+  z.strictObject({ withdrawal_id: id(), ...payoutAnswerFields }),
   z.strictObject({
-    success: z.literal(true),
-    withdrawal_id: id(),
-    status: z.enum(['completed', 'failed']),
-    message: z.string(),
-  }),
-  z.strictObject({
-    success: z.literal(true),
     refund_id: id().meta({ description: 'a refund paid out to the client\'s account (its payout key is the refund id, or `<refund id>:<n>` for the n-th account given)' }),
-    status: z.enum(['completed', 'failed']),
-    message: z.string(),
+    ...payoutAnswerFields,
   }),
 ]);
 

@@ -5,6 +5,7 @@ import { PaymentWebhookBody, PayoutWebhookBody } from './webhooks';
 import { developmentRoutes } from './dev-routes';
 import { notificationRoutes } from './notifications';
 import { disputeRoutes } from './disputes';
+import { contradictionRoutes } from './contradictions';
 
 /**
  * Every route the app mounts, as data: the OpenAPI document (api/openapi.ts) is
@@ -44,7 +45,7 @@ const RETRY = { 'Retry-After': 'seconds to wait' };
 export const common = (): Record<number, ResponseDoc> => ({
   403: err('not allowed for this caller, or HTTPS_REQUIRED (production accepts HTTPS only)'),
   500: err('internal error (never a stack trace)'),
-  503: err('the database is unavailable; retry later', RETRY),
+  503: err('the database is unavailable, or cannot write (full or read-only); retry later', RETRY),
 });
 const authed = () => ({ ...common(), 401: err('no valid bearer token (`WWW-Authenticate: Bearer`)') });
 const withBody = () => ({ 400: err('invalid JSON or a field that fails validation (`details.field` names it)'), 413: err('request body over 100 kB') });
@@ -115,7 +116,8 @@ function adminRoutes(): RouteDoc[] {
   const decide = (what: 'approve' | 'reject'): RouteDoc =>
     admin({ method: 'post', path: `/api/admin/withdrawals/{id}/${what}`, summary: what === 'approve' ? 'Approve a pending withdrawal (the payout goes out)' : 'Reject a pending withdrawal (the money is withdrawable again)', params: id,
       ...(what === 'reject' ? { body: { schema: rejectWithdrawal, name: 'RejectWithdrawalRequest' } } : {}),
-      responses: { ...withBody(), ...viaWorkflow(), 404: err('unknown withdrawal'), 200: json('the withdrawal after the decision', r.envelope(r.Withdrawal), 'WithdrawalResponse') } });
+      description: 'Admins only. Separation of duties: an admin who is a party to the withdrawal\'s order (its client or its freelancer) gets 403; another admin decides.',
+      responses: { ...withBody(), ...viaWorkflow(), 403: err('not an admin, an admin who is a party to the order (its client or its freelancer), or HTTPS_REQUIRED'), 404: err('unknown withdrawal'), 200: json('the withdrawal after the decision', r.envelope(r.Withdrawal), 'WithdrawalResponse') } });
   return [
     admin({ method: 'get', path: '/api/admin/ledger/accounts', summary: 'Ledger account balances (debit-normal)', query: ledgerAccountsQuery, responses: { 400: err('a bad prefix'), 200: json('balances', r.envelope(r.LedgerAccounts), 'LedgerAccountsResponse') } }),
     admin({ method: 'get', path: '/api/admin/ledger/journals', summary: 'A record\'s (or order\'s) journals with their entries', query: ledgerJournalsQuery, responses: { 400: err('record_id is not a uuid'), 200: json('journals, posting order', r.envelope(r.LedgerJournals), 'LedgerJournalsResponse') } }),
@@ -134,15 +136,16 @@ function gatewayRoutes(): RouteDoc[] {
       description: 'The gateway\'s callback, verified over the raw body: exactly the five fields, all strings (`gross_amount` is total_bayar as a string; `timestamp` unix seconds), hex HMAC-SHA256 signature over `transaction_id|transaction_status|gross_amount|timestamp` keyed with MOCK_PAYMENT_SECRET. A repeat gets the same answer.',
       responses: { ...common(), ...refused, 200: json('processed (also a repeat, or a late settlement with `refund_status`)', r.PaymentWebhookAnswer, 'PaymentWebhookAnswer') } },
     { method: 'post', path: '/api/payouts/webhook', tag: 'Gateway webhooks', summary: 'Payout notification (signed)', security: 'webhook', body: { schema: PayoutWebhookBody, name: 'PayoutWebhook' },
-      description: 'Verified like the payment webhook; signature over `payout|external_id|reference|status|amount|failure_reason|timestamp`.',
-      responses: { ...common(), ...refused, 200: json('processed (also a repeat of what is recorded)', r.PayoutWebhookAnswer, 'PayoutWebhookAnswer') } },
+      description: 'Verified like the payment webhook; signature over `payout|external_id|reference|status|amount|failure_reason|timestamp`. The notification only wakes the service: it reads the gateway\'s own record of the payout by its key and acts on that. A notification the record contradicts (a `failed` for a payout still queued, an early `completed`) gets 409 and changes nothing; a payout the gateway does not know gets 404.',
+      responses: { ...common(), ...refused, 404: err('unknown withdrawal or refund payout, or a payout the gateway does not know'), 409: err('the gateway\'s record of the payout says otherwise: nothing changed (`details.gateway_status`)'),
+        200: json('processed (also a repeat of what is recorded)', r.PayoutWebhookAnswer, 'PayoutWebhookAnswer') } },
   ];
 }
 
 function operationsRoutes(): RouteDoc[] {
   return [
-    { method: 'get', path: '/health', tag: 'Operations', summary: 'Health: the database and Temporal', security: 'none',
-      responses: { 200: json('both answer', r.Health, 'Health'), 503: json('one does not', r.Health, 'Health'), 500: err('internal error') } },
+    { method: 'get', path: '/health', tag: 'Operations', summary: 'Health: the database (reads and writes) and Temporal', security: 'none',
+      responses: { 200: json('the database answers and takes writes, and Temporal answers', r.Health, 'Health'), 503: json('one of them does not: the field not `ok` says which', r.Health, 'Health'), 500: err('internal error') } },
     { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus metrics', description: 'Open in development; in production only with `Authorization: Bearer $METRICS_TOKEN` (404 when METRICS_TOKEN is unset).', security: 'metrics',
       responses: { ...common(), 200: { description: 'Prometheus text exposition', media: 'text/plain' }, 401: err('production: no valid metrics token'), 404: err('production without METRICS_TOKEN') } },
     { method: 'get', path: '/openapi.json', tag: 'Operations', summary: 'This document', security: 'none', responses: { ...common(), 200: { description: 'OpenAPI 3.1', media: 'application/json' } } },
@@ -160,6 +163,7 @@ export function routeDocs(v: ReturnType<typeof schemas>, o: { development: boole
     ...withdrawalRoutes(v),
     ...adminRoutes(),
     ...disputeRoutes(v, { err, json, authed, withBody, viaWorkflow }),
+    ...contradictionRoutes({ err, json, authed, withBody }),
     ...notificationRoutes({ err, json, authed }),
     ...gatewayRoutes(),
     ...(o.development ? developmentRoutes({ err, json, common }) : []),

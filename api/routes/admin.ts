@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { auditTrail } from '../../db/audit';
 import * as ledger from '../../db/ledger';
 import { principalOf } from '../auth';
-import { asyncHandler, conflict, notFound } from '../errors';
+import { asyncHandler, conflict, forbidden, notFound } from '../errors';
+import { isPartyTo } from '../../domain/access';
 import { analyticsQuery, approvalQueueQuery, idParam, ledgerAccountsQuery, ledgerJournalsQuery, parse, rejectWithdrawal } from '../schemas';
 import * as repo from '../../db/repositories';
 import { analytics } from '../../db/analytics';
@@ -66,9 +67,14 @@ export function adminRouter({ db, auth, workflows, config }: RouteDeps): Router 
       const alasan = decision === 'reject' ? parse(rejectWithdrawal, req.body).alasan : null;
       const w = await repo.getWithdrawal(db, id);
       if (!w) throw notFound('withdrawal');
+      const admin = principalOf(req);
+      // separation of duties: not on an order the admin is a party to (its client, or the freelancer withdrawing)
+      const order = (await repo.getOrder(db, w.pesanan_id))!;
+      if (isPartyTo(admin, { client_id: order.client_id, freelancer_id: w.freelancer_id })) {
+        throw forbidden(`an admin who is a party to this order (its client or its freelancer) may not ${decision} its withdrawal; another admin must`);
+      }
       const refuse = (status: string) => conflict(`withdrawal is ${status}; only a pending withdrawal can be ${decision === 'approve' ? 'approved' : 'rejected'}`, { status });
       if (w.status !== 'pending') throw refuse(w.status);
-      const admin = principalOf(req);
       let workflowEnded = false;
       await workflows.update(w.pesanan_id, decideWithdrawalUpdate, { withdrawal_id: w.id, decision, admin_id: admin.id, alasan, payout_max_attempts: config.payout.maxAttempts, payout_status_check_after: config.payout.statusCheckAfter }).catch(async (err) => {
         if (!(err instanceof WorkflowGoneError)) throw err;

@@ -3,7 +3,8 @@ import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
 import { resolveDisputeUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
-import { asyncHandler, badRequest, conflict, notFound } from '../errors';
+import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
+import { isPartyTo } from '../../domain/access';
 import { disputesQuery, parse } from '../schemas';
 import { disputeListView, disputeView, escrowView } from '../views';
 import { WorkflowGoneError } from '../workflow-calls';
@@ -36,10 +37,12 @@ export function disputesRouter({ db, auth, workflows, payments, v }: RouteDeps):
       const body = parse(v.resolveDispute, req.body);
       const escrow = await repo.getEscrow(db, body.escrow_id);
       if (!escrow) throw notFound('escrow');
+      const admin = principalOf(req);
+      // separation of duties: an admin who is the order's client or freelancer does not judge its own dispute
+      if (isPartyTo(admin, escrow)) throw forbidden('an admin who is a party to this order (its client or its freelancer) may not decide its dispute; another admin must');
       if (escrow.status !== 'disputed') throw conflict(`escrow is ${escrow.status}; only a disputed escrow can be decided`, { status: escrow.status });
       const x = body.jumlah_freelancer ?? null;
       if (x !== null && x >= escrow.jumlah_ditahan) throw badRequest(`must be below jumlah_ditahan (${escrow.jumlah_ditahan}); to give the freelancer all of it, decide release`, 'jumlah_freelancer');
-      const admin = principalOf(req);
       await payments.deliver(escrow.pembayaran_id);
       await workflows.update(escrow.pesanan_id, resolveDisputeUpdate, { admin_id: admin.id, keputusan: body.keputusan, jumlah_freelancer: x, alasan: body.alasan }).catch(async (err) => {
         if (err instanceof WorkflowGoneError) await escrowWorkflowGone(db, escrow.id, 'disputed', 'decided', 'this dispute needs an operator');

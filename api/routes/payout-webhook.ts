@@ -1,7 +1,6 @@
 import express, { Router } from 'express';
 import * as repo from '../../db/repositories';
-import { refundIdOfPayoutKey } from '../../domain/ids';
-import type { RefundRecord } from '../../domain/records';
+import { PayoutAttempt, confirmAgainstGateway, payoutAttemptOf } from '../../app/payout-truth';
 import { payoutResultSignal } from '../../workflows/messages';
 import type { PayoutState } from '../../gateway/mock-bank';
 import { HttpError, asyncHandler, badRequest, conflict, notFound } from '../errors';
@@ -12,12 +11,21 @@ import type { RouteDeps } from './context';
 
 /**
  * The gateway's payout notification (`POST /api/payouts/webhook`): verified
- * over the raw body like the payment webhook, checked against the withdrawal,
- * and handed to the order's workflow as a signal (which records it in the
- * workflow's history; repeats are ignored there). Every call that reaches
- * verification is written to webhook_log. A notification the workflow cannot
- * take now gets 503, and the gateway retries; if it never arrives, the
- * workflow asks the gateway for the payout's status.
+ * over the raw body like the payment webhook, every call that reaches
+ * verification written to webhook_log. The notification only wakes the
+ * service: what it acts on is the gateway's own record of that payout, read
+ * by its idempotency key (app/payout-truth.ts).
+ *
+ * - The gateway's record has an outcome for a payout in flight: the
+ *   withdrawal's (or refund's) workflow is told the record, not the
+ *   notification.
+ * - It contradicts an outcome already recorded: a payout contradiction is
+ *   recorded (the books follow the gateway, the money is frozen for an admin).
+ * - The notification says something else than the record (a `failed` for a
+ *   payout still queued, an early `completed`): 409, logged, nothing changed by it.
+ * - A payout the gateway does not know: 404.
+ * A signal Temporal cannot take now answers 503, and the gateway retries; if
+ * it never arrives, the workflow asks the gateway for the payout's status.
  */
 export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: RouteDeps): Router {
   const router = Router();
@@ -26,19 +34,6 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
     transaction_status: typeof f.status === 'string' ? `payout:${f.status}`.slice(0, 32) : 'payout',
     gross_amount: clip(f.amount, 32, true),
   }));
-  /** The payout's state as the notification says it ended, with the receipt from the gateway's own record of it. */
-  const payoutResult = async (n: { external_id: string; reference: string; amount: number; status: 'completed' | 'failed'; failure_reason: string | null }): Promise<PayoutState> => {
-    const known = await gateway.getPayout(n.external_id);
-    return {
-      idempotency_key: n.external_id,
-      reference: n.reference,
-      amount: n.amount,
-      status: n.status,
-      bukti_transfer: known?.status === n.status ? known.bukti_transfer : null,
-      completed_at: known?.status === n.status ? known.completed_at : null,
-      failure_reason: n.failure_reason,
-    };
-  };
   router.post(
     '/api/payouts/webhook',
     // a notification is well under 2 kB: a forged flood is not read beyond 16 kB
@@ -47,52 +42,60 @@ export function payoutWebhookRouter({ db, config, logger, workflows, gateway }: 
       const n = await intake.read(req, res, (raw) => readPayoutNotification(raw, config.mock.secret, config.webhookToleranceSeconds));
       if (!n) return;
       const refuse = (err: HttpError) => intake.refuse(res, n, err);
-      const w = await repo.getWithdrawal(db, n.external_id);
-      if (!w) {
-        const refund = await repo.getRefund(db, refundIdOfPayoutKey(n.external_id));
-        if (!refund) return refuse(notFound('withdrawal'));
-        return refundPayout(refund, n);
+      const attempt = await payoutAttemptOf(db, n.external_id);
+      if (!attempt) return refuse(notFound('payout'));
+      const what = attempt.record_type === 'withdrawal' ? 'withdrawal\'s jumlah_bersih' : 'refund\'s jumlah';
+      if (n.amount !== attempt.amount) return refuse(badRequest(`amount does not match the ${what}`, 'amount'));
+      const record = await gateway.getPayout(n.external_id);
+      if (!record) {
+        logger.warn({ payout_key: n.external_id, notified: n.status }, 'payout notification for a payout the gateway does not know: ignored');
+        return refuse(notFound('payout at the gateway'));
       }
-      if (n.amount !== w.jumlah_bersih) return refuse(badRequest('amount does not match the withdrawal\'s jumlah_bersih', 'amount'));
-      if (w.status === 'completed' || w.status === 'failed') {
-        // a repeat of what is recorded is answered as processed; a contradiction is refused, and is an incident
-        if (w.status !== n.status) {
-          logger.error({ withdrawal_id: w.id, recorded: w.status, notified: n.status }, 'payout notification contradicts the recorded withdrawal: investigate');
-          return refuse(conflict(`withdrawal is ${w.status}; a ${n.status} notification cannot change it`, { status: w.status }));
-        }
-      } else if (w.status !== 'processing') {
-        return refuse(conflict(`withdrawal is ${w.status}; it has no payout`, { status: w.status }));
-      } else {
-        // the gateway's own record of the payout carries the receipt; the notification says how it ended
-        const result = await payoutResult(n);
-        try {
-          await workflows.signal(w.pesanan_id, payoutResultSignal, result);
-        } catch (err) {
-          if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
-          // the order's workflow was ended by an operator: the bank's word is recorded here instead
-          logger.warn({ withdrawal_id: w.id, status: n.status }, 'payout notification for an order whose workflow has ended: recorded directly');
-          if (n.status === 'completed') {
-            await repo.completeWithdrawal(db, { withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: result.bukti_transfer ?? '', referensi_payout: n.reference, dicairkan_pada: result.completed_at ?? new Date().toISOString() });
-          } else {
-            await repo.endWithdrawal(db, { withdrawal_id: w.id, status: 'failed', alasan: n.failure_reason ?? 'the bank refused the payout' });
-          }
-        }
+      const { verdict, contradiction } = await confirmAgainstGateway({ db, gateway, logger }, attempt, record, 'notification');
+      if (verdict === 'outcome') await tellWorkflow(attempt, record);
+      const idField = attempt.record_type === 'withdrawal' ? { withdrawal_id: attempt.withdrawal.id } : { refund_id: attempt.refund.id };
+      if (n.status !== record.status) {
+        logger.warn({ payout_key: n.external_id, notified: n.status, gateway: record.status }, 'payout notification contradicts the gateway\'s record of the payout: the record counts');
+        return refuse(conflict(`the gateway's record of payout ${n.external_id} says ${record.status}; a ${n.status} notification changes nothing`, { ...idField, gateway_status: record.status }));
       }
-      await intake.audit(200, `processed:${n.status}`, n);
-      res.json({ success: true, withdrawal_id: w.id, status: n.status, message: 'Payout notification processed' });
-
-      /** A refund paid out to the client's account: its notification goes to the refund's workflow (which otherwise asks the gateway). */
-      async function refundPayout(refund: RefundRecord, note: NonNullable<typeof n>) {
-        if (note.amount !== refund.jumlah) return refuse(badRequest('amount does not match the refund\'s jumlah', 'amount'));
-        if (refund.status === 'processing') {
-          await workflows.signalRefund(refund.id, payoutResultSignal, await payoutResult(note)).catch((err) => {
-            if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
-          });
-        }
-        await intake.audit(200, `processed:refund:${note.status}`, note);
-        res.json({ success: true, refund_id: refund.id, status: note.status, message: 'Refund payout notification processed' });
-      }
+      const prefix = attempt.record_type === 'refund' ? 'refund:' : '';
+      await intake.audit(200, contradiction ? `contradiction:${prefix}${record.status}` : `processed:${prefix}${n.status}`, n);
+      res.json({
+        success: true,
+        ...idField,
+        status: n.status,
+        gateway_status: record.status,
+        contradiction_id: contradiction?.id ?? null,
+        message: contradiction
+          ? 'Payout notification processed: the gateway\'s record contradicts the outcome recorded; the money is frozen for an admin'
+          : attempt.record_type === 'refund'
+            ? 'Refund payout notification processed'
+            : 'Payout notification processed',
+      });
     }),
   );
   return router;
+
+  /** The gateway's record has an outcome for a payout in flight: its workflow is told the record. */
+  async function tellWorkflow(attempt: PayoutAttempt, record: PayoutState): Promise<void> {
+    if (attempt.record_type === 'refund') {
+      await workflows.signalRefund(attempt.refund.id, payoutResultSignal, record).catch((err) => {
+        if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
+      });
+      return;
+    }
+    const w = attempt.withdrawal;
+    try {
+      await workflows.signal(w.pesanan_id, payoutResultSignal, record);
+    } catch (err) {
+      if (!(err instanceof WorkflowGoneError)) throw err; // Temporal unreachable: 503, and the gateway retries
+      // the order's workflow was ended by an operator: the gateway's record is recorded here instead
+      logger.warn({ withdrawal_id: w.id, status: record.status }, 'payout outcome for an order whose workflow has ended: recorded directly');
+      if (record.status === 'completed') {
+        await repo.completeWithdrawal(db, { withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: record.bukti_transfer ?? '', referensi_payout: record.reference, dicairkan_pada: record.completed_at ?? new Date().toISOString() });
+      } else {
+        await repo.endWithdrawal(db, { withdrawal_id: w.id, status: 'failed', alasan: record.failure_reason ?? 'the bank refused the payout' });
+      }
+    }
+  }
 }

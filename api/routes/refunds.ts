@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
+import { openContradictionOfRefund } from '../../db/payout-truth';
 import type { Principal } from '../../domain/access';
 import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../../domain/statuses';
 import { refundAccountUpdate } from '../../workflows/messages';
@@ -47,6 +48,8 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
       if (!ACCOUNT_AWAITING_REFUND_STATUSES.includes(refund.status)) {
         throw conflict(`refund is ${refund.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`, { status: refund.status });
       }
+      const frozen = await openContradictionOfRefund(db, refund.id);
+      if (frozen) throw conflict(`this refund is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`, { contradiction_id: frozen.id });
       const request = { user_id: p.id, metode_pencairan: body.metode_pencairan, channel: body.channel, nomor_rekening: body.nomor_rekening, nama_pemilik: body.nama_pemilik };
       const give = () => workflows.updateRefund(refund.id, refundAccountUpdate, request);
       await give().catch(async (err) => {

@@ -3,6 +3,7 @@ import { canSeeFullAccount, canSeeWithdrawal } from '../../domain/access';
 import { WITHDRAWABLE_ESCROW_STATUSES } from '../../domain/statuses';
 import { freelancerBalanceFromLedger } from '../../db/balances';
 import * as repo from '../../db/repositories';
+import { openContradictionOfEscrow } from '../../db/payout-truth';
 import { withdrawUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, forbidden, notFound } from '../errors';
@@ -24,6 +25,8 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       const escrow = await visibleEscrow(db, p, body.escrow_id);
       mayAct(p, 'withdraw', body.freelancer_id);
       if (escrow.freelancer_id !== p.id) throw forbidden('only the order\'s freelancer may withdraw its escrow');
+      const frozen = await openContradictionOfEscrow(db, escrow.id);
+      if (frozen) throw conflict(`this escrow is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`, { contradiction_id: frozen.id });
       const live = await repo.liveWithdrawalOfEscrow(db, escrow.id);
       if (live) {
         throw conflict(live.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${live.status} withdrawal`, { withdrawal_id: live.id, status: live.status });

@@ -60,7 +60,7 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
   test('create → pay → escrow → release → withdraw, with the seed amounts', async () => {
     const health = await api().get('/health');
     expect(health.status).toBe(200);
-    expect(health.body.data).toEqual({ database: 'ok', temporal: 'ok' });
+    expect(health.body.data).toEqual({ database: 'ok', database_writes: 'ok', temporal: 'ok' });
 
     const order = await createOrder();
     expect(order).toMatchObject({ client_id: USERS.client, freelancer_id: USERS.freelancer });

@@ -67,6 +67,7 @@ afterAll(async () => {
 
 const by = (who: UserName) => as(stack.url, tokens[who]);
 const eventsOf = (orderId: string) => received.filter((r) => r.body.pesanan_id === orderId);
+const sorted = (ids: string[]) => [...ids].sort();
 
 async function paidOrder() {
   const order = (await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Logo', harga: 250_000 })).body.data;
@@ -77,20 +78,22 @@ async function paidOrder() {
 }
 
 describe(`notifications (${dbLabel()})`, () => {
-  test('the whole flow is delivered signed, in order, each event once with its recipients and data', async () => {
+  test('the whole flow is delivered signed, in order, each event once with its recipients and the data they may read', async () => {
     const o = await paidOrder();
     expect((await by('client').post('/api/payments/escrow/release', { escrow_id: o.escrowId, user_id: USERS.client })).status).toBe(200);
     const w = await by('freelancer').post('/api/payments/withdraw', { escrow_id: o.escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'John Doe' });
     expect(w.status).toBe(201);
     const types = [
       'order.status_changed', // created: menunggu_pembayaran
-      'payment.succeeded',
+      'payment.succeeded', // the client's copy
+      'payment.succeeded', // the freelancer's (who may not read the payment)
       'order.status_changed', // dibayar
       'escrow.held',
       'escrow.released',
       'order.status_changed', // selesai
       'withdrawal.requested',
-      'withdrawal.completed',
+      'withdrawal.completed', // the freelancer's copy
+      'withdrawal.completed', // the client's (who may not read the withdrawal)
     ];
     const got = await waitFor(async () => eventsOf(o.orderId), (e) => e.length >= types.length, 30_000);
     expect(got.map((e) => e.body.type)).toEqual(types);
@@ -108,22 +111,30 @@ describe(`notifications (${dbLabel()})`, () => {
       expect(Date.parse(e.body.occurred_at)).not.toBeNaN();
     }
     expect(new Set(got.map((e) => e.body.id)).size).toBe(got.length);
-    const byType = (t: string) => got.find((e) => e.body.type === t)!.body;
+    const copyOf = (t: string, who: UserName) => got.find((e) => e.body.type === t && e.body.recipients.includes(USERS[who]))!.body;
     // the seed's list: the freelancer after payment success, both on release, the client after withdrawal
-    expect(byType('payment.succeeded').recipients.sort()).toEqual([USERS.client, USERS.freelancer].sort());
-    expect(byType('payment.succeeded').data).toMatchObject({ transaction_id: o.transactionId, jumlah: 250_000, total_bayar: 265_000, metode_pembayaran: 'qris' });
-    expect(byType('escrow.released').data).toMatchObject({ escrow_id: o.escrowId, released_by: USERS.client, jumlah_bersih: 237_500 });
-    expect(byType('withdrawal.completed').recipients).toEqual(expect.arrayContaining([USERS.client, USERS.freelancer]));
-    expect(byType('withdrawal.completed').data).toMatchObject({ jumlah_bersih: 237_500, status_after: 'completed' });
-    // the client is a recipient: the freelancer's payout account, channel and receipt are not in the event
-    for (const key of ['nomor_rekening', 'channel', 'bukti_transfer', 'metode_pencairan']) expect(byType('withdrawal.completed').data).not.toHaveProperty(key);
+    expect(copyOf('payment.succeeded', 'client').recipients).toEqual([USERS.client]);
+    expect(copyOf('payment.succeeded', 'client').data).toMatchObject({ transaction_id: o.transactionId, jumlah: 250_000, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris' });
+    // the freelancer may not read the payment: its copy says what its reads of the order say (the payment's id and status)
+    expect(copyOf('payment.succeeded', 'freelancer')).toMatchObject({ recipients: [USERS.freelancer], data: { status_before: 'menunggu', status_after: 'berhasil', payment_id: expect.any(String) } });
+    expect(Object.keys(copyOf('payment.succeeded', 'freelancer').data).sort()).toEqual(['payment_id', 'status_after', 'status_before']);
+    expect(copyOf('escrow.released', 'client')).toBe(copyOf('escrow.released', 'freelancer')); // both read the escrow: one event
+    expect(sorted(copyOf('escrow.released', 'client').recipients)).toEqual(sorted([USERS.client, USERS.freelancer]));
+    expect(copyOf('escrow.released', 'client').data).toMatchObject({ escrow_id: o.escrowId, released_by: USERS.client, jumlah_bersih: 237_500 });
+    expect(copyOf('withdrawal.completed', 'freelancer')).toMatchObject({ recipients: [USERS.freelancer], data: { jumlah_bersih: 237_500, status_after: 'completed' } });
+    // the client may not read the withdrawal: its id (on the order and the escrow) and status only
+    expect(copyOf('withdrawal.completed', 'client')).toMatchObject({ recipients: [USERS.client] });
+    expect(copyOf('withdrawal.completed', 'client').data).toEqual({ status_before: 'processing', status_after: 'completed', withdrawal_id: w.body.data.withdrawal_id, escrow_id: o.escrowId });
+    // the payout account, channel and receipt are in no event
+    for (const key of ['nomor_rekening', 'channel', 'bukti_transfer', 'metode_pencairan']) expect(copyOf('withdrawal.completed', 'freelancer').data).not.toHaveProperty(key);
     expect(JSON.stringify(got.map((e) => e.body))).not.toContain('7890');
   }, 90_000);
 
   test('a receiver that fails: retried with backoff, dead after NOTIFICATION_MAX_ATTEMPTS, later events of the order wait, redelivered with the same id', async () => {
     const failing = new Set<string>();
+    // the client's copy of payment.succeeded is refused; the freelancer's copy comes after it
     answer = (body) => {
-      if (body.type === 'payment.succeeded' && !failing.has('ok')) return 503;
+      if (body.type === 'payment.succeeded' && body.recipients.includes(USERS.client) && !failing.has('ok')) return 503;
       return 204;
     };
     try {
@@ -136,14 +147,15 @@ describe(`notifications (${dbLabel()})`, () => {
       expect(dead[0]).toMatchObject({ type: 'payment.succeeded', status: 'dead', attempts: 3, last_error: 'the receiver answered 503' });
       // in order per order: what followed the dead event was held back until it was dead, then sent
       const after = await waitFor(async () => eventsOf(o.orderId).map((e) => e.body.type), (t) => t.includes('escrow.held'), 20_000);
-      expect(after).toEqual(['order.status_changed', 'order.status_changed', 'escrow.held']);
+      expect(after).toEqual(['order.status_changed', 'payment.succeeded', 'order.status_changed', 'escrow.held']);
+      expect(eventsOf(o.orderId)[1].body.recipients).toEqual([USERS.freelancer]);
       // the events after it were first tried only once it was dead: 3 refused attempts, spaced by the backoff (2 s, 4 s)
       const mine = attempts.filter((a) => a.pesanan_id === o.orderId);
-      const refused = mine.filter((a) => a.type === 'payment.succeeded');
+      const refused = mine.filter((a) => a.id === dead[0].id);
       expect(refused.map((a) => a.status)).toEqual([503, 503, 503]);
       expect(refused[1].at - refused[0].at).toBeGreaterThanOrEqual(1900);
       expect(refused[2].at - refused[1].at).toBeGreaterThanOrEqual(3900);
-      const firstAfter = mine.findIndex((a) => a.type === 'escrow.held' || (a.type === 'order.status_changed' && a.at > refused[0].at));
+      const firstAfter = mine.findIndex((a) => a.type === 'escrow.held' || (a.type === 'payment.succeeded' && a.id !== dead[0].id) || (a.type === 'order.status_changed' && a.at > refused[0].at));
       expect(firstAfter).toBeGreaterThan(mine.indexOf(refused[2]));
       const metricsText = (await request(stack.url).get('/metrics')).text;
       expect(metricsText).toMatch(/skillconnect_notifications\{status="dead"\} [1-9]/);
@@ -154,8 +166,8 @@ describe(`notifications (${dbLabel()})`, () => {
       const again = await by('admin').post(`/api/admin/notifications/${dead[0].id}/redeliver`);
       expect(again.status).toBe(200);
       expect(again.body.data).toMatchObject({ id: dead[0].id, status: 'pending', attempts: 0 });
-      const redelivered = await waitFor(async () => eventsOf(o.orderId).find((e) => e.body.type === 'payment.succeeded'), (e) => e !== undefined, 20_000);
-      expect(redelivered!.body.id).toBe(dead[0].id);
+      const redelivered = await waitFor(async () => eventsOf(o.orderId).find((e) => e.body.id === dead[0].id), (e) => e !== undefined, 20_000);
+      expect(redelivered!.body.recipients).toEqual([USERS.client]);
       expect(redelivered!.body).toEqual(dead[0].body);
       expect((await by('admin').get(`/api/admin/notifications?pesanan_id=${o.orderId}&status=delivered`)).body.data.items.map((n: { type: string }) => n.type)).toContain('payment.succeeded');
     } finally {
@@ -179,6 +191,40 @@ describe(`notifications (${dbLabel()})`, () => {
     expect(Number(rest.next_cursor)).toBeGreaterThanOrEqual(Number(client.next_cursor));
     for (const q of ['since=-1', 'since=abc', 'limit=101', 'x=1']) expect([q, (await by('client').get(`/api/notifications?${q}`)).status]).toEqual([q, 400]);
     expect((await request(stack.url).get('/api/notifications')).status).toBe(401);
+  }, 60_000);
+
+  test('each recipient polls what its own reads show: the freelancer\'s payment.succeeded lacks the client\'s transaction id, total, method and channel; the client\'s has them', async () => {
+    const o = await paidOrder();
+    /** Every event `who` may poll for the order, page after page. */
+    const polled = async (who: UserName) => {
+      const out: { type: string; recipients: string[]; data: Record<string, unknown> }[] = [];
+      for (let since = '0', page = 0; page < 100; page++) {
+        const answer = (await by(who).get(`/api/notifications?since=${since}&limit=100`)).body.data;
+        out.push(...answer.items.filter((e: { pesanan_id: string }) => e.pesanan_id === o.orderId));
+        if (answer.items.length < 100) break;
+        since = answer.next_cursor;
+      }
+      return out.filter((e) => e.type === 'payment.succeeded');
+    };
+    const [client] = await waitFor(() => polled('client'), (e) => e.length > 0, 15_000);
+    const freelancerCopies = await waitFor(() => polled('freelancer'), (e) => e.length > 0, 15_000);
+    expect(await polled('client')).toHaveLength(1);
+    expect(freelancerCopies).toHaveLength(1);
+    const [freelancer] = freelancerCopies;
+
+    // the client reads the payment: its event carries what GET /api/payments/:id shows it
+    const payment = (await by('client').get(`/api/payments/${o.transactionId}`)).body.data;
+    expect(client.recipients).toEqual([USERS.client]);
+    expect(client.data).toMatchObject({ transaction_id: o.transactionId, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris', jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500 });
+    for (const key of ['transaction_id', 'total_bayar', 'metode_pembayaran', 'channel', 'jumlah', 'biaya_platform', 'biaya_gateway']) expect([key, client.data[key]]).toEqual([key, payment[key]]);
+
+    // the freelancer may not read the payment (404): its event says what its read of the order shows, the payment's id and status
+    expect((await by('freelancer').get(`/api/payments/${o.transactionId}`)).status).toBe(404);
+    const seen = (await by('freelancer').get(`/api/orders/${o.orderId}`)).body.data.payments;
+    expect(seen).toEqual([{ id: payment.id, status: 'berhasil', created_at: expect.any(String), expires_at: expect.any(String) }]);
+    expect(freelancer).toMatchObject({ recipients: [USERS.freelancer], data: { status_before: 'menunggu', status_after: 'berhasil', payment_id: payment.id } });
+    for (const key of ['transaction_id', 'total_bayar', 'metode_pembayaran', 'channel', 'biaya_platform', 'biaya_gateway', 'jumlah']) expect(freelancer.data).not.toHaveProperty(key);
+    expect(JSON.stringify(freelancer)).not.toContain(o.transactionId);
   }, 60_000);
 
   test('admin routes: admins only; redelivering a pending event is 409, an unknown one 404; bad queries 400', async () => {
@@ -240,20 +286,26 @@ describe(`notifications (${dbLabel()})`, () => {
     expect(all.items.map((e: { data: { status_after: string } }) => e.data.status_after)).toEqual(['h-1', 'h-2', 'h-3']);
   }, 60_000);
 
-  test('every audited change that means an event has exactly one, written in the same transaction (a rolled-back change leaves none)', async () => {
+  test('every audited change that means an event has it (one copy per view), written in the same transaction (a rolled-back change leaves none)', async () => {
     const o = await paidOrder();
     await stack.outboxDrained();
     const trail = (await stack.db('audit_log').where({ pesanan_id: o.orderId }).orderBy('id')).map((a: { action: string }) => a.action);
     expect(trail).toEqual(['order.created', 'payment.created', 'payment.settled', 'order.status_changed', 'escrow.held']);
-    const events = (await stack.db('notifications').where({ pesanan_id: o.orderId }).orderBy('seq')).map((n: { type: string; body: string }) => [n.type, JSON.parse(n.body).data.status_after]);
+    const both = sorted([USERS.client, USERS.freelancer]);
+    const events = (await stack.db('notifications').where({ pesanan_id: o.orderId }).orderBy('seq')).map((n: { type: string; body: string }) => {
+      const body = JSON.parse(n.body);
+      return [n.type, body.data.status_after, sorted(body.recipients)];
+    });
     expect(events).toEqual([
-      ['order.status_changed', 'menunggu_pembayaran'],
-      ['payment.succeeded', 'berhasil'],
-      ['order.status_changed', 'dibayar'],
-      ['escrow.held', 'held'],
+      ['order.status_changed', 'menunggu_pembayaran', both],
+      // the parties read the payment differently: a copy each
+      ['payment.succeeded', 'berhasil', [USERS.client]],
+      ['payment.succeeded', 'berhasil', [USERS.freelancer]],
+      ['order.status_changed', 'dibayar', both],
+      ['escrow.held', 'held', both],
     ]);
-    // every audited action that is an event has its one event
-    expect(trail.filter((a: string) => EVENT_OF_ACTION[a])).toHaveLength(events.length);
+    // every audited action that is an event has its event (payment.settled: a copy per view, each recipient in one)
+    expect(trail.filter((a: string) => EVENT_OF_ACTION[a]).map((a: string) => EVENT_OF_ACTION[a].type)).toEqual(['order.status_changed', 'payment.succeeded', 'order.status_changed', 'escrow.held']);
     // the order's status as events tell it is the order's status
     expect(events.filter((e: string[]) => e[0] === 'order.status_changed').pop()![1]).toBe((await repo.getOrder(stack.db, o.orderId))!.status);
     const ghost = randomUUID();

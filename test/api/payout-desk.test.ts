@@ -249,10 +249,10 @@ describe(`the payout notification (${dbLabel()})`, () => {
     expect((await withdrawal(w.withdrawalId)).status).toBe(done.status);
   });
 
-  test('a notification for a pending withdrawal (no payout sent) is refused and changes nothing', async () => {
+  test('a notification for a pending withdrawal (no payout sent: the gateway does not know it) is refused and changes nothing', async () => {
     const w = await pendingWithdrawal();
     const res = await send(signed({ external_id: w.withdrawalId, reference: 'TRF-1', status: 'completed', amount: '237500' }));
-    expect(res.status).toBe(409);
+    expect(res.status).toBe(404);
     expect((await withdrawal(w.withdrawalId)).status).toBe('pending');
     await by('admin').post(`/api/admin/withdrawals/${w.withdrawalId}/reject`, { alasan: 'cleanup' });
   });

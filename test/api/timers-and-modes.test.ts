@@ -269,13 +269,13 @@ describe(`GET /health (${dbLabel()})`, () => {
       },
     });
     const up = await request(app).get('/health');
-    expect([up.status, up.body.data]).toEqual([200, { database: 'ok', temporal: 'ok' }]);
+    expect([up.status, up.body.data]).toEqual([200, { database: 'ok', database_writes: 'ok', temporal: 'ok' }]);
     temporalUp = false;
     const noTemporal = await request(app).get('/health');
-    expect([noTemporal.status, noTemporal.body.success, noTemporal.body.data]).toEqual([503, false, { database: 'ok', temporal: 'unavailable' }]);
+    expect([noTemporal.status, noTemporal.body.success, noTemporal.body.data]).toEqual([503, false, { database: 'ok', database_writes: 'ok', temporal: 'unavailable' }]);
     temporalUp = true;
     await db.destroy();
     const noDb = await request(app).get('/health');
-    expect([noDb.status, noDb.body.data]).toEqual([503, { database: 'unavailable', temporal: 'ok' }]);
+    expect([noDb.status, noDb.body.data]).toEqual([503, { database: 'unavailable', database_writes: 'unavailable', temporal: 'ok' }]);
   });
 });
