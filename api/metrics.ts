@@ -43,15 +43,16 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'skillconnect_' });
-    const metrics = this;
+    const watched = () => this.db;
     new Gauge({
       name: 'skillconnect_escrow_held_rupiah',
       help: 'Money held in escrow now (held and disputed escrows), in rupiah',
       registers: [this.registry],
       async collect() {
-        if (!metrics.db) return;
+        const db = watched();
+        if (!db) return;
         // a scrape during a database outage still answers (the other metrics say what is wrong); the gauge keeps its last value
-        const row = await metrics.db('escrow').whereIn('status', ['held', 'disputed']).sum({ held: 'jumlah_ditahan' }).first().catch(() => null);
+        const row = await db('escrow').whereIn('status', ['held', 'disputed']).sum({ held: 'jumlah_ditahan' }).first().catch(() => null);
         if (row) this.set(Number(row.held ?? 0));
       },
     });
@@ -61,8 +62,9 @@ export class Metrics {
       labelNames: ['status'] as const,
       registers: [this.registry],
       async collect() {
-        if (!metrics.db) return;
-        const counts = await countByStatus(metrics.db).catch(() => null);
+        const db = watched();
+        if (!db) return;
+        const counts = await countByStatus(db).catch(() => null);
         if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
       },
     });
@@ -71,8 +73,9 @@ export class Metrics {
       help: 'Payouts whose gateway record contradicts the outcome recorded, not yet resolved by an admin (each freezes its escrow or refund); alert on > 0',
       registers: [this.registry],
       async collect() {
-        if (!metrics.db) return;
-        const open = await countOpenContradictions(metrics.db).catch(() => null);
+        const db = watched();
+        if (!db) return;
+        const open = await countOpenContradictions(db).catch(() => null);
         if (open !== null) this.set(open);
       },
     });

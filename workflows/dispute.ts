@@ -12,7 +12,7 @@ import { oweRefund } from './refund';
  * partial release, or refund.
  */
 /** Records the dispute (escrow disputed, order dispute). False when the database refused it (its update answers why). */
-export async function openDispute({ input, state, record }: OrderContext, m: EscrowMessages): Promise<boolean> {
+export async function openDispute({ state, record }: OrderContext, m: EscrowMessages): Promise<boolean> {
   const req = m.dispute!;
   const openedAt = new Date().toISOString();
   const result = await acts.openDispute.executeWithOptions(
@@ -45,7 +45,7 @@ export async function openDispute({ input, state, record }: OrderContext, m: Esc
 }
 
 /** Waits, with no timer, for the admin's decision, and records it. */
-export async function decideDispute({ input, state, record }: OrderContext, m: EscrowMessages): Promise<EscrowExit> {
+export async function decideDispute({ state, record }: OrderContext, m: EscrowMessages): Promise<EscrowExit> {
   await condition(() => m.resolution !== undefined);
   const r = m.resolution!;
   const decidedAt = new Date().toISOString();

@@ -254,7 +254,7 @@ async function release({ input, state, record }: OrderContext, m: EscrowMessages
 }
 
 /** A paid order is cancelled: the escrow is refunded in full. False when the database refused it. */
-async function cancelPaidOrder({ input, state, record }: OrderContext, m: EscrowMessages): Promise<boolean> {
+async function cancelPaidOrder({ state, record }: OrderContext, m: EscrowMessages): Promise<boolean> {
   const req = m.cancel!;
   const actor = { type: 'user' as const, id: req.user_id.toLowerCase(), role: req.role };
   // the order statuses this caller may cancel from, as the validator checked them (re-checked by the database)

@@ -26,7 +26,7 @@ interface Received {
   raw: string;
   body: { id: string; type: string; occurred_at: string; pesanan_id: string; recipients: string[]; data: Record<string, unknown> };
 }
-let received: Received[] = [];
+const received: Received[] = [];
 /** Every delivery attempt, answered or refused, in arrival order. */
 const attempts: { id: string; type: string; pesanan_id: string; status: number; at: number }[] = [];
 /** The receiver's answer per event: 204 unless a test says otherwise. */

@@ -76,7 +76,7 @@ test('auto-processed: the payout is requested once with the withdrawal id as ide
   const answer = withdraw(handle);
   const sent = await waitForCall('requestPayout', (a) => a.nomor_rekening === '1234567890' && calls.some((c) => c.name === 'createWithdrawal' && c.args.id === a.withdrawal_id && c.args.pesanan_id === input.pesanan_id));
   const id = sent.args.withdrawal_id;
-  await eventually(handle, (s) => bank.has(id));
+  await eventually(handle, () => bank.has(id));
   await handle.signal(payoutResultSignal, bankCompletes(id));
   await handle.signal(payoutResultSignal, bank.get(id)!); // the gateway's retry: a repeat changes nothing
   const done = await answer;
