@@ -28,7 +28,9 @@ export interface ActivityDeps {
 }
 
 /** A payment the workflow opens itself (orders on the in-workflow payment path). */
-export type PaymentToCreate = Omit<NewPayment, 'payment_gateway' | 'metode_pembayaran'> & { metode_pembayaran: PaymentMethod };
+export type PaymentToCreate = Omit<NewPayment, 'payment_gateway' | 'metode_pembayaran'> & {
+  metode_pembayaran: PaymentMethod;
+};
 
 export interface CreatedCharge {
   payment_url: string;
@@ -45,7 +47,11 @@ export function createActivities(deps: ActivityDeps) {
  * code only (retried as before): knex's message carries the SQL statement with
  * its values, which must not reach the logs or the workflow's failure in the Web UI.
  */
-function withoutSql<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, logger: Logger, onFailure: (activity: string, type: string) => void = () => undefined): T {
+function withoutSql<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+  logger: Logger,
+  onFailure: (activity: string, type: string) => void = () => undefined,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {
@@ -64,7 +70,8 @@ function withoutSql<T extends Record<string, (...args: never[]) => Promise<unkno
 /** What an activity's error leaves as: database errors without their SQL, impossible record states non-retryable. */
 function asFailure(err: unknown, activity: string, logger: Logger): unknown {
   // a record in a state its workflow cannot have left it in: fail the workflow visibly rather than retry
-  if (err instanceof repo.WithdrawalStateError) return ApplicationFailure.nonRetryable(err.message, 'INVALID_RECORD_STATE');
+  if (err instanceof repo.WithdrawalStateError)
+    return ApplicationFailure.nonRetryable(err.message, 'INVALID_RECORD_STATE');
   if (!isDatabaseError(err)) return err;
   const message = describeDbError(err);
   logger.warn({ activity, db_error: message }, 'activity failed on the database; it will be retried');
@@ -90,8 +97,15 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
         payment_url: charge.payment_url,
         payment_instructions: charge.instructions,
       });
-      logger.info({ pesanan_id: p.pesanan_id, transaction_id: p.transaction_id, method: p.metode_pembayaran }, 'payment created');
-      return { payment_url: charge.payment_url, payment_instructions: charge.instructions, gateway_reference: charge.reference };
+      logger.info(
+        { pesanan_id: p.pesanan_id, transaction_id: p.transaction_id, method: p.metode_pembayaran },
+        'payment created',
+      );
+      return {
+        payment_url: charge.payment_url,
+        payment_instructions: charge.instructions,
+        gateway_reference: charge.reference,
+      };
     },
 
     /**
@@ -99,26 +113,46 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      * decided it (a notification got there first), and answers the database's
      * final word, which the workflow adopts. Runs as a local activity.
      */
-    async expirePayment(e: { payment_id: string; pesanan_id?: string; close_window?: boolean }): Promise<PaymentOutcome> {
+    async expirePayment(e: {
+      payment_id: string;
+      pesanan_id?: string;
+      close_window?: boolean;
+    }): Promise<PaymentOutcome> {
       if (e.close_window && e.pesanan_id) {
         // the order's payment window closed (orders whose payments may be retried): every live payment
         // expires, an order without a settled payment is cancelled; the answer names the payment with the last word
         const closed = await repo.closePaymentWindow(db, e.pesanan_id, e.payment_id);
-        if (!closed || closed.payment.status === 'menunggu') throw new Error(`payment window of order ${e.pesanan_id}: no decided payment to answer`);
-        logger.info({ pesanan_id: e.pesanan_id, payment_id: closed.payment.id, status: closed.payment.status }, 'payment window closed');
+        if (!closed || closed.payment.status === 'menunggu')
+          throw new Error(`payment window of order ${e.pesanan_id}: no decided payment to answer`);
+        logger.info(
+          { pesanan_id: e.pesanan_id, payment_id: closed.payment.id, status: closed.payment.status },
+          'payment window closed',
+        );
         return { ...paymentOutcomeOf(closed.payment, closed.escrow), payment: paymentViewOf(closed.payment) };
       }
-      const result = await repo.decidePayment(db, { payment_id: e.payment_id, status: 'kadaluarsa', gateway_status: null, at: new Date().toISOString(), decidedByWorkflow: true });
+      const result = await repo.decidePayment(db, {
+        payment_id: e.payment_id,
+        status: 'kadaluarsa',
+        gateway_status: null,
+        at: new Date().toISOString(),
+        decidedByWorkflow: true,
+      });
       if (result.kind === 'late') throw new Error('unreachable: an expiry is never a late settlement');
       await repo.markWorkflowSynced(db, e.payment_id, result.payment.status);
-      logger.info({ payment_id: e.payment_id, status: result.payment.status, decided: result.kind }, 'payment expiry timer fired');
+      logger.info(
+        { payment_id: e.payment_id, status: result.payment.status, decided: result.kind },
+        'payment expiry timer fired',
+      );
       return paymentOutcomeOf(result.payment, result.escrow);
     },
 
     /** Payment settled (orders on the in-workflow payment path): records it, creates the held escrow and marks the order paid, atomically. */
     async settlePayment(s: Parameters<typeof repo.settlePayment>[1]): Promise<void> {
       await repo.settlePayment(db, s);
-      logger.info({ payment_id: s.payment_id, escrow_id: s.escrow.id, jumlah_ditahan: s.escrow.jumlah_ditahan }, 'payment settled; escrow held');
+      logger.info(
+        { payment_id: s.payment_id, escrow_id: s.escrow.id, jumlah_ditahan: s.escrow.jumlah_ditahan },
+        'payment settled; escrow held',
+      );
     },
 
     /** Payment failed or expired (in-workflow payment path): records it and cancels the order. */
@@ -141,12 +175,22 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      */
     async changeOrderStatus(c: Parameters<typeof repo.changeOrderStatus>[1]) {
       const result = await repo.changeOrderStatus(db, c);
-      logger.info({ pesanan_id: c.pesanan_id, from: c.from, to: c.to, changed: result.changed, status: result.status }, 'order status change');
+      logger.info(
+        { pesanan_id: c.pesanan_id, from: c.from, to: c.to, changed: result.changed, status: result.status },
+        'order status change',
+      );
       return result;
     },
 
     /** A client or freelancer disputes the held escrow: escrow disputed, order dispute (refused when the escrow is not held). */
-    async openDispute(d: { id: string; escrow_id: string; user_id: string; role: 'client' | 'freelancer'; alasan: string; at: string }): Promise<repo.OpenDisputeResult> {
+    async openDispute(d: {
+      id: string;
+      escrow_id: string;
+      user_id: string;
+      role: 'client' | 'freelancer';
+      alasan: string;
+      at: string;
+    }): Promise<repo.OpenDisputeResult> {
       const result = await repo.openDispute(db, { ...d, actor: { type: 'user', id: d.user_id, role: d.role } });
       logger.info({ escrow_id: d.escrow_id, dispute_id: d.id, result: result.kind }, 'dispute');
       return result;
@@ -160,7 +204,13 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
     },
 
     /** A paid order is cancelled: the escrow is refunded in full (refused when the escrow or the order moved). */
-    async refundEscrow(c: { escrow_id: string; refund_id: string; alasan: string; fromOrder: OrderStatus[]; actor: { type: 'user'; id: string; role: CancellingRole } }): Promise<repo.EscrowRefundResult> {
+    async refundEscrow(c: {
+      escrow_id: string;
+      refund_id: string;
+      alasan: string;
+      fromOrder: OrderStatus[];
+      actor: { type: 'user'; id: string; role: CancellingRole };
+    }): Promise<repo.EscrowRefundResult> {
       const result = await repo.refundEscrow(db, c);
       logger.info({ escrow_id: c.escrow_id, result: result.kind }, 'order cancelled after payment: escrow refund');
       return result;
@@ -173,7 +223,11 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      */
     async refundToSource(r: { refund_id: string; transaction_id: string; amount: number }): Promise<RefundState> {
       try {
-        const done = await gateway.refund({ idempotency_key: r.refund_id, transaction_id: r.transaction_id, amount: r.amount });
+        const done = await gateway.refund({
+          idempotency_key: r.refund_id,
+          transaction_id: r.transaction_id,
+          amount: r.amount,
+        });
         logger.info({ refund_id: r.refund_id, amount: r.amount, reference: done.reference }, 'refunded to source');
         return done;
       } catch (err) {
@@ -184,10 +238,21 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
     },
 
     /** The client's account for a refund that cannot go back to its source: the refund is processing. */
-    async recordRefundAccount(a: { refund_id: string; metode: 'transfer_bank' | 'e_wallet'; channel: string; nomor_rekening: string; nama_pemilik: string; client_id: string }) {
-      const { changed, refund } = await repo.recordRefundAccount(db, { ...a, actor: { type: 'user', id: a.client_id, role: 'client' } });
+    async recordRefundAccount(a: {
+      refund_id: string;
+      metode: 'transfer_bank' | 'e_wallet';
+      channel: string;
+      nomor_rekening: string;
+      nama_pemilik: string;
+      client_id: string;
+    }) {
+      const { changed, refund } = await repo.recordRefundAccount(db, {
+        ...a,
+        actor: { type: 'user', id: a.client_id, role: 'client' },
+      });
       // a retry of the call that recorded it finds it processing with this account: the same answer
-      const same = refund?.status === 'processing' && refund.nomor_rekening === a.nomor_rekening && refund.channel === a.channel;
+      const same =
+        refund?.status === 'processing' && refund.nomor_rekening === a.nomor_rekening && refund.channel === a.channel;
       // `attempt`: which account this is (the payout's key is made from it, so a new account is never the old payout)
       return { changed: changed || same, status: refund?.status ?? null, attempt: refund?.rekening_ke ?? 0 };
     },
@@ -211,7 +276,10 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
 
     async createWithdrawal(w: repo.NewWithdrawal): Promise<void> {
       await repo.insertWithdrawalIfAbsent(db, w);
-      logger.info({ withdrawal_id: w.id, escrow_id: w.escrow_id, jumlah_bersih: w.jumlah_bersih }, 'withdrawal requested');
+      logger.info(
+        { withdrawal_id: w.id, escrow_id: w.escrow_id, jumlah_bersih: w.jumlah_bersih },
+        'withdrawal requested',
+      );
     },
 
     /**
@@ -220,18 +288,39 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
      * failed when the bank refused the account. A temporary failure throws,
      * and is retried up to PAYOUT_MAX_ATTEMPTS.
      */
-    async requestPayout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; channel: string | null; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutState> {
+    async requestPayout(p: {
+      withdrawal_id: string;
+      amount: number;
+      method: PayoutMethod;
+      channel: string | null;
+      nomor_rekening: string;
+      nama_pemilik: string;
+    }): Promise<PayoutState> {
       // an earlier attempt for the same escrow or refund still queued or paid, or a frozen one: this one is
       // cancelled at the gateway instead (unless the gateway already took it: then its record is the answer)
       const hold = await holdBeforePayout({ db, gateway, logger }, p.withdrawal_id);
       if (hold) {
-        const held = await gateway.cancelPayout({ idempotency_key: p.withdrawal_id, amount: p.amount, reason: `HELD: ${hold}` });
+        const held = await gateway.cancelPayout({
+          idempotency_key: p.withdrawal_id,
+          amount: p.amount,
+          reason: `HELD: ${hold}`,
+        });
         logger.error({ payout_key: p.withdrawal_id, reason: hold, status: held.status }, 'payout held: not sent');
         return held;
       }
       try {
-        const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, channel: p.channel, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
-        logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference, status: result.status }, 'payout requested');
+        const result = await gateway.payout({
+          idempotency_key: p.withdrawal_id,
+          amount: p.amount,
+          method: p.method,
+          channel: p.channel,
+          nomor_rekening: p.nomor_rekening,
+          nama_pemilik: p.nama_pemilik,
+        });
+        logger.info(
+          { withdrawal_id: p.withdrawal_id, amount: p.amount, reference: result.reference, status: result.status },
+          'payout requested',
+        );
         return result;
       } catch (err) {
         if (err instanceof PayoutTemporaryError) {
@@ -249,20 +338,45 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
 
     /** Out of attempts: the payout is cancelled unless the bank took it (then its state is answered). */
     async cancelPayout(c: { withdrawal_id: string; amount: number; reason: string }): Promise<PayoutState> {
-      const state = await gateway.cancelPayout({ idempotency_key: c.withdrawal_id, amount: c.amount, reason: c.reason });
-      logger.warn({ withdrawal_id: c.withdrawal_id, status: state.status }, 'payout out of attempts: cancelled unless the bank took it');
+      const state = await gateway.cancelPayout({
+        idempotency_key: c.withdrawal_id,
+        amount: c.amount,
+        reason: c.reason,
+      });
+      logger.warn(
+        { withdrawal_id: c.withdrawal_id, status: state.status },
+        'payout out of attempts: cancelled unless the bank took it',
+      );
       return state;
     },
 
     /** Orders still on the old payout path: pays out and waits (by retrying) until the bank completes it. */
-    async payout(p: { withdrawal_id: string; amount: number; method: PayoutMethod; nomor_rekening: string; nama_pemilik: string }): Promise<PayoutResult> {
-      const result = await gateway.payout({ idempotency_key: p.withdrawal_id, amount: p.amount, method: p.method, nomor_rekening: p.nomor_rekening, nama_pemilik: p.nama_pemilik });
+    async payout(p: {
+      withdrawal_id: string;
+      amount: number;
+      method: PayoutMethod;
+      nomor_rekening: string;
+      nama_pemilik: string;
+    }): Promise<PayoutResult> {
+      const result = await gateway.payout({
+        idempotency_key: p.withdrawal_id,
+        amount: p.amount,
+        method: p.method,
+        nomor_rekening: p.nomor_rekening,
+        nama_pemilik: p.nama_pemilik,
+      });
       const now = result.status === 'queued' ? await gateway.getPayout(p.withdrawal_id) : result;
       // refused for good (a closed account): no retry can pay it; the workflow ends the withdrawal as failed
-      if (now?.status === 'failed') throw ApplicationFailure.nonRetryable(now.failure_reason ?? 'the bank refused the payout', PAYOUT_REFUSED);
-      if (now?.status !== 'completed') throw new Error(`payout ${p.withdrawal_id} is ${now?.status ?? 'unknown'} at the gateway`);
+      if (now?.status === 'failed')
+        throw ApplicationFailure.nonRetryable(now.failure_reason ?? 'the bank refused the payout', PAYOUT_REFUSED);
+      if (now?.status !== 'completed')
+        throw new Error(`payout ${p.withdrawal_id} is ${now?.status ?? 'unknown'} at the gateway`);
       logger.info({ withdrawal_id: p.withdrawal_id, amount: p.amount, reference: now.reference }, 'payout completed');
-      return { reference: now.reference, bukti_transfer: now.bukti_transfer ?? '', completed_at: now.completed_at ?? new Date().toISOString() };
+      return {
+        reference: now.reference,
+        bukti_transfer: now.bukti_transfer ?? '',
+        completed_at: now.completed_at ?? new Date().toISOString(),
+      };
     },
 
     async approveWithdrawal(a: Parameters<typeof repo.approveWithdrawal>[1]): Promise<void> {
@@ -282,8 +396,16 @@ function orderActivities({ db, gateway, logger }: ActivityDeps) {
       const report = await reconcile(db);
       if (report.differences.length) {
         logger.error({ differences: report.differences }, 'the books do not reconcile');
-        const list = report.differences.slice(0, 50).map((d) => `[${d.check}] ${d.record_id}: ${d.detail}`).join('\n');
-        throw ApplicationFailure.create({ type: 'BOOKS_DO_NOT_RECONCILE', nonRetryable: true, message: `${report.differences.length} difference(s):\n${list}`, details: [report.differences.slice(0, 200)] });
+        const list = report.differences
+          .slice(0, 50)
+          .map((d) => `[${d.check}] ${d.record_id}: ${d.detail}`)
+          .join('\n');
+        throw ApplicationFailure.create({
+          type: 'BOOKS_DO_NOT_RECONCILE',
+          nonRetryable: true,
+          message: `${report.differences.length} difference(s):\n${list}`,
+          details: [report.differences.slice(0, 200)],
+        });
       }
       logger.info({ checks: report.checks.length }, 'the books reconcile');
       return { checks: report.checks.length, differences: 0 };

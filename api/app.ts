@@ -50,7 +50,14 @@ export function createApp(deps: AppDeps): express.Express {
     config,
     logger,
     gateway: deps.gateway,
-    payments: new PaymentPath({ db, gateway: deps.gateway, workflows, config, logger, onPending: deps.onPaymentPending }),
+    payments: new PaymentPath({
+      db,
+      gateway: deps.gateway,
+      workflows,
+      config,
+      logger,
+      onPending: deps.onPaymentPending,
+    }),
     v: schemas(config.amountLimits),
     auth: authenticate(config.auth.jwtSecret),
   };
@@ -73,7 +80,10 @@ export function createApp(deps: AppDeps): express.Express {
     asyncHandler(async (_req, res) => {
       const [database, temporal] = await Promise.all([
         databaseHealth(db, storage),
-        deps.temporalHealth().then(() => 'ok' as const, () => 'unavailable' as const),
+        deps.temporalHealth().then(
+          () => 'ok' as const,
+          () => 'unavailable' as const,
+        ),
       ]);
       const healthy = database.database === 'ok' && database.database_writes === 'ok' && temporal === 'ok';
       res.status(healthy ? 200 : 503).json({
@@ -92,7 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
       if (config.isProduction) {
         const given = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
         if (!config.metricsToken) throw new HttpError(404, 'NOT_FOUND', 'no such route');
-        if (!given || !sameToken(given, config.metricsToken)) throw new HttpError(401, 'UNAUTHORIZED', 'a valid metrics token is required');
+        if (!given || !sameToken(given, config.metricsToken))
+          throw new HttpError(401, 'UNAUTHORIZED', 'a valid metrics token is required');
       }
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     }),
@@ -144,7 +155,16 @@ function requestIds(logger: Logger): RequestHandler {
     res.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logger.info({ request_id: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.info(
+        {
+          request_id: id,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
     });
     next();
   };

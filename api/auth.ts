@@ -23,8 +23,12 @@ const keyFor = (secret: string) => new TextEncoder().encode(secret);
 
 export async function verifyToken(token: string, secret: string): Promise<Principal> {
   try {
-    const { payload } = await jwtVerify(token, keyFor(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-    if (typeof payload.sub !== 'string' || !UUID_PATTERN.test(payload.sub) || !isRole(payload.role)) throw unauthorized();
+    const { payload } = await jwtVerify(token, keyFor(secret), {
+      algorithms: ['HS256'],
+      requiredClaims: ['exp', 'sub'],
+    });
+    if (typeof payload.sub !== 'string' || !UUID_PATTERN.test(payload.sub) || !isRole(payload.role))
+      throw unauthorized();
     return { id: payload.sub.toLowerCase(), role: payload.role };
   } catch {
     throw unauthorized();
@@ -59,7 +63,11 @@ export function principalOf(req: Request): Principal {
 }
 
 /** Signs a token (development tooling and tests). `ttl` such as 3600 seconds. */
-export async function issueToken(secret: string, claims: { sub: string; role: Role }, ttlSeconds = 3600): Promise<string> {
+export async function issueToken(
+  secret: string,
+  claims: { sub: string; role: Role },
+  ttlSeconds = 3600,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role: claims.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

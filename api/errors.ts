@@ -1,4 +1,10 @@
-import { StorageFailure, describeDbError, isDatabaseError, isDatabaseUnavailable, storageFailureOf } from '../domain/db-errors';
+import {
+  StorageFailure,
+  describeDbError,
+  isDatabaseError,
+  isDatabaseUnavailable,
+  storageFailureOf,
+} from '../domain/db-errors';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -23,7 +29,8 @@ export const badRequest = (message: string, field?: string) =>
 export const invalidJson = () => new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON');
 export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new HttpError(403, 'FORBIDDEN', message);
-export const conflict = (message: string, details?: Record<string, unknown>) => new HttpError(409, 'INVALID_TRANSITION', message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new HttpError(409, 'INVALID_TRANSITION', message, details);
 
 export function sendError(res: Response, err: HttpError): void {
   res.status(err.status).json({
@@ -54,24 +61,36 @@ export function errorMiddleware(logger: Logger, onStorageFailure?: (why: Storage
     if (err && typeof err === 'object') {
       const type = (err as { type?: string }).type;
       if (type === 'entity.parse.failed') return sendError(res, invalidJson());
-      if (type === 'entity.too.large') return sendError(res, new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
-      const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+      if (type === 'entity.too.large')
+        return sendError(res, new HttpError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
+      const status =
+        (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         return sendError(res, new HttpError(status, 'BAD_REQUEST', 'request could not be read'));
       }
-      if (err instanceof URIError) return sendError(res, new HttpError(400, 'BAD_REQUEST', 'request path could not be decoded'));
+      if (err instanceof URIError)
+        return sendError(res, new HttpError(400, 'BAD_REQUEST', 'request path could not be decoded'));
     }
     if (isDatabaseError(err)) {
       // never the SQL (it carries values) nor a stack: the driver's code is enough to act on
       const storage = storageFailureOf(err);
       if (storage) {
         onStorageFailure?.(storage);
-        logger.error({ db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId }, 'database cannot write');
+        logger.error(
+          { db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId },
+          'database cannot write',
+        );
         res.setHeader('Retry-After', String(RETRY_AFTER_STORAGE));
-        return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database cannot write right now; retry later'));
+        return sendError(
+          res,
+          new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database cannot write right now; retry later'),
+        );
       }
       const unavailable = isDatabaseUnavailable(err);
-      logger[unavailable ? 'warn' : 'error']({ db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId }, unavailable ? 'database unavailable' : 'database error');
+      logger[unavailable ? 'warn' : 'error'](
+        { db_error: describeDbError(err), method: req.method, path: req.path, request_id: req.requestId },
+        unavailable ? 'database unavailable' : 'database error',
+      );
       if (unavailable) {
         res.setHeader('Retry-After', String(RETRY_AFTER_UNAVAILABLE));
         return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the database is unavailable; retry later'));

@@ -25,8 +25,18 @@ export class Metrics {
     labelNames: ['webhook', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly paymentsCreated = new Counter({ name: 'skillconnect_payments_created_total', help: 'Payments opened, by method', labelNames: ['method'] as const, registers: [this.registry] });
-  readonly paymentsSettled = new Counter({ name: 'skillconnect_payments_settled_total', help: 'Payments settled (applied once), by method', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly paymentsCreated = new Counter({
+    name: 'skillconnect_payments_created_total',
+    help: 'Payments opened, by method',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+  readonly paymentsSettled = new Counter({
+    name: 'skillconnect_payments_settled_total',
+    help: 'Payments settled (applied once), by method',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
   readonly activityFailures = new Counter({
     name: 'skillconnect_activity_failures_total',
     help: 'Activity attempts that failed, by activity and failure type (each is retried unless non-retryable)',
@@ -52,7 +62,11 @@ export class Metrics {
         const db = watched();
         if (!db) return;
         // a scrape during a database outage still answers (the other metrics say what is wrong); the gauge keeps its last value
-        const row = await db('escrow').whereIn('status', ['held', 'disputed']).sum({ held: 'jumlah_ditahan' }).first().catch(() => null);
+        const row = await db('escrow')
+          .whereIn('status', ['held', 'disputed'])
+          .sum({ held: 'jumlah_ditahan' })
+          .first()
+          .catch(() => null);
         if (row) this.set(Number(row.held ?? 0));
       },
     });

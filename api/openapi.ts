@@ -43,7 +43,8 @@ const SHARED: Record<string, z.ZodType> = {
 
 /** zod → JSON Schema (2020-12, the dialect of OpenAPI 3.1), without the per-schema `$schema`/`$id`. */
 const clean = ({ $schema: _s, $id: _i, ...rest }: JsonSchema): JsonSchema => rest;
-export const jsonSchemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => clean(z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema);
+export const jsonSchemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
+  clean(z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema);
 
 /** Named schemas of one direction: a registry turned into components, refs between them. */
 class Components {
@@ -58,7 +59,12 @@ class Components {
     return REF(name);
   }
   build(): Record<string, JsonSchema> {
-    const out = z.toJSONSchema(this.registry, { io: this.io, unrepresentable: 'any', target: 'draft-2020-12', uri: REF }) as { schemas: Record<string, JsonSchema> };
+    const out = z.toJSONSchema(this.registry, {
+      io: this.io,
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+      uri: REF,
+    }) as { schemas: Record<string, JsonSchema> };
     return Object.fromEntries(Object.entries(out.schemas).map(([k, v]) => [k, clean(v)]));
   }
 }
@@ -79,7 +85,13 @@ function parameters(route: RouteDoc): unknown[] {
   if (route.query) {
     const q = jsonSchemaOf(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, s] of Object.entries(q.properties ?? {})) {
-      out.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema: s, ...(s.description ? { description: s.description } : {}) });
+      out.push({
+        name,
+        in: 'query',
+        required: (q.required ?? []).includes(name),
+        schema: s,
+        ...(s.description ? { description: s.description } : {}),
+      });
     }
   }
   return out;
@@ -95,24 +107,45 @@ function operation(route: RouteDoc, requests: Components, responses: Components)
     responses: {},
   };
   // a conditional GET whose ETag still matches (Express sets ETags on every body)
-  if (route.method === 'get' && !route.responses[304]) op.responses['304'] = { description: 'not modified (If-None-Match matched the ETag)' };
+  if (route.method === 'get' && !route.responses[304])
+    op.responses['304'] = { description: 'not modified (If-None-Match matched the ETag)' };
   const params = parameters(route);
   if (params.length) op.parameters = params;
   if (route.body) {
-    op.requestBody = { required: !route.body.optional, content: { 'application/json': { schema: { $ref: requests.add(route.body.name, route.body.schema) } } } };
+    op.requestBody = {
+      required: !route.body.optional,
+      content: { 'application/json': { schema: { $ref: requests.add(route.body.name, route.body.schema) } } },
+    };
   }
   for (const [status, res] of Object.entries(route.responses).sort(([a], [b]) => Number(a) - Number(b))) {
-    const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([h, description]) => [h, { description, schema: { type: 'string' } }]));
+    const headers =
+      res.headers &&
+      Object.fromEntries(
+        Object.entries(res.headers).map(([h, description]) => [h, { description, schema: { type: 'string' } }]),
+      );
     let content: Record<string, { schema?: JsonSchema }> | undefined;
-    if (res.schema) content = { 'application/json': { schema: res.name ? { $ref: responses.add(res.name, res.schema) } : jsonSchemaOf(res.schema, 'output') } };
-    else if (res.media) content = { [res.media]: { schema: res.media === 'application/json' ? { type: 'object' } : { type: 'string' } } };
-    op.responses[status] = { description: res.description, ...(headers ? { headers } : {}), ...(content ? { content } : {}) };
+    if (res.schema)
+      content = {
+        'application/json': {
+          schema: res.name ? { $ref: responses.add(res.name, res.schema) } : jsonSchemaOf(res.schema, 'output'),
+        },
+      };
+    else if (res.media)
+      content = { [res.media]: { schema: res.media === 'application/json' ? { type: 'object' } : { type: 'string' } } };
+    op.responses[status] = {
+      description: res.description,
+      ...(headers ? { headers } : {}),
+      ...(content ? { content } : {}),
+    };
   }
   return op;
 }
 
 /** The document for an app built with these request schemas; `development`: the mock gateway's routes are mounted. */
-export function openApiDocument(v: ReturnType<typeof schemas>, o: { development: boolean; version?: string }): OpenApiDocument {
+export function openApiDocument(
+  v: ReturnType<typeof schemas>,
+  o: { development: boolean; version?: string },
+): OpenApiDocument {
   const requests = new Components('input');
   const responses = new Components('output');
   for (const [name, schema] of Object.entries(SHARED)) responses.add(name, schema);
@@ -131,18 +164,43 @@ export function openApiDocument(v: ReturnType<typeof schemas>, o: { development:
     },
     servers: [{ url: '/' }],
     tags: [
-      { name: 'Orders' }, { name: 'Payments' }, { name: 'Escrow' }, { name: 'Withdrawals' }, { name: 'Admin', description: 'admins only (403 for anyone else)' },
+      { name: 'Orders' },
+      { name: 'Payments' },
+      { name: 'Escrow' },
+      { name: 'Withdrawals' },
+      { name: 'Admin', description: 'admins only (403 for anyone else)' },
       { name: 'Notifications' },
-      { name: 'Gateway webhooks', description: 'Called by the payment gateway, authenticated by the HMAC signature in the body (no bearer token).' },
+      {
+        name: 'Gateway webhooks',
+        description:
+          'Called by the payment gateway, authenticated by the HMAC signature in the body (no bearer token).',
+      },
       { name: 'Operations' },
-      ...(o.development ? [{ name: DEVELOPMENT_TAG, description: 'Development only: the mock gateway\'s pages and triggers, not mounted in production.' }] : []),
+      ...(o.development
+        ? [
+            {
+              name: DEVELOPMENT_TAG,
+              description: "Development only: the mock gateway's pages and triggers, not mounted in production.",
+            },
+          ]
+        : []),
     ],
     paths,
     components: {
       schemas: { ...requests.build(), ...responses.build() },
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT keyed with JWT_SECRET; claims `sub` (the user\'s uuid), `role` (client, freelancer, admin) and `exp` are required (`npm run token`). Every failure is the same 401.' },
-        metricsToken: { type: 'http', scheme: 'bearer', description: 'Production only: METRICS_TOKEN as a bearer token for GET /metrics.' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "HS256 JWT keyed with JWT_SECRET; claims `sub` (the user's uuid), `role` (client, freelancer, admin) and `exp` are required (`npm run token`). Every failure is the same 401.",
+        },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Production only: METRICS_TOKEN as a bearer token for GET /metrics.',
+        },
       },
     },
   };

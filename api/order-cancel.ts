@@ -17,12 +17,20 @@ import type { OrderWorkflows } from './workflow-calls';
  * arrives anyway is a late payment, refunded in full. 409 when the payment
  * settled meanwhile (the order is then cancelled with a refund).
  */
-export async function cancelUnpaidOrder(deps: { db: Knex; payments: PaymentPath; workflows: OrderWorkflows; logger: Logger }, order: OrderRecord, actor: Actor): Promise<OrderRecord> {
+export async function cancelUnpaidOrder(
+  deps: { db: Knex; payments: PaymentPath; workflows: OrderWorkflows; logger: Logger },
+  order: OrderRecord,
+  actor: Actor,
+): Promise<OrderRecord> {
   const { db, payments, workflows, logger } = deps;
   // twice at most: a payment opened between the read and the cancellation is cancelled on the second pass
   for (let attempt = 1; attempt <= 2; attempt++) {
     const now = (await repo.getOrder(db, order.id))!;
-    if (now.status !== 'menunggu_pembayaran') throw conflict(`order is ${now.status}; ${now.status === 'dibatalkan' ? 'it is already cancelled' : 'cancel it again: a paid order is cancelled with a refund'}`, { status: now.status });
+    if (now.status !== 'menunggu_pembayaran')
+      throw conflict(
+        `order is ${now.status}; ${now.status === 'dibatalkan' ? 'it is already cancelled' : 'cancel it again: a paid order is cancelled with a refund'}`,
+        { status: now.status },
+      );
     const current = now.pembayaran_id ? await repo.getPayment(db, now.pembayaran_id) : undefined;
     if (current?.status === 'menunggu') {
       await payments.cancel(current, now, actor, { closeOrder: true });
@@ -31,7 +39,14 @@ export async function cancelUnpaidOrder(deps: { db: Knex; payments: PaymentPath;
     if (await repo.cancelWaitingOrder(db, order.id, actor)) {
       // a workflow waiting for another payment after a failed one stops waiting (it would close the window anyway)
       if (current?.status === 'gagal') {
-        await workflows.signalOutcome(order.id, paymentOutcomeOf(current, null, 'dibatalkan')).catch((err) => logger.warn({ err: String(err), pesanan_id: order.id }, 'could not tell the order workflow of its cancellation; it ends when the payment window closes'));
+        await workflows
+          .signalOutcome(order.id, paymentOutcomeOf(current, null, 'dibatalkan'))
+          .catch((err) =>
+            logger.warn(
+              { err: String(err), pesanan_id: order.id },
+              'could not tell the order workflow of its cancellation; it ends when the payment window closes',
+            ),
+          );
       }
       return (await repo.getOrder(db, order.id))!;
     }

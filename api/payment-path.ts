@@ -5,7 +5,14 @@ import type { Config } from '../domain/config';
 import { invoiceNumber, transactionId } from '../domain/ids';
 import type { PaymentMethod } from '../domain/methods';
 import { paymentFees } from '../domain/money';
-import { ChargeDetails, OrderRecord, PaymentRecord, heldEscrow, paymentOutcomeOf, paymentViewOf } from '../domain/records';
+import {
+  ChargeDetails,
+  OrderRecord,
+  PaymentRecord,
+  heldEscrow,
+  paymentOutcomeOf,
+  paymentViewOf,
+} from '../domain/records';
 import { Actor, SYSTEM } from '../db/audit';
 import type { FinalPaymentStatus } from '../db/payments';
 import * as repo from '../db/repositories';
@@ -78,15 +85,25 @@ export class PaymentPath {
    */
   async create(order: OrderRecord, req: PaymentRequest, actor: Actor = SYSTEM): Promise<CreateResult> {
     if (order.workflow_version === 0 && (await this.deps.workflows.retireLegacyWaiting(order.id))) {
-      this.deps.logger.info({ pesanan_id: order.id }, 'ended an old order workflow still waiting for its first payment');
+      this.deps.logger.info(
+        { pesanan_id: order.id },
+        'ended an old order workflow still waiting for its first payment',
+      );
     }
     const opened = await this.open(order, req, actor);
     if (opened.kind === 'not_found') throw new HttpError(404, 'NOT_FOUND', 'order not found');
     if (opened.kind === 'closed') {
-      const why = opened.reason ?? (opened.payment && opened.order.status === 'menunggu_pembayaran' ? `the order's payment is ${opened.payment.status}` : `this order is ${opened.order.status}`);
-      throw new HttpError(409, 'INVALID_TRANSITION', `${why}; it cannot take a new payment`, { order_status: opened.order.status });
+      const why =
+        opened.reason ??
+        (opened.payment && opened.order.status === 'menunggu_pembayaran'
+          ? `the order's payment is ${opened.payment.status}`
+          : `this order is ${opened.order.status}`);
+      throw new HttpError(409, 'INVALID_TRANSITION', `${why}; it cannot take a new payment`, {
+        order_status: opened.order.status,
+      });
     }
-    if (opened.kind === 'exists') return { created: false, payment: await this.existing(opened.order, opened.payment), order: opened.order };
+    if (opened.kind === 'exists')
+      return { created: false, payment: await this.existing(opened.order, opened.payment), order: opened.order };
     let charge: ChargeDetails;
     try {
       charge = await this.openCharge(opened.payment);
@@ -96,7 +113,11 @@ export class PaymentPath {
     }
     await repo.recordCharge(this.deps.db, opened.payment.id, charge);
     this.deps.onPending?.(opened.payment.id);
-    return { created: true, payment: { ...opened.payment, ...charge }, order: { ...order, pembayaran_id: opened.payment.id, workflow_version: 2 } };
+    return {
+      created: true,
+      payment: { ...opened.payment, ...charge },
+      order: { ...order, pembayaran_id: opened.payment.id, workflow_version: 2 },
+    };
   }
 
   /**
@@ -113,9 +134,12 @@ export class PaymentPath {
       p = { ...payment, ...charge };
     }
     if (p.status === 'menunggu' && p.workflow_synced_status === 'menunggu') {
-      await this.deps.workflows.signalPayment(this.workflowInput(order, p), { created: paymentViewOf(p) }).catch((err) => {
-        if (!(err instanceof WorkflowGoneError)) this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not check the order workflow');
-      });
+      await this.deps.workflows
+        .signalPayment(this.workflowInput(order, p), { created: paymentViewOf(p) })
+        .catch((err) => {
+          if (!(err instanceof WorkflowGoneError))
+            this.deps.logger.warn({ err: String(err), pesanan_id: order.id }, 'could not check the order workflow');
+        });
     }
     return p;
   }
@@ -125,23 +149,30 @@ export class PaymentPath {
     for (let attempt = 1; ; attempt++) {
       const now = new Date();
       try {
-        return await repo.openPayment(this.deps.db, {
-          id: randomUUID(),
-          pesanan_id: order.id,
-          user_id: req.user_id,
-          transaction_id: transactionId(now),
-          nomor_invoice: invoiceNumber(now),
-          ...paymentFees(req.jumlah),
-          metode_pembayaran: req.metode_pembayaran,
-          channel: req.channel,
-          payment_gateway: 'mock',
-          created_at: now.toISOString(),
-          expires_at: new Date(now.getTime() + this.deps.config.paymentExpiryMs).toISOString(),
-        }, actor);
+        return await repo.openPayment(
+          this.deps.db,
+          {
+            id: randomUUID(),
+            pesanan_id: order.id,
+            user_id: req.user_id,
+            transaction_id: transactionId(now),
+            nomor_invoice: invoiceNumber(now),
+            ...paymentFees(req.jumlah),
+            metode_pembayaran: req.metode_pembayaran,
+            channel: req.channel,
+            payment_gateway: 'mock',
+            created_at: now.toISOString(),
+            expires_at: new Date(now.getTime() + this.deps.config.paymentExpiryMs).toISOString(),
+          },
+          actor,
+        );
       } catch (err) {
         const clash = repo.isUniqueViolation(err, 'transaction_id') || repo.isUniqueViolation(err, 'nomor_invoice');
         if (!clash || attempt >= ID_ATTEMPTS) throw err;
-        this.deps.logger.warn({ pesanan_id: order.id, attempt }, 'payment id or invoice number clashed; drawing new ones');
+        this.deps.logger.warn(
+          { pesanan_id: order.id, attempt },
+          'payment id or invoice number clashed; drawing new ones',
+        );
       }
     }
   }
@@ -158,11 +189,22 @@ export class PaymentPath {
           gateway_fee: p.biaya_gateway,
           expires_at: p.expires_at,
         });
-        return { gateway_reference: charge.reference, payment_url: charge.payment_url, payment_instructions: charge.instructions };
+        return {
+          gateway_reference: charge.reference,
+          payment_url: charge.payment_url,
+          payment_instructions: charge.instructions,
+        };
       } catch (err) {
         if (attempt >= CHARGE_ATTEMPTS) {
-          this.deps.logger.warn({ err: String(err), transaction_id: p.transaction_id }, 'the gateway could not open the charge');
-          throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
+          this.deps.logger.warn(
+            { err: String(err), transaction_id: p.transaction_id },
+            'the gateway could not open the charge',
+          );
+          throw new HttpError(
+            502,
+            'GATEWAY_UNAVAILABLE',
+            'the payment gateway could not complete the request; try again shortly',
+          );
         }
         await sleep(250 * attempt);
       }
@@ -170,12 +212,29 @@ export class PaymentPath {
   }
 
   /** A verified gateway notification with a final status, decided in the database. */
-  async notify(payment: PaymentRecord, order: OrderRecord, status: FinalPaymentStatus, gatewayStatus: string, actor: Actor = { type: 'gateway' }): Promise<repo.OutcomeResult> {
+  async notify(
+    payment: PaymentRecord,
+    order: OrderRecord,
+    status: FinalPaymentStatus,
+    gatewayStatus: string,
+    actor: Actor = { type: 'gateway' },
+  ): Promise<repo.OutcomeResult> {
     const { config, db } = this.deps;
     const at = new Date();
-    const escrow = status === 'berhasil' ? heldEscrow(randomUUID(), payment, order, at, config.escrowAutoReleaseMs) : undefined;
-    const result = await repo.decidePayment(db, { payment_id: payment.id, status, gateway_status: gatewayStatus, at: at.toISOString(), escrow, actor });
-    if ((result.kind === 'applied' || result.kind === 'duplicate') && result.payment.workflow_synced_status !== result.payment.status) {
+    const escrow =
+      status === 'berhasil' ? heldEscrow(randomUUID(), payment, order, at, config.escrowAutoReleaseMs) : undefined;
+    const result = await repo.decidePayment(db, {
+      payment_id: payment.id,
+      status,
+      gateway_status: gatewayStatus,
+      at: at.toISOString(),
+      escrow,
+      actor,
+    });
+    if (
+      (result.kind === 'applied' || result.kind === 'duplicate') &&
+      result.payment.workflow_synced_status !== result.payment.status
+    ) {
       this.deps.onPending?.(payment.id);
     }
     return result;
@@ -208,10 +267,16 @@ export class PaymentPath {
         const outcome = paymentOutcomeOf(payment, escrow, order.status);
         if (payment.workflow_synced_status === null && order.workflow_version === repo.RETRYABLE_PAYMENTS_VERSION) {
           // never told: a running workflow may know only the order's earlier payment, so it learns this one first
-          const created = { ...paymentViewOf(payment), status: 'menunggu' as const, gateway_status: null, dibayar_pada: null };
+          const created = {
+            ...paymentViewOf(payment),
+            status: 'menunggu' as const,
+            gateway_status: null,
+            dibayar_pada: null,
+          };
           await workflows.signalPayment(this.workflowInput(order, payment), { created });
           await workflows.signalOutcome(order.id, outcome);
-        } else if (payment.workflow_synced_status === null) await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
+        } else if (payment.workflow_synced_status === null)
+          await workflows.signalPayment(this.workflowInput(order, payment), { outcome });
         else await workflows.signalOutcome(order.id, outcome);
       }
     } catch (err) {
@@ -220,7 +285,12 @@ export class PaymentPath {
         // A waiting payment needs a running workflow for its expiry: a closed one is not "told" (the
         // sweep's overdue check expires the payment in the database if nothing else does).
         const log = gone ? this.deps.logger.error.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
-        log({ err: String(err), pesanan_id: order.id, status: payment.status }, gone ? 'the order workflow has closed while its payment waits' : 'could not tell the order workflow; will retry');
+        log(
+          { err: String(err), pesanan_id: order.id, status: payment.status },
+          gone
+            ? 'the order workflow has closed while its payment waits'
+            : 'could not tell the order workflow; will retry',
+        );
         await repo.touchPayment(db, payment.id);
         return false;
       }
@@ -237,7 +307,11 @@ export class PaymentPath {
    */
   pending(minAgeMs: number, limit: number, now = new Date()): Promise<string[]> {
     const chargeGraceMs = Math.max(minAgeMs, this.deps.config.outbox.sweepGraceMs);
-    return repo.findUnsyncedPayments(this.deps.db, { touchedBefore: new Date(now.getTime() - minAgeMs), chargelessBefore: new Date(now.getTime() - chargeGraceMs), limit });
+    return repo.findUnsyncedPayments(this.deps.db, {
+      touchedBefore: new Date(now.getTime() - minAgeMs),
+      chargelessBefore: new Date(now.getTime() - chargeGraceMs),
+      limit,
+    });
   }
 
   /**
@@ -248,7 +322,12 @@ export class PaymentPath {
   async expireOverdue(graceMs: number, limit = 200, now = new Date()): Promise<number> {
     let expired = 0;
     for (const id of await repo.findOverduePayments(this.deps.db, graceMs, limit, now)) {
-      const result = await repo.decidePayment(this.deps.db, { payment_id: id, status: 'kadaluarsa', gateway_status: null, at: now.toISOString() });
+      const result = await repo.decidePayment(this.deps.db, {
+        payment_id: id,
+        status: 'kadaluarsa',
+        gateway_status: null,
+        at: now.toISOString(),
+      });
       if (result.kind === 'applied') {
         expired++;
         this.deps.logger.warn({ payment_id: id }, 'sweep: expired an overdue payment its workflow had not expired');
@@ -270,7 +349,10 @@ export class PaymentPath {
       await repo.closePaymentWindow(this.deps.db, id);
       if ((await repo.getOrder(this.deps.db, id))?.status === 'dibatalkan') {
         closed++;
-        this.deps.logger.warn({ pesanan_id: id }, 'sweep: closed an overdue payment window its workflow had not closed');
+        this.deps.logger.warn(
+          { pesanan_id: id },
+          'sweep: closed an overdue payment window its workflow had not closed',
+        );
       }
     }
     return closed;
@@ -283,21 +365,51 @@ export class PaymentPath {
    * payment while its window is open. 409 for a payment that is not waiting,
    * whose charge is still being opened, or whose money already arrived.
    */
-  async cancel(payment: PaymentRecord, order: OrderRecord, actor: Actor = SYSTEM, o: { closeOrder?: boolean } = {}): Promise<PaymentRecord> {
-    const refuse = (why: string, status: string = payment.status) => new HttpError(409, 'INVALID_TRANSITION', why, { status });
-    if (payment.status !== 'menunggu') throw refuse(`payment is ${payment.status}; only a waiting payment can be cancelled`);
-    if (order.workflow_version === 1) throw refuse('this order\'s payment is decided by its workflow; it cannot be cancelled here');
+  async cancel(
+    payment: PaymentRecord,
+    order: OrderRecord,
+    actor: Actor = SYSTEM,
+    o: { closeOrder?: boolean } = {},
+  ): Promise<PaymentRecord> {
+    const refuse = (why: string, status: string = payment.status) =>
+      new HttpError(409, 'INVALID_TRANSITION', why, { status });
+    if (payment.status !== 'menunggu')
+      throw refuse(`payment is ${payment.status}; only a waiting payment can be cancelled`);
+    if (order.workflow_version === 1)
+      throw refuse("this order's payment is decided by its workflow; it cannot be cancelled here");
     if (!payment.payment_url) throw refuse('the payment is still being opened at the gateway; try again in a moment');
     let at: { status: 'voided' | 'settled' };
     try {
-      at = await this.deps.gateway.cancelCharge({ transaction_id: payment.transaction_id, reason: o.closeOrder ? 'the order was cancelled' : 'cancelled by the client' });
+      at = await this.deps.gateway.cancelCharge({
+        transaction_id: payment.transaction_id,
+        reason: o.closeOrder ? 'the order was cancelled' : 'cancelled by the client',
+      });
     } catch (err) {
-      this.deps.logger.warn({ err: String(err), transaction_id: payment.transaction_id }, 'the gateway could not cancel the charge');
-      throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
+      this.deps.logger.warn(
+        { err: String(err), transaction_id: payment.transaction_id },
+        'the gateway could not cancel the charge',
+      );
+      throw new HttpError(
+        502,
+        'GATEWAY_UNAVAILABLE',
+        'the payment gateway could not complete the request; try again shortly',
+      );
     }
-    if (at.status === 'settled') throw refuse('the payment has already been paid at the gateway; its settlement is being confirmed');
-    const result = await repo.decidePayment(this.deps.db, { payment_id: payment.id, status: 'gagal', gateway_status: 'cancel', at: new Date().toISOString(), actor, closeOrder: o.closeOrder });
-    if (result.kind !== 'applied') throw refuse(`payment is ${result.payment.status}; only a waiting payment can be cancelled`, result.payment.status);
+    if (at.status === 'settled')
+      throw refuse('the payment has already been paid at the gateway; its settlement is being confirmed');
+    const result = await repo.decidePayment(this.deps.db, {
+      payment_id: payment.id,
+      status: 'gagal',
+      gateway_status: 'cancel',
+      at: new Date().toISOString(),
+      actor,
+      closeOrder: o.closeOrder,
+    });
+    if (result.kind !== 'applied')
+      throw refuse(
+        `payment is ${result.payment.status}; only a waiting payment can be cancelled`,
+        result.payment.status,
+      );
     this.deps.onPending?.(payment.id);
     return result.payment;
   }

@@ -50,7 +50,13 @@ export class PaymentRelay {
 
   /** Looks for payments owed to their workflows (what a kick missed) and queues them. */
   poll(): Promise<void> {
-    this.polling ??= (this.opts.expireOverdue ? this.payments.expireOverdue(this.opts.minAgeMs).then(() => this.payments.closeOverdueWindows(this.opts.minAgeMs)) : Promise.resolve(0))
+    this.polling ??= (
+      this.opts.expireOverdue
+        ? this.payments
+            .expireOverdue(this.opts.minAgeMs)
+            .then(() => this.payments.closeOverdueWindows(this.opts.minAgeMs))
+        : Promise.resolve(0)
+    )
       .then(() => this.opts.startRefunds?.(this.opts.minAgeMs))
       .then(() => this.payments.pending(this.opts.minAgeMs, 500))
       .then((ids) => ids.forEach((id) => this.kick(id)))
@@ -81,7 +87,12 @@ export class PaymentRelay {
       this.inFlight.add(id);
       this.payments
         .deliver(id)
-        .catch((err) => this.opts.logger.warn({ err: safeError(err), payment_id: id }, 'payment relay: delivery failed; the next poll retries'))
+        .catch((err) =>
+          this.opts.logger.warn(
+            { err: safeError(err), payment_id: id },
+            'payment relay: delivery failed; the next poll retries',
+          ),
+        )
         .finally(() => {
           this.inFlight.delete(id);
           this.pump();

@@ -1,6 +1,13 @@
 import { CONTRADICTION_STATUSES } from '../domain/payout-truth';
 import { z } from 'zod';
-import { AmountLimits, PAYMENT_METHODS, PAYOUT_METHODS, overallMaxAmount, resolveChannel, resolvePayoutAccount } from '../domain/methods';
+import {
+  AmountLimits,
+  PAYMENT_METHODS,
+  PAYOUT_METHODS,
+  overallMaxAmount,
+  resolveChannel,
+  resolvePayoutAccount,
+} from '../domain/methods';
 import { DISPUTE_DECISIONS, DISPUTE_STATUSES, PAYMENT_STATUSES, WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { TRANSACTION_ID_PATTERN, UUID_PATTERN } from '../domain/ids';
 import { NOTIFICATION_STATUSES } from '../domain/notifications';
@@ -45,14 +52,28 @@ export function schemas(limits: AmountLimits) {
       pesanan_id: uuid(),
       user_id: uuid(),
       jumlah: amount(limits.min, overallMaxAmount(limits)),
-      metode_pembayaran: z.preprocess(lowerCase, z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive (QRIS is qris)' }),
-      channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; virtual_account: bca, bni, mandiri, bri, permata; e_wallet: gopay, ovo, dana, linkaja (each method has a default)' }),
+      metode_pembayaran: z
+        .preprocess(lowerCase, z.enum(PAYMENT_METHODS, { error: req(`must be one of ${PAYMENT_METHODS.join(', ')}`) }))
+        .meta({ description: 'case-insensitive (QRIS is qris)' }),
+      channel: z
+        .string({ error: 'must be a string' })
+        .max(32, { error: 'must be at most 32 characters' })
+        .optional()
+        .meta({
+          description:
+            'case-insensitive; virtual_account: bca, bni, mandiri, bri, permata; e_wallet: gopay, ovo, dana, linkaja (each method has a default)',
+        }),
     })
     .superRefine((body, ctx) => {
       const resolved = resolveChannel(body.metode_pembayaran, body.channel);
       if ('error' in resolved) ctx.addIssue({ code: 'custom', path: ['channel'], message: resolved.error });
       const max = limits.max[body.metode_pembayaran];
-      if (body.jumlah > max) ctx.addIssue({ code: 'custom', path: ['jumlah'], message: `must be at most ${max} for ${body.metode_pembayaran}` });
+      if (body.jumlah > max)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jumlah'],
+          message: `must be at most ${max} for ${body.metode_pembayaran}`,
+        });
     })
     .transform((body) => {
       const resolved = resolveChannel(body.metode_pembayaran, body.channel) as { channel: string };
@@ -65,19 +86,29 @@ export function schemas(limits: AmountLimits) {
     reason: text(500).optional(),
   });
 
-  const withdraw = payoutAccountFields.extend({ escrow_id: uuid(), freelancer_id: uuid() }).superRefine(checkAccount).transform(resolveAccount);
+  const withdraw = payoutAccountFields
+    .extend({ escrow_id: uuid(), freelancer_id: uuid() })
+    .superRefine(checkAccount)
+    .transform(resolveAccount);
 
   // a dispute's decision: X (jumlah_freelancer) for a partial one only; its upper bound is the escrow's (checked against it)
   const resolveDispute = z
     .strictObject({
       escrow_id: uuid(),
-      keputusan: z.preprocess(lowerCase, z.enum(DISPUTE_DECISIONS, { error: req(`must be one of ${DISPUTE_DECISIONS.join(', ')}`) })),
-      jumlah_freelancer: amount(1, overallMaxAmount(limits)).optional().meta({ description: 'partial only: what the freelancer receives, 1 ≤ X < jumlah_ditahan' }),
+      keputusan: z.preprocess(
+        lowerCase,
+        z.enum(DISPUTE_DECISIONS, { error: req(`must be one of ${DISPUTE_DECISIONS.join(', ')}`) }),
+      ),
+      jumlah_freelancer: amount(1, overallMaxAmount(limits))
+        .optional()
+        .meta({ description: 'partial only: what the freelancer receives, 1 ≤ X < jumlah_ditahan' }),
       alasan: text(1000),
     })
     .superRefine((body, ctx) => {
-      if (body.keputusan === 'partial' && body.jumlah_freelancer === undefined) ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is required for a partial decision' });
-      if (body.keputusan !== 'partial' && body.jumlah_freelancer !== undefined) ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is only for a partial decision' });
+      if (body.keputusan === 'partial' && body.jumlah_freelancer === undefined)
+        ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is required for a partial decision' });
+      if (body.keputusan !== 'partial' && body.jumlah_freelancer !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['jumlah_freelancer'], message: 'is only for a partial decision' });
     });
 
   return { createOrder, createPayment, releaseEscrow, withdraw, resolveDispute };
@@ -89,19 +120,36 @@ export function schemas(limits: AmountLimits) {
  * as a mobile number, and the holder's name.
  */
 const payoutAccountFields = z.strictObject({
-  metode_pencairan: z.preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) })).meta({ description: 'case-insensitive' }),
+  metode_pencairan: z
+    .preprocess(lowerCase, z.enum(PAYOUT_METHODS, { error: req(`must be one of ${PAYOUT_METHODS.join(', ')}`) }))
+    .meta({ description: 'case-insensitive' }),
   // the bank (transfer_bank) or provider (e_wallet), case-insensitive; defaults: bca, gopay
-  channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({ description: 'case-insensitive; transfer_bank: bca (default), bni, mandiri, bri, permata; e_wallet: gopay (default), ovo, dana, linkaja' }),
-  nomor_rekening: z.string({ error: req('must be a string') }).max(20, { error: 'must be at most 20 characters' }).meta({ description: 'bank accounts: digits of the bank\'s length (BCA, BNI 10; Mandiri 13; BRI 15; Permata 10–16); e-wallets: an Indonesian mobile number (08…, +628… or 628…)' }),
+  channel: z.string({ error: 'must be a string' }).max(32, { error: 'must be at most 32 characters' }).optional().meta({
+    description:
+      'case-insensitive; transfer_bank: bca (default), bni, mandiri, bri, permata; e_wallet: gopay (default), ovo, dana, linkaja',
+  }),
+  nomor_rekening: z
+    .string({ error: req('must be a string') })
+    .max(20, { error: 'must be at most 20 characters' })
+    .meta({
+      description:
+        "bank accounts: digits of the bank's length (BCA, BNI 10; Mandiri 13; BRI 15; Permata 10–16); e-wallets: an Indonesian mobile number (08…, +628… or 628…)",
+    }),
   // Bank account holder names: letters, spaces and . , ' -
-  nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: 'must contain only letters, spaces and . , \' -' }),
+  nama_pemilik: text(100).regex(/^[\p{L}][\p{L} .,'-]*$/u, { error: "must contain only letters, spaces and . , ' -" }),
 });
 type AccountFields = z.output<typeof payoutAccountFields>;
 const checkAccount = (body: AccountFields, ctx: z.RefinementCtx) => {
   const resolved = resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening);
   if ('error' in resolved) ctx.addIssue({ code: 'custom', path: [resolved.field], message: resolved.error });
 };
-const resolveAccount = <T extends AccountFields>(body: T) => ({ ...body, ...(resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening) as { channel: string; nomor_rekening: string }) });
+const resolveAccount = <T extends AccountFields>(body: T) => ({
+  ...body,
+  ...(resolvePayoutAccount(body.metode_pencairan, body.channel, body.nomor_rekening) as {
+    channel: string;
+    nomor_rekening: string;
+  }),
+});
 
 /** The account a refund that cannot go back to its source is paid to. */
 export const refundAccount = payoutAccountFields.superRefine(checkAccount).transform(resolveAccount);
@@ -115,8 +163,17 @@ export const cancelOrder = z.strictObject({ alasan: text(1000) });
 /** Disputes, newest first, open or resolved. */
 export const disputesQuery = z.strictObject({
   status: z.enum(DISPUTE_STATUSES, { error: `must be one of ${DISPUTE_STATUSES.join(', ')}` }).optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' }).default(20),
-  cursor: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(100, { error: 'must be at most 100' })
+    .default(20),
+  cursor: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .optional(),
 });
 
 export const idParam = uuid();
@@ -136,7 +193,11 @@ const limit = z.coerce
   .min(1, { error: 'must be at least 1' })
   .max(100, { error: 'must be at most 100' })
   .default(20);
-const cursor = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional();
+const cursor = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(200, { error: 'must be at most 200 characters' })
+  .optional();
 /** History reads: newest first, `limit` 1–100 (20), `cursor` from the previous page's next_cursor. Admins may filter by user. */
 export const withdrawalsQuery = z.strictObject({
   status: z.enum(WITHDRAWAL_STATUSES, { error: `must be one of ${WITHDRAWAL_STATUSES.join(', ')}` }).optional(),
@@ -156,8 +217,14 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{
 const isoTime = z
   .string({ error: 'must be a string' })
   .max(40, { error: 'must be at most 40 characters' })
-  .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), { error: 'must be an ISO date (UTC) or a date-time with its offset, such as 2026-11-01 or 2026-11-01T00:00:00+07:00' })
-  .meta({ pattern: ISO_TIME.source, description: 'an ISO date (UTC midnight) or a date-time with its offset', examples: ['2026-11-01', '2026-11-01T00:00:00+07:00'] });
+  .refine((v) => ISO_TIME.test(v) && !Number.isNaN(Date.parse(v)), {
+    error: 'must be an ISO date (UTC) or a date-time with its offset, such as 2026-11-01 or 2026-11-01T00:00:00+07:00',
+  })
+  .meta({
+    pattern: ISO_TIME.source,
+    description: 'an ISO date (UTC midnight) or a date-time with its offset',
+    examples: ['2026-11-01', '2026-11-01T00:00:00+07:00'],
+  });
 export const analyticsQuery = z
   .strictObject({ from: isoTime.optional(), to: isoTime.optional() })
   .transform((q) => {
@@ -166,7 +233,10 @@ export const analyticsQuery = z
     return { from: from.toISOString(), to: to.toISOString() };
   })
   .refine((q) => q.from < q.to, { error: 'to must be after from', path: ['to'] })
-  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, { error: 'the period must be at most 366 days', path: ['to'] });
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, {
+    error: 'the period must be at most 366 days',
+    path: ['to'],
+  });
 
 /** The approval queue: oldest first. */
 export const approvalQueueQuery = z.strictObject({
@@ -176,14 +246,23 @@ export const approvalQueueQuery = z.strictObject({
 });
 /** Admin ledger reads: an account name prefix (`escrow:`, `freelancer_payable:<id>`), and a record (or order) id. */
 export const ledgerAccountsQuery = z.strictObject({
-  prefix: z.string({ error: 'must be a string' }).max(100, { error: 'must be at most 100 characters' }).regex(/^[a-z_:0-9-]*$/, { error: 'must be an account name prefix such as escrow: or platform_fee_revenue' }).optional(),
+  prefix: z
+    .string({ error: 'must be a string' })
+    .max(100, { error: 'must be at most 100 characters' })
+    .regex(/^[a-z_:0-9-]*$/, { error: 'must be an account name prefix such as escrow: or platform_fee_revenue' })
+    .optional(),
 });
 export const ledgerJournalsQuery = z.strictObject({ record_id: uuid() });
 export const paymentIdParam = z
   .string()
-  .refine((s) => UUID_PATTERN.test(s) || TRANSACTION_ID_PATTERN.test(s), { error: 'must be a payment id (a uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)' })
+  .refine((s) => UUID_PATTERN.test(s) || TRANSACTION_ID_PATTERN.test(s), {
+    error: 'must be a payment id (a uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)',
+  })
   .transform((s) => (TRANSACTION_ID_PATTERN.test(s) ? s : s.toLowerCase()))
-  .meta({ description: 'a payment id (uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)', examples: ['PAY-1764316800000-ABC123'] });
+  .meta({
+    description: 'a payment id (uuid) or a transaction id (PAY-<epoch ms>-<6 characters>)',
+    examples: ['PAY-1764316800000-ABC123'],
+  });
 
 /** Parses or throws a 400 naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.output<T> {
@@ -196,10 +275,15 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
     return { field, message };
   });
   const first = issues[0];
-  throw new HttpError(400, 'VALIDATION_ERROR', first.field === where ? `${where}: ${first.message}` : `${first.field} ${first.message}`, {
-    field: first.field,
-    issues,
-  });
+  throw new HttpError(
+    400,
+    'VALIDATION_ERROR',
+    first.field === where ? `${where}: ${first.message}` : `${first.field} ${first.message}`,
+    {
+      field: first.field,
+      issues,
+    },
+  );
 }
 
 /** A notifications cursor: the `seq` of the last event seen (next_cursor of the previous answer), 0 for the beginning. */
@@ -220,7 +304,12 @@ export const adminNotificationsQuery = z.strictObject({
 /** Payout contradictions, newest first, open or resolved. */
 export const contradictionsQuery = z.strictObject({
   status: z.enum(CONTRADICTION_STATUSES, { error: `must be one of ${CONTRADICTION_STATUSES.join(', ')}` }).optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(100, { error: 'must be at most 100' }).default(50),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(100, { error: 'must be at most 100' })
+    .default(50),
 });
 
 /** An admin's account of how a payout contradiction was resolved. */

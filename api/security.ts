@@ -33,7 +33,11 @@ export function httpsOnly(): RequestHandler {
     if (req.secure || (req.method === 'GET' && req.path === '/health')) return next();
     sendError(
       res,
-      new HttpError(403, 'HTTPS_REQUIRED', 'this service accepts HTTPS only: call its https:// address (behind a TLS-terminating proxy, TRUST_PROXY must name the proxy so its X-Forwarded-Proto is believed)'),
+      new HttpError(
+        403,
+        'HTTPS_REQUIRED',
+        'this service accepts HTTPS only: call its https:// address (behind a TLS-terminating proxy, TRUST_PROXY must name the proxy so its X-Forwarded-Proto is believed)',
+      ),
     );
   };
 }

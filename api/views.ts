@@ -1,6 +1,13 @@
 import { Principal, canSeePayment, canSeeWithdrawal, maskAccount } from '../domain/access';
 import type { OrderState } from '../workflows/messages';
-import type { DisputeRecord, EscrowRecord, OrderRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
+import type {
+  DisputeRecord,
+  EscrowRecord,
+  OrderRecord,
+  PaymentRecord,
+  RefundRecord,
+  WithdrawalRecord,
+} from '../domain/records';
 
 /**
  * Response bodies: the seed's field names first, then the additive fields.
@@ -87,7 +94,13 @@ export function disputeView(d: DisputeRecord) {
 /** A dispute as the admins' list shows it: the parties, the amount held, and its age (until decided, for a resolved one). */
 export function disputeListView(d: DisputeRecord & { jumlah_ditahan: number }, now = Date.now()) {
   const end = d.diputuskan_pada ? Date.parse(d.diputuskan_pada) : now;
-  return { ...disputeView(d), client_id: d.client_id, freelancer_id: d.freelancer_id, jumlah_ditahan: d.jumlah_ditahan, age_seconds: Math.max(0, Math.floor((end - Date.parse(d.dibuka_pada)) / 1000)) };
+  return {
+    ...disputeView(d),
+    client_id: d.client_id,
+    freelancer_id: d.freelancer_id,
+    jumlah_ditahan: d.jumlah_ditahan,
+    age_seconds: Math.max(0, Math.floor((end - Date.parse(d.dibuka_pada)) / 1000)),
+  };
 }
 
 /** A refund, for the order's client and admins (the account it is paid to is the client's own). */
@@ -113,7 +126,11 @@ export function refundView(r: RefundRecord) {
   };
 }
 
-export function escrowView(e: EscrowRecord, withdrawalId: string | null, extra: { dispute?: DisputeRecord | null; refund_id?: string | null } = {}) {
+export function escrowView(
+  e: EscrowRecord,
+  withdrawalId: string | null,
+  extra: { dispute?: DisputeRecord | null; refund_id?: string | null } = {},
+) {
   return {
     id: e.id,
     pembayaran_id: e.pembayaran_id,
@@ -173,6 +190,8 @@ export function lifecycleView(state: OrderState, p: Principal) {
     withdrawal: state.withdrawal && (seesWithdrawal ? state.withdrawal : { status: state.withdrawal.status }),
     // the refund is the client's money: its details for the client and admins, its status for the freelancer
     ...(state.refund ? { refund: seesPayment ? state.refund : { status: state.refund.status } } : {}),
-    history: state.history.filter((h) => (h.topic === 'payment' || h.topic === 'refund' ? seesPayment : h.topic === 'withdrawal' ? seesWithdrawal : true)),
+    history: state.history.filter((h) =>
+      h.topic === 'payment' || h.topic === 'refund' ? seesPayment : h.topic === 'withdrawal' ? seesWithdrawal : true,
+    ),
   };
 }

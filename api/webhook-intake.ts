@@ -10,7 +10,11 @@ import { FailureLimiter, sendRateLimited } from './security';
 import { WebhookRejection, claimedFields } from './webhook';
 
 /** What webhook_log keeps of a call: the fields it names, already clipped to the columns. */
-export type LoggedClaims = { transaction_id: string | null; transaction_status: string | null; gross_amount: string | null };
+export type LoggedClaims = {
+  transaction_id: string | null;
+  transaction_status: string | null;
+  gross_amount: string | null;
+};
 
 /**
  * What the payment and the payout webhooks share: every call that reaches
@@ -28,7 +32,10 @@ export function webhookIntake(
 
   /** Counts and logs one answered call. */
   const audit = (http_status: number, result: string, body: object = {}) => {
-    metrics.webhookOutcomes.inc({ webhook: o.webhook, outcome: result.startsWith('processed:') || result.startsWith('late:') ? result : String(http_status) });
+    metrics.webhookOutcomes.inc({
+      webhook: o.webhook,
+      outcome: result.startsWith('processed:') || result.startsWith('late:') ? result : String(http_status),
+    });
     return repo
       .logWebhook(o.db, { ...claims(body as Record<string, unknown>), http_status, result })
       .catch((err) => o.logger.warn({ err: safeError(err) }, `${o.webhook} webhook audit write failed`));

@@ -40,7 +40,10 @@ function signedBody(raw: Buffer, fields: readonly string[]): Record<string, unkn
   const b = body as Record<string, unknown>;
   const keys = Object.keys(b);
   if (keys.length !== fields.length || !fields.every((f) => keys.includes(f))) throw unverified();
-  return { ...b, timestamp: typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp };
+  return {
+    ...b,
+    timestamp: typeof b.timestamp === 'number' && Number.isSafeInteger(b.timestamp) ? String(b.timestamp) : b.timestamp,
+  };
 }
 
 /** The timestamp is unix seconds within the tolerance of this server's clock. */
@@ -48,25 +51,51 @@ function fresh(timestamp: string, toleranceSeconds: number, nowMs: number): bool
   return /^\d{1,12}$/.test(timestamp) && Math.abs(nowMs / 1000 - Number(timestamp)) <= toleranceSeconds;
 }
 
-export function readWebhook(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedWebhook {
+export function readWebhook(
+  raw: Buffer,
+  secret: string,
+  toleranceSeconds: number,
+  nowMs = Date.now(),
+): VerifiedWebhook {
   const { transaction_id, transaction_status, gross_amount, signature, timestamp } = signedBody(raw, FIELDS);
-  if (![transaction_id, transaction_status, gross_amount, timestamp, signature].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 128)) {
+  if (
+    ![transaction_id, transaction_status, gross_amount, timestamp, signature].every(
+      (v) => typeof v === 'string' && v.length > 0 && v.length <= 128,
+    )
+  ) {
     throw unverified();
   }
-  const fields = { transaction_id, transaction_status, gross_amount, timestamp } as Record<'transaction_id' | 'transaction_status' | 'gross_amount' | 'timestamp', string>;
+  const fields = { transaction_id, transaction_status, gross_amount, timestamp } as Record<
+    'transaction_id' | 'transaction_status' | 'gross_amount' | 'timestamp',
+    string
+  >;
   if (!verifyWebhookSignature(fields, signature, secret)) throw unverified();
   if (!fresh(fields.timestamp, toleranceSeconds, nowMs)) throw unverified();
 
   // Authenticated from here on: the gateway may be told what is wrong.
   if (!(GATEWAY_STATUSES as readonly string[]).includes(fields.transaction_status)) {
-    throw new WebhookRejection(badRequest(`transaction_status must be one of ${GATEWAY_STATUSES.join(', ')}`, 'transaction_status'));
+    throw new WebhookRejection(
+      badRequest(`transaction_status must be one of ${GATEWAY_STATUSES.join(', ')}`, 'transaction_status'),
+    );
   }
   const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(fields.gross_amount);
   if (!amount) throw new WebhookRejection(badRequest('gross_amount must be a whole rupiah amount', 'gross_amount'));
-  return { transaction_id: fields.transaction_id, transaction_status: fields.transaction_status as GatewayStatus, gross_amount: Number(amount[1]) };
+  return {
+    transaction_id: fields.transaction_id,
+    transaction_status: fields.transaction_status as GatewayStatus,
+    gross_amount: Number(amount[1]),
+  };
 }
 
-const PAYOUT_FIELDS = ['external_id', 'reference', 'status', 'amount', 'failure_reason', 'timestamp', 'signature'] as const;
+const PAYOUT_FIELDS = [
+  'external_id',
+  'reference',
+  'status',
+  'amount',
+  'failure_reason',
+  'timestamp',
+  'signature',
+] as const;
 
 export interface VerifiedPayoutNotification {
   /** the withdrawal id (the payout's idempotency key) */
@@ -82,7 +111,12 @@ export interface VerifiedPayoutNotification {
  * fields, all strings (`failure_reason` may be empty; the timestamp may be an
  * integer), a valid signature over the payout payload and a fresh timestamp.
  */
-export function readPayoutNotification(raw: Buffer, secret: string, toleranceSeconds: number, nowMs = Date.now()): VerifiedPayoutNotification {
+export function readPayoutNotification(
+  raw: Buffer,
+  secret: string,
+  toleranceSeconds: number,
+  nowMs = Date.now(),
+): VerifiedPayoutNotification {
   const values = signedBody(raw, PAYOUT_FIELDS);
   for (const f of PAYOUT_FIELDS) {
     const v = values[f];
@@ -92,10 +126,17 @@ export function readPayoutNotification(raw: Buffer, secret: string, toleranceSec
   if (!verifyPayoutSignature(f, f.signature, secret)) throw unverified();
   if (!fresh(f.timestamp, toleranceSeconds, nowMs)) throw unverified();
 
-  if (f.status !== 'completed' && f.status !== 'failed') throw new WebhookRejection(badRequest('status must be one of completed, failed', 'status'));
+  if (f.status !== 'completed' && f.status !== 'failed')
+    throw new WebhookRejection(badRequest('status must be one of completed, failed', 'status'));
   const amount = /^(\d{1,15})(?:\.0{1,2})?$/.exec(f.amount);
   if (!amount) throw new WebhookRejection(badRequest('amount must be a whole rupiah amount', 'amount'));
-  return { external_id: f.external_id, reference: f.reference, status: f.status, amount: Number(amount[1]), failure_reason: f.failure_reason || null };
+  return {
+    external_id: f.external_id,
+    reference: f.reference,
+    status: f.status,
+    amount: Number(amount[1]),
+    failure_reason: f.failure_reason || null,
+  };
 }
 
 /** What an unverified body claims (for the audit trail only; never trusted). */

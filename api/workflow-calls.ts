@@ -54,10 +54,18 @@ export function toHttpError(err: unknown): never {
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) {
     // the gateway (or the database behind an activity) failed after its retries; nothing was recorded
-    throw new HttpError(502, 'GATEWAY_UNAVAILABLE', 'the payment gateway could not complete the request; try again shortly');
+    throw new HttpError(
+      502,
+      'GATEWAY_UNAVAILABLE',
+      'the payment gateway could not complete the request; try again shortly',
+    );
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-    throw new HttpError(504, 'WORKFLOW_TIMEOUT', 'the order workflow did not answer in time; it may still complete: check the order before retrying');
+    throw new HttpError(
+      504,
+      'WORKFLOW_TIMEOUT',
+      'the order workflow did not answer in time; it may still complete: check the order before retrying',
+    );
   }
   if (isWorkflowGone(err)) throw new WorkflowGoneError('the order workflow has closed');
   throw err;
@@ -65,7 +73,10 @@ export function toHttpError(err: unknown): never {
 
 /** A closed workflow (its id may not be reused) is gone for the purpose of telling it anything. */
 function gone(err: unknown): never {
-  if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError) {
+  if (
+    err instanceof WorkflowExecutionAlreadyStartedError ||
+    (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError
+  ) {
     throw new WorkflowGoneError('the order workflow has closed');
   }
   throw err;
@@ -89,7 +100,10 @@ export class OrderWorkflows {
    * outcome for a workflow that may never have been started. A completed
    * order's workflow is never started again.
    */
-  signalPayment(input: OrderWorkflowInput & { payment: PaymentView }, signal: { created: PaymentView } | { outcome: PaymentOutcome }): Promise<void> {
+  signalPayment(
+    input: OrderWorkflowInput & { payment: PaymentView },
+    signal: { created: PaymentView } | { outcome: PaymentOutcome },
+  ): Promise<void> {
     const common = {
       workflowId: orderWorkflowId(input.pesanan_id),
       taskQueue: this.taskQueue,
@@ -106,9 +120,17 @@ export class OrderWorkflows {
     };
     return this.withDeadline(async () => {
       if ('created' in signal) {
-        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, { ...common, signal: paymentCreatedSignal, signalArgs: [signal.created] });
+        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, {
+          ...common,
+          signal: paymentCreatedSignal,
+          signalArgs: [signal.created],
+        });
       } else {
-        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, { ...common, signal: paymentOutcomeSignal, signalArgs: [signal.outcome] });
+        await this.client.workflow.signalWithStart(ORDER_WORKFLOW_TYPE, {
+          ...common,
+          signal: paymentOutcomeSignal,
+          signalArgs: [signal.outcome],
+        });
       }
     }).catch(gone);
   }
@@ -129,7 +151,9 @@ export class OrderWorkflows {
     if (!described || described.status.name !== 'RUNNING') return false;
     const patches = (described.searchAttributes?.TemporalChangeVersion as string[] | undefined) ?? [];
     if (patches.includes(PAYMENT_DECIDED_BY_DATABASE)) return false;
-    await this.withDeadline(() => handle.terminate('superseded: the order takes its payment on the database-decided path')).catch((err) => {
+    await this.withDeadline(() =>
+      handle.terminate('superseded: the order takes its payment on the database-decided path'),
+    ).catch((err) => {
       if (!(err instanceof WorkflowGoneError)) throw err;
     });
     return true;
@@ -173,7 +197,11 @@ export class OrderWorkflows {
       });
     }).catch((err) => {
       // it ran to its end already: nothing to start
-      if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError) return;
+      if (
+        err instanceof WorkflowExecutionAlreadyStartedError ||
+        (err as Error)?.cause instanceof WorkflowExecutionAlreadyStartedError
+      )
+        return;
       throw err;
     });
   }

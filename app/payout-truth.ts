@@ -1,7 +1,15 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import * as repo from '../db/repositories';
-import { ContradictionSource, PayoutContradictionRecord, PayoutVerdict, RecordedPayout, payoutVerdict, recordedRefundPayout, recordedWithdrawalPayout } from '../domain/payout-truth';
+import {
+  ContradictionSource,
+  PayoutContradictionRecord,
+  PayoutVerdict,
+  RecordedPayout,
+  payoutVerdict,
+  recordedRefundPayout,
+  recordedWithdrawalPayout,
+} from '../domain/payout-truth';
 import { refundIdOfPayoutKey, refundPayoutKey } from '../domain/ids';
 import type { RefundRecord, WithdrawalRecord } from '../domain/records';
 import { openContradictionOfEscrow, openContradictionOfRefund, recordContradiction } from '../db/payout-truth';
@@ -33,10 +41,23 @@ export type PayoutAttempt = { key: string; recorded: RecordedPayout; amount: num
   | { record_type: 'refund'; refund: RefundRecord; attempt: number }
 );
 
-const withdrawalAttempt = (w: WithdrawalRecord): PayoutAttempt => ({ key: w.id, record_type: 'withdrawal', withdrawal: w, recorded: recordedWithdrawalPayout(w.status), amount: w.jumlah_bersih });
+const withdrawalAttempt = (w: WithdrawalRecord): PayoutAttempt => ({
+  key: w.id,
+  record_type: 'withdrawal',
+  withdrawal: w,
+  recorded: recordedWithdrawalPayout(w.status),
+  amount: w.jumlah_bersih,
+});
 
 function refundAttempt(refund: RefundRecord, attempt: number): PayoutAttempt {
-  return { key: refundPayoutKey(refund.id, attempt), record_type: 'refund', refund, attempt, recorded: recordedRefundPayout(refund.status, attempt === refund.rekening_ke), amount: refund.jumlah };
+  return {
+    key: refundPayoutKey(refund.id, attempt),
+    record_type: 'refund',
+    refund,
+    attempt,
+    recorded: recordedRefundPayout(refund.status, attempt === refund.rekening_ke),
+    amount: refund.jumlah,
+  };
 }
 
 /** The withdrawal, or the refund's n-th account, that a payout key pays (undefined: none this service sent). */
@@ -48,7 +69,8 @@ export async function payoutAttemptOf(db: Knex, key: string): Promise<PayoutAtte
   const refund = await repo.getRefund(db, refundIdOfPayoutKey(key));
   if (!refund || refund.metode === 'source') return undefined;
   const n = key === refund.id ? 1 : Number(key.slice(refund.id.length + 1));
-  if (!Number.isSafeInteger(n) || n < 1 || n > refund.rekening_ke || refundPayoutKey(refund.id, n) !== key) return undefined;
+  if (!Number.isSafeInteger(n) || n < 1 || n > refund.rekening_ke || refundPayoutKey(refund.id, n) !== key)
+    return undefined;
   return refundAttempt(refund, n);
 }
 
@@ -59,7 +81,13 @@ export async function payoutAttemptOf(db: Knex, key: string): Promise<PayoutAtte
  * current account's payout completed.
  */
 function recordedOf(attempt: PayoutAttempt, gateway: PayoutState | undefined): RecordedPayout {
-  if (attempt.record_type === 'refund' && attempt.recorded === 'completed' && gateway && attempt.refund.referensi_gateway !== gateway.reference) return 'failed';
+  if (
+    attempt.record_type === 'refund' &&
+    attempt.recorded === 'completed' &&
+    gateway &&
+    attempt.refund.referensi_gateway !== gateway.reference
+  )
+    return 'failed';
   return attempt.recorded;
 }
 
@@ -82,8 +110,15 @@ export async function confirmAgainstGateway(
   });
   if (created) {
     deps.logger.error(
-      { contradiction_id: contradiction.id, payout_key: attempt.key, record_type: attempt.record_type, recorded: contradiction.recorded_status, gateway: gateway.status, detected_by: detectedBy },
-      'the gateway\'s record of a payout contradicts the outcome recorded: the books follow the gateway, and the money is frozen until an admin resolves it',
+      {
+        contradiction_id: contradiction.id,
+        payout_key: attempt.key,
+        record_type: attempt.record_type,
+        recorded: contradiction.recorded_status,
+        gateway: gateway.status,
+        detected_by: detectedBy,
+      },
+      "the gateway's record of a payout contradicts the outcome recorded: the books follow the gateway, and the money is frozen until an admin resolves it",
     );
   }
   return { verdict, contradiction };
@@ -103,18 +138,31 @@ export async function holdBeforePayout(deps: PayoutTruthDeps, key: string): Prom
   if (await deps.gateway.getPayout(key)) return null;
   const earlier =
     attempt.record_type === 'withdrawal'
-      ? ((await deps.db('pencairan_dana').where({ escrow_id: attempt.withdrawal.escrow_id }).whereNot({ id: key }).select('id')) as { id: string }[]).map((r) => r.id)
+      ? (
+          (await deps
+            .db('pencairan_dana')
+            .where({ escrow_id: attempt.withdrawal.escrow_id })
+            .whereNot({ id: key })
+            .select('id')) as { id: string }[]
+        ).map((r) => r.id)
       : Array.from({ length: attempt.attempt - 1 }, (_, i) => refundPayoutKey(attempt.refund.id, i + 1));
   for (const k of earlier) {
     const before = await payoutAttemptOf(deps.db, k);
     if (!before) continue;
     const record = await deps.gateway.getPayout(k);
     const { verdict } = await confirmAgainstGateway(deps, before, record, 'precheck');
-    if (verdict === 'contradiction') return `earlier payout ${k} is ${record!.status} at the gateway, but was recorded ${before.recorded}`;
-    if (verdict === 'wait' || verdict === 'outcome') return `earlier payout ${k} is still ${record!.status} at the gateway`;
+    if (verdict === 'contradiction')
+      return `earlier payout ${k} is ${record!.status} at the gateway, but was recorded ${before.recorded}`;
+    if (verdict === 'wait' || verdict === 'outcome')
+      return `earlier payout ${k} is still ${record!.status} at the gateway`;
   }
-  const frozen = attempt.record_type === 'withdrawal' ? await openContradictionOfEscrow(deps.db, attempt.withdrawal.escrow_id) : await openContradictionOfRefund(deps.db, attempt.refund.id);
-  return frozen ? `payout contradiction ${frozen.id} (payout ${frozen.payout_key}) is open: nothing more is paid until an admin resolves it` : null;
+  const frozen =
+    attempt.record_type === 'withdrawal'
+      ? await openContradictionOfEscrow(deps.db, attempt.withdrawal.escrow_id)
+      : await openContradictionOfRefund(deps.db, attempt.refund.id);
+  return frozen
+    ? `payout contradiction ${frozen.id} (payout ${frozen.payout_key}) is open: nothing more is paid until an admin resolves it`
+    : null;
 }
 
 /**
@@ -126,7 +174,8 @@ export async function holdBeforePayout(deps: PayoutTruthDeps, key: string): Prom
  */
 export async function confirmRecordedPayout(deps: PayoutTruthDeps, key: string): Promise<void> {
   let attempt = await payoutAttemptOf(deps.db, key);
-  if (attempt?.record_type === 'refund' && attempt.key === attempt.refund.id && attempt.refund.rekening_ke > 1) attempt = refundAttempt(attempt.refund, attempt.refund.rekening_ke);
+  if (attempt?.record_type === 'refund' && attempt.key === attempt.refund.id && attempt.refund.rekening_ke > 1)
+    attempt = refundAttempt(attempt.refund, attempt.refund.rekening_ke);
   if (!attempt || attempt.recorded === 'in_flight' || attempt.recorded === 'not_sent') return;
   await confirmAgainstGateway(deps, attempt, await deps.gateway.getPayout(attempt.key), 'status_check');
 }

@@ -18,7 +18,14 @@ export async function createDb(config: DbConfig): Promise<Knex> {
     }
     return knexFactory({
       client: 'mysql2',
-      connection: { ...base, database: config.database, timezone: 'Z', dateStrings: true, supportBigNumbers: true, charset: 'utf8mb4' },
+      connection: {
+        ...base,
+        database: config.database,
+        timezone: 'Z',
+        dateStrings: true,
+        supportBigNumbers: true,
+        charset: 'utf8mb4',
+      },
       pool: { min: 0, max: 10 },
     });
   }

@@ -10,5 +10,7 @@ import type { Knex } from 'knex';
  * want of space tell that (api/health.ts).
  */
 export async function probeWrite(db: Knex): Promise<void> {
-  await db('pesanan').whereRaw('1 = 0').update({ updated_at: db.ref('updated_at') });
+  await db('pesanan')
+    .whereRaw('1 = 0')
+    .update({ updated_at: db.ref('updated_at') });
 }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Journal, assertBalanced, escrowReleased, latePaymentReceived, paymentSettled, payoutCompleted, payoutSent } from '../domain/ledger';
+import {
+  Journal,
+  assertBalanced,
+  escrowReleased,
+  latePaymentReceived,
+  paymentSettled,
+  payoutCompleted,
+  payoutSent,
+} from '../domain/ledger';
 import type { EscrowRecord, PaymentRecord, WithdrawalRecord } from '../domain/records';
 import { fromRow } from './rows';
 import { fromDbTime, nowDb } from './time';
@@ -14,8 +22,18 @@ import { fromDbTime, nowDb } from './time';
 export async function post(trx: Knex.Transaction | Knex, j: Journal): Promise<string> {
   assertBalanced(j);
   const id = randomUUID();
-  await trx('ledger_journals').insert({ id, kind: j.kind, record_type: j.record_type, record_id: j.record_id, pesanan_id: j.pesanan_id, description: j.description.slice(0, 255), posted_at: nowDb() });
-  await trx('ledger_entries').insert(j.entries.map((e) => ({ journal_id: id, account: e.account, debit: e.debit, credit: e.credit, currency: 'IDR' })));
+  await trx('ledger_journals').insert({
+    id,
+    kind: j.kind,
+    record_type: j.record_type,
+    record_id: j.record_id,
+    pesanan_id: j.pesanan_id,
+    description: j.description.slice(0, 255),
+    posted_at: nowDb(),
+  });
+  await trx('ledger_entries').insert(
+    j.entries.map((e) => ({ journal_id: id, account: e.account, debit: e.debit, credit: e.credit, currency: 'IDR' })),
+  );
   return id;
 }
 
@@ -29,10 +47,19 @@ export interface AccountBalance {
 
 /** Balances of the accounts whose name starts with `prefix` (all when empty). */
 export async function balances(db: Knex, prefix = ''): Promise<AccountBalance[]> {
-  const q = db('ledger_entries').select('account').sum({ debit: 'debit', credit: 'credit' }).groupBy('account').orderBy('account');
+  const q = db('ledger_entries')
+    .select('account')
+    .sum({ debit: 'debit', credit: 'credit' })
+    .groupBy('account')
+    .orderBy('account');
   if (prefix) q.whereRaw(`account like ? escape '!'`, [`${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`]);
   const rows = (await q) as unknown as { account: string; debit: unknown; credit: unknown }[];
-  return rows.map((r) => ({ account: r.account, debit: Number(r.debit), credit: Number(r.credit), balance: Number(r.debit) - Number(r.credit) }));
+  return rows.map((r) => ({
+    account: r.account,
+    debit: Number(r.debit),
+    credit: Number(r.credit),
+    balance: Number(r.debit) - Number(r.credit),
+  }));
 }
 
 export interface JournalWithEntries {
@@ -50,7 +77,12 @@ export interface JournalWithEntries {
 export async function journalsFor(db: Knex, recordId: string): Promise<JournalWithEntries[]> {
   const journals = await db('ledger_journals').where({ record_id: recordId }).orWhere({ pesanan_id: recordId });
   if (journals.length === 0) return [];
-  const entries = await db('ledger_entries').whereIn('journal_id', journals.map((j: { id: string }) => j.id)).orderBy('id');
+  const entries = await db('ledger_entries')
+    .whereIn(
+      'journal_id',
+      journals.map((j: { id: string }) => j.id),
+    )
+    .orderBy('id');
   // posting order: entries are numbered as they are written (journals posted in one millisecond keep their order)
   const firstEntry = new Map<string, number>();
   for (const e of entries) if (!firstEntry.has(e.journal_id)) firstEntry.set(e.journal_id, Number(e.id));
@@ -65,7 +97,12 @@ export async function journalsFor(db: Knex, recordId: string): Promise<JournalWi
     posted_at: fromDbTime(j.posted_at) as string,
     entries: entries
       .filter((e: { journal_id: string }) => e.journal_id === j.id)
-      .map((e: Record<string, unknown>) => ({ account: String(e.account), debit: Number(e.debit), credit: Number(e.credit), currency: String(e.currency) })),
+      .map((e: Record<string, unknown>) => ({
+        account: String(e.account),
+        debit: Number(e.debit),
+        credit: Number(e.credit),
+        currency: String(e.currency),
+      })),
   }));
 }
 
@@ -93,7 +130,8 @@ async function openingJournals(db: Knex): Promise<Journal[]> {
     if (p.status === 'berhasil') owed.push(paymentSettled(p));
     if (p.refund_status) owed.push(latePaymentReceived(p));
   }
-  for (const e of await rows<EscrowRecord>('escrow')) if (['released', 'completed'].includes(e.status) && e.jumlah_dirilis == null) owed.push(escrowReleased(e));
+  for (const e of await rows<EscrowRecord>('escrow'))
+    if (['released', 'completed'].includes(e.status) && e.jumlah_dirilis == null) owed.push(escrowReleased(e));
   for (const w of await rows<WithdrawalRecord>('pencairan_dana')) {
     if (['processing', 'completed'].includes(w.status)) owed.push(payoutSent(w));
     if (w.status === 'completed') owed.push(payoutCompleted(w));

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { EVENT_OF_ACTION, NotificationBody, NotificationStatus, eventCopies, notificationBackoffMs } from '../domain/notifications';
+import {
+  EVENT_OF_ACTION,
+  NotificationBody,
+  NotificationStatus,
+  eventCopies,
+  notificationBackoffMs,
+} from '../domain/notifications';
 import type { AuditEntry } from './audit';
 import { fromRow } from './rows';
 import { fromDbTime, nowDb, toDbTime } from './time';
@@ -12,11 +18,25 @@ import { fromDbTime, nowDb, toDbTime } from './time';
  */
 
 /** The record's fields an event carries (never an account number in full). */
-async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+async function dataOf(
+  trx: Knex | Knex.Transaction,
+  e: AuditEntry,
+  order: Record<string, unknown> | undefined,
+): Promise<Record<string, unknown>> {
   const base = { status_before: e.status_before, status_after: e.status_after };
   if (e.record_type === 'payment') {
     const p = fromRow<Record<string, unknown>>(await trx('pembayaran').where({ id: e.record_id }).first());
-    return { ...base, payment_id: e.record_id, transaction_id: p?.transaction_id, jumlah: p?.jumlah, biaya_platform: p?.biaya_platform, biaya_gateway: p?.biaya_gateway, total_bayar: p?.total_bayar, metode_pembayaran: p?.metode_pembayaran, channel: p?.channel };
+    return {
+      ...base,
+      payment_id: e.record_id,
+      transaction_id: p?.transaction_id,
+      jumlah: p?.jumlah,
+      biaya_platform: p?.biaya_platform,
+      biaya_gateway: p?.biaya_gateway,
+      total_bayar: p?.total_bayar,
+      metode_pembayaran: p?.metode_pembayaran,
+      channel: p?.channel,
+    };
   }
   if (e.record_type === 'escrow') {
     const x = fromRow<Record<string, unknown>>(await trx('escrow').where({ id: e.record_id }).first());
@@ -29,23 +49,50 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
       jumlah_bersih: x?.jumlah_bersih,
       akan_dirilis_pada: x?.akan_dirilis_pada,
       // who released it: the client's user id, or `auto` for the timer
-      ...(released ? { released_by: x?.dirilis_oleh === 'auto' || x?.dirilis_oleh === 'admin' ? x.dirilis_oleh : x?.client_id, dirilis_pada: x?.dirilis_pada } : {}),
+      ...(released
+        ? {
+            released_by: x?.dirilis_oleh === 'auto' || x?.dirilis_oleh === 'admin' ? x.dirilis_oleh : x?.client_id,
+            dirilis_pada: x?.dirilis_pada,
+          }
+        : {}),
     };
   }
   if (e.record_type === 'withdrawal') {
     // amounts and outcome only: the payout account, channel and receipt are read on the withdrawal itself
     // (withdrawal.completed's copy for the client carries only its ids and status: eventCopies)
     const w = fromRow<Record<string, unknown>>(await trx('pencairan_dana').where({ id: e.record_id }).first());
-    return { ...base, withdrawal_id: e.record_id, escrow_id: w?.escrow_id, jumlah: w?.jumlah, biaya_platform: w?.biaya_platform, jumlah_bersih: w?.jumlah_bersih, alasan: w?.alasan ?? null };
+    return {
+      ...base,
+      withdrawal_id: e.record_id,
+      escrow_id: w?.escrow_id,
+      jumlah: w?.jumlah,
+      biaya_platform: w?.biaya_platform,
+      jumlah_bersih: w?.jumlah_bersih,
+      alasan: w?.alasan ?? null,
+    };
   }
   if (e.record_type === 'dispute') {
     const d = fromRow<Record<string, unknown>>(await trx('disputes').where({ id: e.record_id }).first());
-    return { ...base, dispute_id: e.record_id, escrow_id: d?.escrow_id, peran_pembuka: d?.peran_pembuka, keputusan: d?.keputusan ?? null, jumlah_freelancer: d?.jumlah_freelancer ?? null };
+    return {
+      ...base,
+      dispute_id: e.record_id,
+      escrow_id: d?.escrow_id,
+      peran_pembuka: d?.peran_pembuka,
+      keputusan: d?.keputusan ?? null,
+      jumlah_freelancer: d?.jumlah_freelancer ?? null,
+    };
   }
   if (e.record_type === 'refund') {
     // the amount and outcome only: the account the client gave is read on the refund itself
     const r = fromRow<Record<string, unknown>>(await trx('refunds').where({ id: e.record_id }).first());
-    return { ...base, refund_id: e.record_id, payment_id: r?.pembayaran_id, jumlah: r?.jumlah, jenis: r?.jenis, status: r?.status };
+    return {
+      ...base,
+      refund_id: e.record_id,
+      payment_id: r?.pembayaran_id,
+      jumlah: r?.jumlah,
+      jenis: r?.jenis,
+      status: r?.status,
+    };
   }
   return { ...base, judul: order?.judul };
 }
@@ -58,10 +105,20 @@ async function dataOf(trx: Knex | Knex.Transaction, e: AuditEntry, order: Record
 export async function recordEvent(trx: Knex | Knex.Transaction, e: AuditEntry, at: string): Promise<void> {
   const event = EVENT_OF_ACTION[e.action];
   if (!event) return;
-  const order = e.pesanan_id ? ((await trx('pesanan').where({ id: e.pesanan_id }).first()) as (Record<string, unknown> & { client_id: string; freelancer_id: string }) | undefined) : undefined;
+  const order = e.pesanan_id
+    ? ((await trx('pesanan').where({ id: e.pesanan_id }).first()) as
+        (Record<string, unknown> & { client_id: string; freelancer_id: string }) | undefined)
+    : undefined;
   // one event per view: recipients who may read different things of the record get their own copy (domain's eventCopies)
   for (const copy of eventCopies(event.to, e.record_type, await dataOf(trx, e, order), order)) {
-    const body: NotificationBody = { id: randomUUID(), type: event.type, occurred_at: fromDbTime(at) as string, pesanan_id: e.pesanan_id, recipients: copy.recipients, data: copy.data };
+    const body: NotificationBody = {
+      id: randomUUID(),
+      type: event.type,
+      occurred_at: fromDbTime(at) as string,
+      pesanan_id: e.pesanan_id,
+      recipients: copy.recipients,
+      data: copy.data,
+    };
     const [seq] = await trx('notifications').insert({
       id: body.id,
       type: body.type,
@@ -72,7 +129,10 @@ export async function recordEvent(trx: Knex | Knex.Transaction, e: AuditEntry, a
       attempts: 0,
       next_attempt_at: at,
     });
-    if (copy.recipients.length) await trx('notification_recipients').insert(copy.recipients.map((user_id) => ({ user_id, notification_seq: Number(seq) })));
+    if (copy.recipients.length)
+      await trx('notification_recipients').insert(
+        copy.recipients.map((user_id) => ({ user_id, notification_seq: Number(seq) })),
+      );
   }
 }
 
@@ -117,7 +177,14 @@ export async function claimDue(db: Knex, limit: number, claimMs: number, now = n
     .where('n.status', 'pending')
     .where('n.next_attempt_at', '<=', at)
     .where((w) => w.whereNull('n.claimed_until').orWhere('n.claimed_until', '<', at))
-    .whereNotExists((q) => q.select(db.raw('1')).from('notifications as p').whereRaw('p.pesanan_id = n.pesanan_id').where('p.status', 'pending').whereRaw('p.seq < n.seq'))
+    .whereNotExists((q) =>
+      q
+        .select(db.raw('1'))
+        .from('notifications as p')
+        .whereRaw('p.pesanan_id = n.pesanan_id')
+        .where('p.status', 'pending')
+        .whereRaw('p.seq < n.seq'),
+    )
     .orderBy('n.seq')
     .limit(limit)
     .select('n.*');
@@ -136,11 +203,25 @@ export async function claimDue(db: Knex, limit: number, claimMs: number, now = n
 }
 
 export async function markDelivered(db: Knex, seq: number): Promise<void> {
-  await db('notifications').where({ seq, status: 'pending' }).update({ status: 'delivered', delivered_at: nowDb(), attempts: db.raw('attempts + 1'), claimed_until: null, last_error: null });
+  await db('notifications')
+    .where({ seq, status: 'pending' })
+    .update({
+      status: 'delivered',
+      delivered_at: nowDb(),
+      attempts: db.raw('attempts + 1'),
+      claimed_until: null,
+      last_error: null,
+    });
 }
 
 /** A failed attempt: retried after the backoff, or dead once `maxAttempts` were made. Answers whether it is dead now. */
-export async function markFailed(db: Knex, n: NotificationRow, error: string, maxAttempts: number, now = new Date()): Promise<boolean> {
+export async function markFailed(
+  db: Knex,
+  n: NotificationRow,
+  error: string,
+  maxAttempts: number,
+  now = new Date(),
+): Promise<boolean> {
   const attempts = n.attempts + 1;
   const dead = attempts >= maxAttempts;
   await db('notifications')
@@ -159,7 +240,14 @@ export class NotificationStateError extends Error {}
 
 /** Sends an event again (dead, or delivered and asked for again): pending with a fresh attempt count, its id and body unchanged. */
 export async function redeliver(db: Knex, id: string): Promise<NotificationRow | undefined> {
-  const moved = await db('notifications').where({ id }).whereIn('status', ['dead', 'delivered']).update({ status: 'pending', attempts: 0, next_attempt_at: nowDb(), claimed_until: null, last_error: null, delivered_at: null });
+  const moved = await db('notifications').where({ id }).whereIn('status', ['dead', 'delivered']).update({
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: nowDb(),
+    claimed_until: null,
+    last_error: null,
+    delivered_at: null,
+  });
   const now = await getNotification(db, id);
   if (now && !moved) throw new NotificationStateError(`notification ${id} is already pending delivery`);
   return now;
@@ -171,8 +259,13 @@ export async function getNotification(db: Knex, id: string): Promise<Notificatio
 }
 
 /** Admin list, newest first; the cursor is the last row's `seq`. */
-export async function listNotifications(db: Knex, o: { status?: NotificationStatus; pesanan_id?: string; limit: number; cursor?: number }) {
-  const q = db('notifications').orderBy('seq', 'desc').limit(o.limit + 1);
+export async function listNotifications(
+  db: Knex,
+  o: { status?: NotificationStatus; pesanan_id?: string; limit: number; cursor?: number },
+) {
+  const q = db('notifications')
+    .orderBy('seq', 'desc')
+    .limit(o.limit + 1);
   if (o.status) q.where({ status: o.status });
   if (o.pesanan_id) q.where({ pesanan_id: o.pesanan_id });
   if (o.cursor !== undefined) q.where('seq', '<', o.cursor);
@@ -199,7 +292,9 @@ export async function visibleUpTo(db: Knex, now = Date.now()): Promise<number> {
   const cutoff = toDbTime(new Date(now - SEQ_GAP_WAIT_MS));
   const settled = await db('notifications').where('occurred_at', '<=', cutoff).max({ seq: 'seq' }).first();
   let last = Number(settled?.seq ?? 0);
-  const recent = (await db('notifications').where('seq', '>', last).orderBy('seq').limit(10_000).pluck('seq')) as (number | string)[];
+  const recent = (await db('notifications').where('seq', '>', last).orderBy('seq').limit(10_000).pluck('seq')) as (
+    number | string
+  )[];
   for (const raw of recent) {
     const seq = Number(raw);
     if (seq !== last + 1) break;
@@ -227,7 +322,10 @@ export async function eventsFor(db: Knex, userId: string, o: { since: number; li
 
 /** Events by delivery status, for the metrics. */
 export async function countByStatus(db: Knex): Promise<Record<NotificationStatus, number>> {
-  const rows = (await db('notifications').select('status').count({ n: '*' }).groupBy('status')) as { status: NotificationStatus; n: number | string }[];
+  const rows = (await db('notifications').select('status').count({ n: '*' }).groupBy('status')) as {
+    status: NotificationStatus;
+    n: number | string;
+  }[];
   const out: Record<NotificationStatus, number> = { pending: 0, delivered: 0, dead: 0 };
   for (const r of rows) out[r.status] = Number(r.n);
   return out;

@@ -11,7 +11,14 @@ export async function insertOrder(db: Knex, order: NewOrder, actor: Actor = SYST
   await db.transaction(async (trx) => {
     const now = nowDb();
     await trx('pesanan').insert({ ...order, status: 'menunggu_pembayaran', created_at: now, updated_at: now });
-    await audit(trx, actor, { action: 'order.created', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: null, status_after: 'menunggu_pembayaran' });
+    await audit(trx, actor, {
+      action: 'order.created',
+      record_type: 'order',
+      record_id: order.id,
+      pesanan_id: order.id,
+      status_before: null,
+      status_after: 'menunggu_pembayaran',
+    });
   });
   return (await getOrder(db, order.id)) as OrderRecord;
 }
@@ -27,8 +34,19 @@ export async function getOrder(db: Knex, id: string): Promise<OrderRecord | unde
  */
 export async function cancelUnpaidOrder(db: Knex, pesananId: string): Promise<void> {
   await db.transaction(async (trx) => {
-    const cancelled = await trx('pesanan').where({ id: pesananId, status: 'menunggu_pembayaran' }).whereNull('pembayaran_id').update({ status: 'dibatalkan', updated_at: nowDb() });
-    if (cancelled) await audit(trx, SYSTEM, { action: 'order.cancelled', record_type: 'order', record_id: pesananId, pesanan_id: pesananId, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
+    const cancelled = await trx('pesanan')
+      .where({ id: pesananId, status: 'menunggu_pembayaran' })
+      .whereNull('pembayaran_id')
+      .update({ status: 'dibatalkan', updated_at: nowDb() });
+    if (cancelled)
+      await audit(trx, SYSTEM, {
+        action: 'order.cancelled',
+        record_type: 'order',
+        record_id: pesananId,
+        pesanan_id: pesananId,
+        status_before: 'menunggu_pembayaran',
+        status_after: 'dibatalkan',
+      });
   });
 }
 
@@ -44,12 +62,22 @@ export async function changeOrderStatus(
   c: { pesanan_id: string; from: OrderStatus; to: OrderStatus; actor: Actor },
 ): Promise<{ changed: boolean; status: OrderStatus | null }> {
   return db.transaction(async (trx) => {
-    const changed = await trx('pesanan').where({ id: c.pesanan_id, status: c.from }).update({ status: c.to, updated_at: nowDb() });
+    const changed = await trx('pesanan')
+      .where({ id: c.pesanan_id, status: c.from })
+      .update({ status: c.to, updated_at: nowDb() });
     if (changed) {
-      await audit(trx, c.actor, { action: 'order.status_changed', record_type: 'order', record_id: c.pesanan_id, pesanan_id: c.pesanan_id, status_before: c.from, status_after: c.to });
+      await audit(trx, c.actor, {
+        action: 'order.status_changed',
+        record_type: 'order',
+        record_id: c.pesanan_id,
+        pesanan_id: c.pesanan_id,
+        status_before: c.from,
+        status_after: c.to,
+      });
       return { changed: true, status: c.to };
     }
-    const now = (await trx('pesanan').where({ id: c.pesanan_id }).first('status')) as { status: OrderStatus } | undefined;
+    const now = (await trx('pesanan').where({ id: c.pesanan_id }).first('status')) as
+      { status: OrderStatus } | undefined;
     return { changed: false, status: now?.status ?? null };
   });
 }

@@ -25,7 +25,8 @@ export function encodeCursor(row: { created_at: string; id: string }): string {
 export function decodeCursor(cursor: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof v?.c !== 'string' || typeof v?.i !== 'string' || v.i.length > 64 || Number.isNaN(Date.parse(v.c))) throw new Error('shape');
+    if (typeof v?.c !== 'string' || typeof v?.i !== 'string' || v.i.length > 64 || Number.isNaN(Date.parse(v.c)))
+      throw new Error('shape');
     return { created_at: v.c, id: v.i };
   } catch {
     throw new InvalidCursorError('cursor is not one this API returned');
@@ -47,7 +48,10 @@ export async function page<T extends { created_at: string; id: string }>(
     const at = toDbTime(c.created_at);
     q.where((w) => w.where(created, cmp, at).orWhere((x) => x.where(created, at).andWhere(id, cmp, c.id)));
   }
-  const rows = (await q.orderBy(created, dir).orderBy(id, dir).limit(o.limit + 1)) as Record<string, unknown>[];
+  const rows = (await q
+    .orderBy(created, dir)
+    .orderBy(id, dir)
+    .limit(o.limit + 1)) as Record<string, unknown>[];
   const items = rows.slice(0, o.limit).map(map);
   return { items, next_cursor: rows.length > o.limit ? encodeCursor(items[items.length - 1]) : null };
 }

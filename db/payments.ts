@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ChargeDetails, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, RefundRecord } from '../domain/records';
+import type {
+  ChargeDetails,
+  EscrowRecord,
+  NewEscrow,
+  NewPayment,
+  OrderRecord,
+  PaymentRecord,
+  RefundRecord,
+} from '../domain/records';
 import type { OrderStatus, PaymentStatus } from '../domain/statuses';
 import { latePaymentReceived, paymentSettled } from '../domain/ledger';
 import { getEscrow } from './escrow';
@@ -49,7 +57,8 @@ export async function paymentWindowEnd(db: Knex, pesananId: string): Promise<str
   return row?.end ? fromDbTime(row.end) : null;
 }
 
-type Claim = { kind: 'created'; payment: PaymentRecord } | { kind: 'lost' } | { kind: 'window_closed'; closes_at: string };
+type Claim =
+  { kind: 'created'; payment: PaymentRecord } | { kind: 'lost' } | { kind: 'window_closed'; closes_at: string };
 
 /**
  * Opens a payment for its order: claims the order and inserts the payment as
@@ -63,12 +72,19 @@ type Claim = { kind: 'created'; payment: PaymentRecord } | { kind: 'lost' } | { 
  * has closed, refuses (`closed`). A clash on `transaction_id` or
  * `nomor_invoice` throws (the caller draws new ones).
  */
-export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM, attempt = 1): Promise<OpenPaymentResult> {
+export async function openPayment(
+  db: Knex,
+  p: NewPayment,
+  actor: Actor = SYSTEM,
+  attempt = 1,
+): Promise<OpenPaymentResult> {
   let claim: Claim = { kind: 'lost' };
   try {
     claim = await db.transaction(async (trx): Promise<Claim> => {
       const now = nowDb();
-      const order = await trx('pesanan').where({ id: p.pesanan_id }).first('status', 'pembayaran_id', 'workflow_version');
+      const order = await trx('pesanan')
+        .where({ id: p.pesanan_id })
+        .first('status', 'pembayaran_id', 'workflow_version');
       if (!order || order.status !== 'menunggu_pembayaran') return { kind: 'lost' };
       let expiresAt = p.expires_at;
       let version: number;
@@ -90,9 +106,24 @@ export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM
       }
       const claimed = await claimQuery.update({ pembayaran_id: p.id, workflow_version: version, updated_at: now });
       if (claimed === 0) return { kind: 'lost' };
-      const row = { ...p, live_pesanan_id: p.pesanan_id, status: 'menunggu' as const, workflow_pending: 1, expires_at: toDbTime(expiresAt), created_at: toDbTime(p.created_at), updated_at: now };
+      const row = {
+        ...p,
+        live_pesanan_id: p.pesanan_id,
+        status: 'menunggu' as const,
+        workflow_pending: 1,
+        expires_at: toDbTime(expiresAt),
+        created_at: toDbTime(p.created_at),
+        updated_at: now,
+      };
       await trx('pembayaran').insert(row);
-      await audit(trx, actor, { action: 'payment.created', record_type: 'payment', record_id: p.id, pesanan_id: p.pesanan_id, status_before: null, status_after: 'menunggu' });
+      await audit(trx, actor, {
+        action: 'payment.created',
+        record_type: 'payment',
+        record_id: p.id,
+        pesanan_id: p.pesanan_id,
+        status_before: null,
+        status_after: 'menunggu',
+      });
       return { kind: 'created', payment: fromRow<PaymentRecord>({ ...UNSET_PAYMENT_FIELDS, ...row }) as PaymentRecord };
     });
   } catch (err) {
@@ -108,8 +139,13 @@ export async function openPayment(db: Knex, p: NewPayment, actor: Actor = SYSTEM
   }
   const retryable = order.workflow_version === RETRYABLE_PAYMENTS_VERSION && payment?.status === 'gagal';
   // the winner's charge failed and it withdrew its payment meanwhile (or the current one failed since): claim again
-  if ((!payment || retryable) && order.status === 'menunggu_pembayaran' && attempt < 3) return openPayment(db, p, actor, attempt + 1);
-  if (CLOSED_ORDER_STATUSES.includes(order.status) || !payment || (payment.status !== 'menunggu' && payment.status !== 'berhasil')) {
+  if ((!payment || retryable) && order.status === 'menunggu_pembayaran' && attempt < 3)
+    return openPayment(db, p, actor, attempt + 1);
+  if (
+    CLOSED_ORDER_STATUSES.includes(order.status) ||
+    !payment ||
+    (payment.status !== 'menunggu' && payment.status !== 'berhasil')
+  ) {
     return { kind: 'closed', order, payment };
   }
   return { kind: 'exists', payment, order };
@@ -146,7 +182,12 @@ export async function touchPayment(db: Knex, paymentId: string): Promise<void> {
 }
 
 /** Waiting payments whose window closed more than `graceMs` ago: the backstop expires them even without a workflow. */
-export async function findOverduePayments(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<string[]> {
+export async function findOverduePayments(
+  db: Knex,
+  graceMs: number,
+  limit: number,
+  now = new Date(),
+): Promise<string[]> {
   // only the database-decided path's: an old order's workflow decides its own payment
   return db('pembayaran')
     .join('pesanan', 'pesanan.id', 'pembayaran.pesanan_id')
@@ -167,20 +208,40 @@ export async function abandonPayment(db: Knex, paymentId: string, actor: Actor =
     const row = await trx('pembayaran').where({ id: paymentId }).first('pesanan_id');
     if (!row) return;
     // only a payment whose charge nobody recorded: one a repeated create or the relay opened stays
-    const deleted = await trx('pembayaran').where({ id: paymentId, status: 'menunggu' }).whereNull('gateway_reference').del();
+    const deleted = await trx('pembayaran')
+      .where({ id: paymentId, status: 'menunggu' })
+      .whereNull('gateway_reference')
+      .del();
     if (!deleted) return;
     // the order's current payment is again the one before it (a failed one, which another try may follow), or none
-    const previous = await trx('pembayaran').where({ pesanan_id: row.pesanan_id }).orderBy('created_at', 'desc').orderBy('id', 'desc').first('id');
+    const previous = await trx('pembayaran')
+      .where({ pesanan_id: row.pesanan_id })
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .first('id');
     await trx('pesanan')
       .where({ id: row.pesanan_id, pembayaran_id: paymentId })
-      .update({ pembayaran_id: previous?.id ?? null, ...(previous ? {} : { workflow_version: 2 }), updated_at: nowDb() });
-    await audit(trx, actor, { action: 'payment.abandoned', record_type: 'payment', record_id: paymentId, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: null });
+      .update({
+        pembayaran_id: previous?.id ?? null,
+        ...(previous ? {} : { workflow_version: 2 }),
+        updated_at: nowDb(),
+      });
+    await audit(trx, actor, {
+      action: 'payment.abandoned',
+      record_type: 'payment',
+      record_id: paymentId,
+      pesanan_id: row.pesanan_id,
+      status_before: 'menunggu',
+      status_after: null,
+    });
   });
 }
 
 /** The order's workflow has been told the payment is `status` (a no-op if the status has moved on since). */
 export async function markWorkflowSynced(db: Knex, paymentId: string, status: PaymentStatus): Promise<void> {
-  await db('pembayaran').where({ id: paymentId, status }).update({ workflow_synced_status: status, workflow_pending: 0 });
+  await db('pembayaran')
+    .where({ id: paymentId, status })
+    .update({ workflow_synced_status: status, workflow_pending: 0 });
 }
 
 /**
@@ -188,7 +249,10 @@ export async function markWorkflowSynced(db: Knex, paymentId: string, status: Pa
  * untouched since `touchedBefore`; one whose charge is not recorded yet (its
  * request may still be at the gateway) only once untouched since `chargelessBefore`.
  */
-export async function findUnsyncedPayments(db: Knex, o: { touchedBefore: Date; chargelessBefore: Date; limit: number }): Promise<string[]> {
+export async function findUnsyncedPayments(
+  db: Knex,
+  o: { touchedBefore: Date; chargelessBefore: Date; limit: number },
+): Promise<string[]> {
   return db('pembayaran')
     .where({ workflow_pending: 1 })
     .andWhere('updated_at', '<=', toDbTime(o.touchedBefore))
@@ -226,7 +290,11 @@ export interface Outcome {
   closeOrder?: boolean;
 }
 
-export const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = { berhasil: 'payment.settled', gagal: 'payment.failed', kadaluarsa: 'payment.expired' };
+export const PAYMENT_ACTIONS: Record<FinalPaymentStatus, string> = {
+  berhasil: 'payment.settled',
+  gagal: 'payment.failed',
+  kadaluarsa: 'payment.expired',
+};
 
 /**
  * Decides a waiting payment, once: settled (payment berhasil, escrow held,
@@ -253,24 +321,59 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
     if (changed === 0) return null;
     const actor = o.actor ?? SYSTEM;
     const row = (await getPayment(trx, o.payment_id)) as PaymentRecord; // as decided: for the audit, the journal and the answer
-    await audit(trx, actor, { action: PAYMENT_ACTIONS[o.status], record_type: 'payment', record_id: o.payment_id, pesanan_id: row.pesanan_id, status_before: 'menunggu', status_after: o.status });
+    await audit(trx, actor, {
+      action: PAYMENT_ACTIONS[o.status],
+      record_type: 'payment',
+      record_id: o.payment_id,
+      pesanan_id: row.pesanan_id,
+      status_before: 'menunggu',
+      status_after: o.status,
+    });
     let orderMoved: number;
     if (settled) {
       const e = o.escrow!;
-      await trx('escrow').insert({ ...e, status: 'held', ditahan_pada: toDbTime(e.ditahan_pada), akan_dirilis_pada: toDbTime(e.akan_dirilis_pada), created_at: now, updated_at: now });
-      orderMoved = await trx('pesanan').where({ id: e.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
+      await trx('escrow').insert({
+        ...e,
+        status: 'held',
+        ditahan_pada: toDbTime(e.ditahan_pada),
+        akan_dirilis_pada: toDbTime(e.akan_dirilis_pada),
+        created_at: now,
+        updated_at: now,
+      });
+      orderMoved = await trx('pesanan')
+        .where({ id: e.pesanan_id, status: 'menunggu_pembayaran' })
+        .update({ status: 'dibayar', escrow_id: e.id, updated_at: now });
       await ledger.post(trx, paymentSettled(row));
     } else if (o.status === 'gagal' && !o.closeOrder && (await mayPayAgain(trx, row))) {
       orderMoved = 0; // the order stays open for another payment until its payment window closes
     } else {
-      orderMoved = await trx('pesanan').where({ id: row.pesanan_id, status: 'menunggu_pembayaran' }).update({ status: 'dibatalkan', updated_at: now });
+      orderMoved = await trx('pesanan')
+        .where({ id: row.pesanan_id, status: 'menunggu_pembayaran' })
+        .update({ status: 'dibatalkan', updated_at: now });
     }
     // the order's change is recorded (and reported) only when the order did change
-    if (orderMoved) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: row.pesanan_id, pesanan_id: row.pesanan_id, status_before: 'menunggu_pembayaran', status_after: settled ? 'dibayar' : 'dibatalkan' });
-    if (settled) await audit(trx, actor, { action: 'escrow.held', record_type: 'escrow', record_id: o.escrow!.id, pesanan_id: o.escrow!.pesanan_id, status_before: null, status_after: 'held' });
+    if (orderMoved)
+      await audit(trx, actor, {
+        action: 'order.status_changed',
+        record_type: 'order',
+        record_id: row.pesanan_id,
+        pesanan_id: row.pesanan_id,
+        status_before: 'menunggu_pembayaran',
+        status_after: settled ? 'dibayar' : 'dibatalkan',
+      });
+    if (settled)
+      await audit(trx, actor, {
+        action: 'escrow.held',
+        record_type: 'escrow',
+        record_id: o.escrow!.id,
+        pesanan_id: o.escrow!.pesanan_id,
+        status_before: null,
+        status_after: 'held',
+      });
     return row;
   });
-  if (decided) return { kind: 'applied', payment: decided, escrow: o.escrow ? heldRecord(o.escrow, decided.updated_at) : null };
+  if (decided)
+    return { kind: 'applied', payment: decided, escrow: o.escrow ? heldRecord(o.escrow, decided.updated_at) : null };
   const payment = (await getPayment(db, o.payment_id)) as PaymentRecord;
   const escrow = payment.status === 'berhasil' ? await escrowOf(db, payment) : null;
   if (payment.status === o.status) return { kind: 'duplicate', payment, escrow };
@@ -279,14 +382,30 @@ export async function decidePayment(db: Knex, o: Outcome): Promise<OutcomeResult
       const marked = await trx('pembayaran')
         .where({ id: o.payment_id })
         .whereNull('refund_status')
-        .update({ refund_status: 'due', late_settled_at: toDbTime(o.at), late_gateway_status: o.gateway_status, updated_at: nowDb() });
+        .update({
+          refund_status: 'due',
+          late_settled_at: toDbTime(o.at),
+          late_gateway_status: o.gateway_status,
+          updated_at: nowDb(),
+        });
       if (!marked) return;
       await ledger.post(trx, latePaymentReceived(payment));
-      await audit(trx, o.actor ?? SYSTEM, { action: 'payment.late_settlement_recorded', record_type: 'payment', record_id: payment.id, pesanan_id: payment.pesanan_id, status_before: payment.status, status_after: payment.status });
+      await audit(trx, o.actor ?? SYSTEM, {
+        action: 'payment.late_settlement_recorded',
+        record_type: 'payment',
+        record_id: payment.id,
+        pesanan_id: payment.pesanan_id,
+        status_before: payment.status,
+        status_after: payment.status,
+      });
       // refunded in full (total_bayar); the refund's workflow pays it
       await insertLateRefund(trx, randomUUID(), payment, o.actor ?? SYSTEM);
     });
-    return { kind: 'late', payment: (await getPayment(db, o.payment_id)) as PaymentRecord, refund: (await getRefundOfPayment(db, o.payment_id)) as RefundRecord };
+    return {
+      kind: 'late',
+      payment: (await getPayment(db, o.payment_id)) as PaymentRecord,
+      refund: (await getRefundOfPayment(db, o.payment_id)) as RefundRecord,
+    };
   }
   return { kind: 'conflict', payment, escrow };
 }
@@ -300,7 +419,10 @@ async function mayPayAgain(trx: Knex.Transaction, failed: PaymentRecord): Promis
 
 /** Every payment of an order, newest first. */
 export async function listOrderPayments(db: Knex, pesananId: string): Promise<PaymentRecord[]> {
-  const rows = await db('pembayaran').where({ pesanan_id: pesananId }).orderBy('created_at', 'desc').orderBy('id', 'desc');
+  const rows = await db('pembayaran')
+    .where({ pesanan_id: pesananId })
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc');
   return rows.map((r: Record<string, unknown>) => fromRow<PaymentRecord>(r) as PaymentRecord);
 }
 
@@ -312,19 +434,43 @@ export async function listOrderPayments(db: Knex, pesananId: string): Promise<Pa
  * workflow knows) as the database now holds it, or else the latest. The
  * answered payment is marked as known to the workflow when `askedFor` is given.
  */
-export async function closePaymentWindow(db: Knex, pesananId: string, askedFor?: string, actor: Actor = SYSTEM): Promise<{ payment: PaymentRecord; escrow: EscrowRecord | null } | null> {
+export async function closePaymentWindow(
+  db: Knex,
+  pesananId: string,
+  askedFor?: string,
+  actor: Actor = SYSTEM,
+): Promise<{ payment: PaymentRecord; escrow: EscrowRecord | null } | null> {
   const at = new Date().toISOString();
   for (const id of await db('pembayaran').where({ pesanan_id: pesananId, status: 'menunggu' }).pluck('id')) {
-    await decidePayment(db, { payment_id: id, status: 'kadaluarsa', gateway_status: null, at, decidedByWorkflow: id === askedFor, actor });
+    await decidePayment(db, {
+      payment_id: id,
+      status: 'kadaluarsa',
+      gateway_status: null,
+      at,
+      decidedByWorkflow: id === askedFor,
+      actor,
+    });
   }
   await db.transaction(async (trx) => {
     const cancelled = await trx('pesanan')
       .where({ id: pesananId, status: 'menunggu_pembayaran' })
-      .whereNotExists(trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'))
+      .whereNotExists(
+        trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'),
+      )
       .update({ status: 'dibatalkan', updated_at: nowDb() });
-    if (cancelled) await audit(trx, actor, { action: 'order.status_changed', record_type: 'order', record_id: pesananId, pesanan_id: pesananId, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
+    if (cancelled)
+      await audit(trx, actor, {
+        action: 'order.status_changed',
+        record_type: 'order',
+        record_id: pesananId,
+        pesanan_id: pesananId,
+        status_before: 'menunggu_pembayaran',
+        status_after: 'dibatalkan',
+      });
   });
-  const settled = fromRow<PaymentRecord>(await db('pembayaran').where({ pesanan_id: pesananId, status: 'berhasil' }).first());
+  const settled = fromRow<PaymentRecord>(
+    await db('pembayaran').where({ pesanan_id: pesananId, status: 'berhasil' }).first(),
+  );
   const answer = settled ?? (askedFor ? await getPayment(db, askedFor) : (await listOrderPayments(db, pesananId))[0]);
   if (!answer) return null;
   if (askedFor && answer.status !== 'menunggu') await markWorkflowSynced(db, answer.id, answer.status);
@@ -340,9 +486,19 @@ export async function cancelWaitingOrder(db: Knex, pesananId: string, actor: Act
   return db.transaction(async (trx) => {
     const cancelled = await trx('pesanan')
       .where({ id: pesananId, status: 'menunggu_pembayaran' })
-      .whereNotExists(trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'))
+      .whereNotExists(
+        trx('pembayaran').where({ pesanan_id: pesananId }).whereIn('status', ['menunggu', 'berhasil']).select('id'),
+      )
       .update({ status: 'dibatalkan', updated_at: nowDb() });
-    if (cancelled) await audit(trx, actor, { action: 'order.cancelled', record_type: 'order', record_id: pesananId, pesanan_id: pesananId, status_before: 'menunggu_pembayaran', status_after: 'dibatalkan' });
+    if (cancelled)
+      await audit(trx, actor, {
+        action: 'order.cancelled',
+        record_type: 'order',
+        record_id: pesananId,
+        pesanan_id: pesananId,
+        status_before: 'menunggu_pembayaran',
+        status_after: 'dibatalkan',
+      });
     return cancelled > 0;
   });
 }
@@ -352,19 +508,43 @@ export async function cancelWaitingOrder(db: Knex, pesananId: string, actor: Act
  * `graceMs` ago with no live or settled payment: the backstop closes them even
  * without a workflow.
  */
-export async function findOverdueWindows(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<string[]> {
+export async function findOverdueWindows(
+  db: Knex,
+  graceMs: number,
+  limit: number,
+  now = new Date(),
+): Promise<string[]> {
   const cutoff = toDbTime(new Date(now.getTime() - graceMs));
   return db('pesanan')
     .where({ 'pesanan.status': 'menunggu_pembayaran', 'pesanan.workflow_version': RETRYABLE_PAYMENTS_VERSION })
-    .whereExists(db('pembayaran').whereRaw('pembayaran.pesanan_id = pesanan.id').andWhere('pembayaran.expires_at', '<', cutoff).select('pembayaran.id'))
-    .whereNotExists(db('pembayaran').whereRaw('pembayaran.pesanan_id = pesanan.id').whereIn('pembayaran.status', ['menunggu', 'berhasil']).select('pembayaran.id'))
+    .whereExists(
+      db('pembayaran')
+        .whereRaw('pembayaran.pesanan_id = pesanan.id')
+        .andWhere('pembayaran.expires_at', '<', cutoff)
+        .select('pembayaran.id'),
+    )
+    .whereNotExists(
+      db('pembayaran')
+        .whereRaw('pembayaran.pesanan_id = pesanan.id')
+        .whereIn('pembayaran.status', ['menunggu', 'berhasil'])
+        .select('pembayaran.id'),
+    )
     .limit(limit)
     .pluck('pesanan.id');
 }
 
 /** The escrow row a settlement just inserted, as the database holds it. */
 function heldRecord(e: NewEscrow, at: string): EscrowRecord {
-  return { ...e, status: 'held', dirilis_pada: null, dirilis_oleh: null, alasan: null, jumlah_dirilis: null, created_at: at, updated_at: at };
+  return {
+    ...e,
+    status: 'held',
+    dirilis_pada: null,
+    dirilis_oleh: null,
+    alasan: null,
+    jumlah_dirilis: null,
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 async function escrowOf(db: Knex, payment: PaymentRecord): Promise<EscrowRecord | null> {
@@ -373,12 +553,23 @@ async function escrowOf(db: Knex, payment: PaymentRecord): Promise<EscrowRecord 
 }
 
 /** Payments newest first, by client and status, one page at a time, each with its escrow's id. */
-export async function listPayments(db: Knex, o: { user_id?: string; status?: PaymentStatus; limit: number; cursor?: string }): Promise<Page<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>> {
+export async function listPayments(
+  db: Knex,
+  o: { user_id?: string; status?: PaymentStatus; limit: number; cursor?: string },
+): Promise<Page<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>> {
   const q = db('pembayaran')
     .leftJoin('escrow', 'escrow.pembayaran_id', 'pembayaran.id')
     .leftJoin('refunds', 'refunds.pembayaran_id', 'pembayaran.id')
     .select('pembayaran.*', 'escrow.id as escrow_id', 'refunds.id as refund_id');
   if (o.user_id) q.where('pembayaran.user_id', o.user_id);
   if (o.status) q.where('pembayaran.status', o.status);
-  return page(q, { ...o, table: 'pembayaran' }, (r) => fromRow<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>(r) as PaymentRecord & { escrow_id: string | null; refund_id: string | null });
+  return page(
+    q,
+    { ...o, table: 'pembayaran' },
+    (r) =>
+      fromRow<PaymentRecord & { escrow_id: string | null; refund_id: string | null }>(r) as PaymentRecord & {
+        escrow_id: string | null;
+        refund_id: string | null;
+      },
+  );
 }

@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { payoutCompleted, payoutReinstated, payoutReturned, payoutReversed, refundPayoutConfirmed, refundPayoutReturned } from '../domain/ledger';
-import { ContradictionSource, ContradictionStatus, GatewayPayoutStatus, PayoutContradictionRecord, RecordedPayout, correctionNeeded } from '../domain/payout-truth';
+import {
+  payoutCompleted,
+  payoutReinstated,
+  payoutReturned,
+  payoutReversed,
+  refundPayoutConfirmed,
+  refundPayoutReturned,
+} from '../domain/ledger';
+import {
+  ContradictionSource,
+  ContradictionStatus,
+  GatewayPayoutStatus,
+  PayoutContradictionRecord,
+  RecordedPayout,
+  correctionNeeded,
+} from '../domain/payout-truth';
 import type { EscrowRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
 import { SYSTEM, audit } from './audit';
 import * as ledger from './ledger';
@@ -52,17 +66,33 @@ export async function getContradiction(db: Knex, id: string): Promise<PayoutCont
 }
 
 /** The open contradiction that freezes this escrow's withdrawals, if any. */
-export async function openContradictionOfEscrow(db: Knex, escrowId: string): Promise<PayoutContradictionRecord | undefined> {
-  return toRecord(await db('payout_contradictions').where({ escrow_id: escrowId, status: 'open' }).orderBy('detected_at').first());
+export async function openContradictionOfEscrow(
+  db: Knex,
+  escrowId: string,
+): Promise<PayoutContradictionRecord | undefined> {
+  return toRecord(
+    await db('payout_contradictions').where({ escrow_id: escrowId, status: 'open' }).orderBy('detected_at').first(),
+  );
 }
 
 /** The open contradiction that freezes this refund, if any. */
-export async function openContradictionOfRefund(db: Knex, refundId: string): Promise<PayoutContradictionRecord | undefined> {
-  return toRecord(await db('payout_contradictions').where({ record_type: 'refund', record_id: refundId, status: 'open' }).orderBy('detected_at').first());
+export async function openContradictionOfRefund(
+  db: Knex,
+  refundId: string,
+): Promise<PayoutContradictionRecord | undefined> {
+  return toRecord(
+    await db('payout_contradictions')
+      .where({ record_type: 'refund', record_id: refundId, status: 'open' })
+      .orderBy('detected_at')
+      .first(),
+  );
 }
 
 /** Contradictions, newest first, by status. */
-export async function listContradictions(db: Knex, o: { status?: ContradictionStatus; limit: number }): Promise<PayoutContradictionRecord[]> {
+export async function listContradictions(
+  db: Knex,
+  o: { status?: ContradictionStatus; limit: number },
+): Promise<PayoutContradictionRecord[]> {
   const q = db('payout_contradictions').orderBy('detected_at', 'desc').orderBy('id').limit(o.limit);
   if (o.status) q.where({ status: o.status });
   return (await q).map((r: Record<string, unknown>) => toRecord(r) as PayoutContradictionRecord);
@@ -74,13 +104,35 @@ export async function countOpenContradictions(db: Knex): Promise<number> {
 }
 
 /** An admin has looked into it: the contradiction is resolved and its escrow or refund no longer frozen. Answers it after, or undefined if none. */
-export async function resolveContradiction(db: Knex, r: { id: string; admin_id: string; alasan: string }): Promise<{ changed: boolean; contradiction: PayoutContradictionRecord | undefined }> {
+export async function resolveContradiction(
+  db: Knex,
+  r: { id: string; admin_id: string; alasan: string },
+): Promise<{ changed: boolean; contradiction: PayoutContradictionRecord | undefined }> {
   return db.transaction(async (trx) => {
     const now = nowDb();
-    const changed = await trx('payout_contradictions').where({ id: r.id, status: 'open' }).update({ status: 'resolved', resolved_by: r.admin_id, resolution: r.alasan.slice(0, 1000), resolved_at: now, updated_at: now });
+    const changed = await trx('payout_contradictions')
+      .where({ id: r.id, status: 'open' })
+      .update({
+        status: 'resolved',
+        resolved_by: r.admin_id,
+        resolution: r.alasan.slice(0, 1000),
+        resolved_at: now,
+        updated_at: now,
+      });
     const c = toRecord(await trx('payout_contradictions').where({ id: r.id }).first());
     if (changed && c) {
-      await audit(trx, { type: 'user', id: r.admin_id, role: 'admin' }, { action: `${c.record_type}.contradiction_resolved`, record_type: c.record_type, record_id: c.record_id, pesanan_id: c.pesanan_id, status_before: 'open', status_after: 'resolved' });
+      await audit(
+        trx,
+        { type: 'user', id: r.admin_id, role: 'admin' },
+        {
+          action: `${c.record_type}.contradiction_resolved`,
+          record_type: c.record_type,
+          record_id: c.record_id,
+          pesanan_id: c.pesanan_id,
+          status_before: 'open',
+          status_after: 'resolved',
+        },
+      );
     }
     return { changed: changed > 0, contradiction: c };
   });
@@ -93,7 +145,10 @@ export async function resolveContradiction(db: Knex, r: { id: string; admin_id: 
  * corrected when its final record is seen). Answers the contradiction and
  * whether this call created it.
  */
-export async function recordContradiction(db: Knex, c: ContradictionInput): Promise<{ contradiction: PayoutContradictionRecord; created: boolean }> {
+export async function recordContradiction(
+  db: Knex,
+  c: ContradictionInput,
+): Promise<{ contradiction: PayoutContradictionRecord; created: boolean }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction((trx) => record(trx, c));
@@ -106,18 +161,30 @@ export async function recordContradiction(db: Knex, c: ContradictionInput): Prom
   }
 }
 
-async function record(trx: Knex.Transaction, c: ContradictionInput): Promise<{ contradiction: PayoutContradictionRecord; created: boolean }> {
+async function record(
+  trx: Knex.Transaction,
+  c: ContradictionInput,
+): Promise<{ contradiction: PayoutContradictionRecord; created: boolean }> {
   const now = nowDb();
   const existing = toRecord(await trx('payout_contradictions').where({ payout_key: c.payout_key }).forUpdate().first());
   if (existing) {
     // seen before: correct it now if its final record has come since (queued before), else nothing changes
     if (!existing.corrected && correctionNeeded(existing.recorded_status, c.gateway.status)) {
       const after = await correct(trx, existing.id, c);
-      await trx('payout_contradictions').where({ id: existing.id }).update({ ...gatewayFields(c.gateway), corrected: true, record_status_after: after, updated_at: now });
+      await trx('payout_contradictions')
+        .where({ id: existing.id })
+        .update({ ...gatewayFields(c.gateway), corrected: true, record_status_after: after, updated_at: now });
     } else if (existing.gateway_status !== c.gateway.status) {
-      await trx('payout_contradictions').where({ id: existing.id }).update({ ...gatewayFields(c.gateway), updated_at: now });
+      await trx('payout_contradictions')
+        .where({ id: existing.id })
+        .update({ ...gatewayFields(c.gateway), updated_at: now });
     }
-    return { contradiction: toRecord(await trx('payout_contradictions').where({ id: existing.id }).first()) as PayoutContradictionRecord, created: false };
+    return {
+      contradiction: toRecord(
+        await trx('payout_contradictions').where({ id: existing.id }).first(),
+      ) as PayoutContradictionRecord,
+      created: false,
+    };
   }
   const subject = await subjectOf(trx, c);
   const id = randomUUID();
@@ -145,19 +212,45 @@ async function record(trx: Knex.Transaction, c: ContradictionInput): Promise<{ c
     after = await correct(trx, id, c);
     await trx('payout_contradictions').where({ id }).update({ corrected: true, record_status_after: after });
   }
-  await audit(trx, SYSTEM, { action: `${c.record_type}.payout_contradicted`, record_type: c.record_type, record_id: c.record_id, pesanan_id: subject.pesanan_id, status_before: subject.status, status_after: after });
-  return { contradiction: toRecord(await trx('payout_contradictions').where({ id }).first()) as PayoutContradictionRecord, created: true };
+  await audit(trx, SYSTEM, {
+    action: `${c.record_type}.payout_contradicted`,
+    record_type: c.record_type,
+    record_id: c.record_id,
+    pesanan_id: subject.pesanan_id,
+    status_before: subject.status,
+    status_after: after,
+  });
+  return {
+    contradiction: toRecord(await trx('payout_contradictions').where({ id }).first()) as PayoutContradictionRecord,
+    created: true,
+  };
 }
 
-const gatewayFields = (g: GatewayPayoutRecord) => ({ gateway_status: g.status, gateway_reference: g.reference ?? null, gateway_failure_reason: g.failure_reason?.slice(0, 300) ?? null });
+const gatewayFields = (g: GatewayPayoutRecord) => ({
+  gateway_status: g.status,
+  gateway_reference: g.reference ?? null,
+  gateway_failure_reason: g.failure_reason?.slice(0, 300) ?? null,
+});
 
 async function subjectOf(trx: Knex.Transaction, c: ContradictionInput) {
   if (c.record_type === 'withdrawal') {
     const w = (await getWithdrawal(trx, c.record_id)) as WithdrawalRecord;
-    return { escrow_id: w.escrow_id, pesanan_id: w.pesanan_id, party_id: w.freelancer_id, amount: w.jumlah_bersih, status: w.status as string };
+    return {
+      escrow_id: w.escrow_id,
+      pesanan_id: w.pesanan_id,
+      party_id: w.freelancer_id,
+      amount: w.jumlah_bersih,
+      status: w.status as string,
+    };
   }
   const r = (await getRefund(trx, c.record_id)) as RefundRecord;
-  return { escrow_id: null, pesanan_id: r.pesanan_id, party_id: r.client_id, amount: r.jumlah, status: r.status as string };
+  return {
+    escrow_id: null,
+    pesanan_id: r.pesanan_id,
+    party_id: r.client_id,
+    amount: r.jumlah,
+    status: r.status as string,
+  };
 }
 
 /** Moves the withdrawal or refund to the gateway's outcome and posts the journals that make the books follow it. Answers its status after. */
@@ -177,26 +270,39 @@ async function correctWithdrawal(trx: Knex.Transaction, c: ContradictionInput): 
   const now = nowDb();
   const escrow = (await trx('escrow').where({ id: w.escrow_id }).first()) as EscrowRecord;
   if (c.gateway.status === 'completed') {
-    const moved = await trx('pencairan_dana').whereIn('status', ['failed', 'rejected']).andWhere({ id: w.id }).update({
-      status: 'completed',
-      bukti_transfer: c.gateway.bukti_transfer ?? '',
-      referensi_payout: c.gateway.reference,
-      dicairkan_pada: toDbTime(c.gateway.completed_at ?? new Date()),
-      updated_at: now,
-    });
+    const moved = await trx('pencairan_dana')
+      .whereIn('status', ['failed', 'rejected'])
+      .andWhere({ id: w.id })
+      .update({
+        status: 'completed',
+        bukti_transfer: c.gateway.bukti_transfer ?? '',
+        referensi_payout: c.gateway.reference,
+        dicairkan_pada: toDbTime(c.gateway.completed_at ?? new Date()),
+        updated_at: now,
+      });
     if (!moved) return w.status;
     await ledger.post(trx, payoutReinstated(w));
     await ledger.post(trx, payoutCompleted(w));
-    await trx('escrow').where({ id: w.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
+    await trx('escrow')
+      .where({ id: w.escrow_id })
+      .whereIn('status', ['released', 'partial_released'])
+      .update({ status: 'completed', updated_at: now });
     return 'completed';
   }
   const moved = await trx('pencairan_dana')
     .where({ id: w.id, status: 'completed' })
-    .update({ status: 'failed', alasan: `returned by the bank: ${c.gateway.failure_reason ?? 'no reason given'}`.slice(0, 1000), updated_at: now });
+    .update({
+      status: 'failed',
+      alasan: `returned by the bank: ${c.gateway.failure_reason ?? 'no reason given'}`.slice(0, 1000),
+      updated_at: now,
+    });
   if (!moved) return w.status;
   await ledger.post(trx, payoutReturned(w));
   await ledger.post(trx, payoutReversed({ ...w, status: 'failed' }));
-  if (escrow?.status === 'completed') await trx('escrow').where({ id: w.escrow_id, status: 'completed' }).update({ status: escrow.jumlah_dirilis === null ? 'released' : 'partial_released', updated_at: now });
+  if (escrow?.status === 'completed')
+    await trx('escrow')
+      .where({ id: w.escrow_id, status: 'completed' })
+      .update({ status: escrow.jumlah_dirilis === null ? 'released' : 'partial_released', updated_at: now });
   return 'failed';
 }
 
@@ -212,17 +318,27 @@ async function correctRefund(trx: Knex.Transaction, contradictionId: string, c: 
   if (c.gateway.status === 'completed') {
     await ledger.post(trx, refundPayoutConfirmed(r, c.payout_key, contradictionId));
     // found before the next account's payout is sent (the pre-check holds that one): the refund is completed by this one
-    const movable = c.detected_by === 'precheck' ? ['failed', 'menunggu_rekening', 'processing'] : ['failed', 'menunggu_rekening'];
+    const movable =
+      c.detected_by === 'precheck' ? ['failed', 'menunggu_rekening', 'processing'] : ['failed', 'menunggu_rekening'];
     const moved = await trx('refunds')
       .where({ id: r.id })
       .whereIn('status', movable)
-      .update({ status: 'completed', referensi_gateway: c.gateway.reference, selesai_pada: toDbTime(c.gateway.completed_at ?? new Date()), failure_reason: null, updated_at: now });
+      .update({
+        status: 'completed',
+        referensi_gateway: c.gateway.reference,
+        selesai_pada: toDbTime(c.gateway.completed_at ?? new Date()),
+        failure_reason: null,
+        updated_at: now,
+      });
     return moved ? 'completed' : r.status;
   }
   await ledger.post(trx, refundPayoutReturned(r, c.payout_key, contradictionId));
   const moved = await trx('refunds')
     .where({ id: r.id, status: 'completed' })
-    .update({ status: 'failed', failure_reason: `returned by the bank: ${c.gateway.failure_reason ?? 'no reason given'}`.slice(0, 300), updated_at: now });
+    .update({
+      status: 'failed',
+      failure_reason: `returned by the bank: ${c.gateway.failure_reason ?? 'no reason given'}`.slice(0, 300),
+      updated_at: now,
+    });
   return moved ? 'failed' : r.status;
 }
-

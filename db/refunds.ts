@@ -28,12 +28,19 @@ export async function getRefundOfPayment(db: Knex, paymentId: string): Promise<R
 
 /** The order's newest refund's id (an order has at most one escrow refund; late payments add theirs), or null. */
 export async function latestRefundIdOfOrder(db: Knex, pesananId: string): Promise<string | null> {
-  const row = await db('refunds').where({ pesanan_id: pesananId }).orderBy('created_at', 'desc').orderBy('id', 'desc').first('id');
+  const row = await db('refunds')
+    .where({ pesanan_id: pesananId })
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .first('id');
   return row?.id ?? null;
 }
 
 /** Inserts the refund record of `payment` (in the caller's transaction): to its source, or waiting for the client's account. */
-export async function insertRefund(trx: Knex.Transaction, r: { id: string; payment: PaymentRecord; jumlah: number; jenis: RefundKind; alasan: string }): Promise<RefundRecord> {
+export async function insertRefund(
+  trx: Knex.Transaction,
+  r: { id: string; payment: PaymentRecord; jumlah: number; jenis: RefundKind; alasan: string },
+): Promise<RefundRecord> {
   const now = nowDb();
   const toSource = refundsToSource(r.payment.metode_pembayaran);
   const row = {
@@ -55,9 +62,27 @@ export async function insertRefund(trx: Knex.Transaction, r: { id: string; payme
 }
 
 /** The refund of a late payment (money that settled after its payment expired, failed or was cancelled): total_bayar, in the caller's transaction. */
-export async function insertLateRefund(trx: Knex.Transaction, id: string, payment: PaymentRecord, actor: Actor = SYSTEM): Promise<RefundRecord> {
-  const refund = await insertRefund(trx, { id, payment, jumlah: lateRefundAmount(payment), jenis: 'late_payment', alasan: `money for payment ${payment.transaction_id} arrived after it was ${payment.status}` });
-  await audit(trx, actor, { action: 'refund.created', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: null, status_after: refund.status });
+export async function insertLateRefund(
+  trx: Knex.Transaction,
+  id: string,
+  payment: PaymentRecord,
+  actor: Actor = SYSTEM,
+): Promise<RefundRecord> {
+  const refund = await insertRefund(trx, {
+    id,
+    payment,
+    jumlah: lateRefundAmount(payment),
+    jenis: 'late_payment',
+    alasan: `money for payment ${payment.transaction_id} arrived after it was ${payment.status}`,
+  });
+  await audit(trx, actor, {
+    action: 'refund.created',
+    record_type: 'refund',
+    record_id: refund.id,
+    pesanan_id: refund.pesanan_id,
+    status_before: null,
+    status_after: refund.status,
+  });
   return refund;
 }
 
@@ -66,16 +91,36 @@ export async function insertLateRefund(trx: Knex.Transaction, id: string, paymen
  * change): the refund record for the client's share (refundSplit) and its
  * `refund_owed` journal. `jumlahFreelancer` is X of a partial release (0: all back).
  */
-export async function oweEscrowRefund(trx: Knex.Transaction, r: { id: string; escrow: EscrowRecord; jumlahFreelancer: number; alasan: string; actor: Actor }): Promise<RefundRecord> {
-  const payment = fromRow<PaymentRecord>(await trx('pembayaran').where({ id: r.escrow.pembayaran_id }).first()) as PaymentRecord;
+export async function oweEscrowRefund(
+  trx: Knex.Transaction,
+  r: { id: string; escrow: EscrowRecord; jumlahFreelancer: number; alasan: string; actor: Actor },
+): Promise<RefundRecord> {
+  const payment = fromRow<PaymentRecord>(
+    await trx('pembayaran').where({ id: r.escrow.pembayaran_id }).first(),
+  ) as PaymentRecord;
   const split = refundSplit(payment, r.jumlahFreelancer);
-  const refund = await insertRefund(trx, { id: r.id, payment, jumlah: split.jumlah_refund, jenis: 'escrow_refund', alasan: r.alasan });
+  const refund = await insertRefund(trx, {
+    id: r.id,
+    payment,
+    jumlah: split.jumlah_refund,
+    jenis: 'escrow_refund',
+    alasan: r.alasan,
+  });
   await ledger.post(trx, refundOwed(refund, payment, r.jumlahFreelancer));
-  await audit(trx, r.actor, { action: 'refund.created', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: null, status_after: refund.status });
+  await audit(trx, r.actor, {
+    action: 'refund.created',
+    record_type: 'refund',
+    record_id: refund.id,
+    pesanan_id: refund.pesanan_id,
+    status_before: null,
+    status_after: refund.status,
+  });
   return refund;
 }
 
-export type EscrowRefundResult = { kind: 'refunded'; refund: RefundRecord } | { kind: 'refused'; escrow_status: string | null; order_status: OrderStatus | null };
+export type EscrowRefundResult =
+  | { kind: 'refunded'; refund: RefundRecord }
+  | { kind: 'refused'; escrow_status: string | null; order_status: OrderStatus | null };
 
 /**
  * A cancellation after the payment settled: escrow held → refunded, order →
@@ -91,10 +136,27 @@ export async function refundEscrow(
     const done = await getRefund(trx, c.refund_id);
     if (done) return { kind: 'refunded', refund: done };
     const escrow = fromRow<EscrowRecord>(await trx('escrow').where({ id: c.escrow_id }).first());
-    const order = escrow && ((await trx('pesanan').where({ id: escrow.pesanan_id }).first('status')) as { status: OrderStatus } | undefined);
-    if (!escrow || escrow.status !== 'held' || !order || !c.fromOrder.includes(order.status)) return { kind: 'refused', escrow_status: escrow?.status ?? null, order_status: order?.status ?? null };
-    await moveEscrowAndOrder(trx, { escrow_id: escrow.id, pesanan_id: escrow.pesanan_id, from: 'held', change: { status: 'refunded', alasan: c.alasan.slice(0, 500) }, orderFrom: order.status, orderTo: 'refunded', actor: c.actor });
-    const refund = await oweEscrowRefund(trx, { id: c.refund_id, escrow, jumlahFreelancer: 0, alasan: c.alasan, actor: c.actor });
+    const order =
+      escrow &&
+      ((await trx('pesanan').where({ id: escrow.pesanan_id }).first('status')) as { status: OrderStatus } | undefined);
+    if (!escrow || escrow.status !== 'held' || !order || !c.fromOrder.includes(order.status))
+      return { kind: 'refused', escrow_status: escrow?.status ?? null, order_status: order?.status ?? null };
+    await moveEscrowAndOrder(trx, {
+      escrow_id: escrow.id,
+      pesanan_id: escrow.pesanan_id,
+      from: 'held',
+      change: { status: 'refunded', alasan: c.alasan.slice(0, 500) },
+      orderFrom: order.status,
+      orderTo: 'refunded',
+      actor: c.actor,
+    });
+    const refund = await oweEscrowRefund(trx, {
+      id: c.refund_id,
+      escrow,
+      jumlahFreelancer: 0,
+      alasan: c.alasan,
+      actor: c.actor,
+    });
     return { kind: 'refunded', refund };
   });
 }
@@ -107,30 +169,70 @@ export async function refundEscrow(
  */
 export async function recordRefundAccount(
   db: Knex,
-  a: { refund_id: string; metode: 'transfer_bank' | 'e_wallet'; channel: string; nomor_rekening: string; nama_pemilik: string; actor: Actor },
+  a: {
+    refund_id: string;
+    metode: 'transfer_bank' | 'e_wallet';
+    channel: string;
+    nomor_rekening: string;
+    nama_pemilik: string;
+    actor: Actor;
+  },
 ): Promise<{ changed: boolean; refund: RefundRecord | undefined }> {
   return db.transaction(async (trx) => {
     const before = await getRefund(trx, a.refund_id);
     const changed = await trx('refunds')
       .where({ id: a.refund_id })
       .whereIn('status', ACCOUNT_AWAITING_REFUND_STATUSES as string[])
-      .update({ metode: a.metode, channel: a.channel, nomor_rekening: a.nomor_rekening, nama_pemilik: a.nama_pemilik, status: 'processing', failure_reason: null, rekening_ke: trx.raw('rekening_ke + 1'), updated_at: nowDb() });
-    if (changed) await audit(trx, a.actor, { action: 'refund.account_given', record_type: 'refund', record_id: a.refund_id, pesanan_id: before!.pesanan_id, status_before: before!.status, status_after: 'processing' });
+      .update({
+        metode: a.metode,
+        channel: a.channel,
+        nomor_rekening: a.nomor_rekening,
+        nama_pemilik: a.nama_pemilik,
+        status: 'processing',
+        failure_reason: null,
+        rekening_ke: trx.raw('rekening_ke + 1'),
+        updated_at: nowDb(),
+      });
+    if (changed)
+      await audit(trx, a.actor, {
+        action: 'refund.account_given',
+        record_type: 'refund',
+        record_id: a.refund_id,
+        pesanan_id: before!.pesanan_id,
+        status_before: before!.status,
+        status_after: 'processing',
+      });
     return { changed: changed > 0, refund: await getRefund(trx, a.refund_id) };
   });
 }
 
 /** The gateway confirmed the refund: processing → completed and its `refund_paid` journal, in one transaction. Idempotent. */
-export async function completeRefund(db: Knex, c: { refund_id: string; referensi_gateway: string; selesai_pada: string }): Promise<RefundRecord> {
+export async function completeRefund(
+  db: Knex,
+  c: { refund_id: string; referensi_gateway: string; selesai_pada: string },
+): Promise<RefundRecord> {
   return db.transaction(async (trx) => {
     const done = await trx('refunds')
       .where({ id: c.refund_id, status: 'processing' })
-      .update({ status: 'completed', referensi_gateway: c.referensi_gateway, selesai_pada: toDbTime(c.selesai_pada), updated_at: nowDb() });
+      .update({
+        status: 'completed',
+        referensi_gateway: c.referensi_gateway,
+        selesai_pada: toDbTime(c.selesai_pada),
+        updated_at: nowDb(),
+      });
     const refund = (await getRefund(trx, c.refund_id)) as RefundRecord;
     if (done) {
       await ledger.post(trx, refundPaid(refund));
-      await audit(trx, SYSTEM, { action: 'refund.completed', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: 'processing', status_after: 'completed' });
-    } else if (refund.status !== 'completed') throw new Error(`refund ${c.refund_id} is ${refund.status}; only a processing refund can complete`);
+      await audit(trx, SYSTEM, {
+        action: 'refund.completed',
+        record_type: 'refund',
+        record_id: refund.id,
+        pesanan_id: refund.pesanan_id,
+        status_before: 'processing',
+        status_after: 'completed',
+      });
+    } else if (refund.status !== 'completed')
+      throw new Error(`refund ${c.refund_id} is ${refund.status}; only a processing refund can complete`);
     return refund;
   });
 }
@@ -138,9 +240,20 @@ export async function completeRefund(db: Knex, c: { refund_id: string; referensi
 /** The bank refused the account the client gave: processing → failed (the client may give another). Idempotent. */
 export async function failRefund(db: Knex, f: { refund_id: string; reason: string }): Promise<RefundRecord> {
   return db.transaction(async (trx) => {
-    const failed = await trx('refunds').where({ id: f.refund_id, status: 'processing' }).whereNot({ metode: 'source' }).update({ status: 'failed', failure_reason: f.reason.slice(0, 300), updated_at: nowDb() });
+    const failed = await trx('refunds')
+      .where({ id: f.refund_id, status: 'processing' })
+      .whereNot({ metode: 'source' })
+      .update({ status: 'failed', failure_reason: f.reason.slice(0, 300), updated_at: nowDb() });
     const refund = (await getRefund(trx, f.refund_id)) as RefundRecord;
-    if (failed) await audit(trx, SYSTEM, { action: 'refund.failed', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: 'processing', status_after: 'failed' });
+    if (failed)
+      await audit(trx, SYSTEM, {
+        action: 'refund.failed',
+        record_type: 'refund',
+        record_id: refund.id,
+        pesanan_id: refund.pesanan_id,
+        status_before: 'processing',
+        status_after: 'failed',
+      });
     return refund;
   });
 }
@@ -151,7 +264,12 @@ export async function markRefundWorkflowStarted(db: Knex, id: string): Promise<v
 }
 
 /** Refunds not completed whose workflow was not (known to be) started, older than `graceMs`. */
-export async function findUnstartedRefunds(db: Knex, graceMs: number, limit: number, now = new Date()): Promise<RefundRecord[]> {
+export async function findUnstartedRefunds(
+  db: Knex,
+  graceMs: number,
+  limit: number,
+  now = new Date(),
+): Promise<RefundRecord[]> {
   const rows = await db('refunds')
     .where({ workflow_started: false })
     .whereNot({ status: 'completed' })

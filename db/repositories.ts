@@ -8,7 +8,16 @@ import { nowDb } from './time';
  * moves a record backwards; inserts that may repeat prove the existing row is
  * the same record (db/rows.ts).
  */
-export type { DisputeRecord, EscrowRecord, NewEscrow, NewPayment, OrderRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
+export type {
+  DisputeRecord,
+  EscrowRecord,
+  NewEscrow,
+  NewPayment,
+  OrderRecord,
+  PaymentRecord,
+  RefundRecord,
+  WithdrawalRecord,
+} from '../domain/records';
 export * from './orders';
 export * from './payments';
 export * from './payments-legacy';
@@ -22,7 +31,13 @@ export { IdempotencyConflictError, isUniqueViolation } from './rows';
 
 export async function logWebhook(
   db: Knex,
-  e: { transaction_id: string | null; transaction_status: string | null; gross_amount: string | null; http_status: number; result: string },
+  e: {
+    transaction_id: string | null;
+    transaction_status: string | null;
+    gross_amount: string | null;
+    http_status: number;
+    result: string;
+  },
 ): Promise<void> {
   await db('webhook_log').insert({ ...e, received_at: nowDb() });
 }

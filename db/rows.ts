@@ -2,8 +2,31 @@ import type { Knex } from 'knex';
 import { fromDbTime } from './time';
 
 /** Row conversion and the write helpers every repository shares. */
-const MONEY = ['harga', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'jumlah_ditahan', 'jumlah_bersih', 'jumlah_dirilis', 'jumlah_freelancer'];
-const TIMES = ['created_at', 'updated_at', 'expires_at', 'dibayar_pada', 'ditahan_pada', 'akan_dirilis_pada', 'dirilis_pada', 'dicairkan_pada', 'late_settled_at', 'dibuka_pada', 'diputuskan_pada', 'selesai_pada'];
+const MONEY = [
+  'harga',
+  'jumlah',
+  'biaya_platform',
+  'biaya_gateway',
+  'total_bayar',
+  'jumlah_ditahan',
+  'jumlah_bersih',
+  'jumlah_dirilis',
+  'jumlah_freelancer',
+];
+const TIMES = [
+  'created_at',
+  'updated_at',
+  'expires_at',
+  'dibayar_pada',
+  'ditahan_pada',
+  'akan_dirilis_pada',
+  'dirilis_pada',
+  'dicairkan_pada',
+  'late_settled_at',
+  'dibuka_pada',
+  'diputuskan_pada',
+  'selesai_pada',
+];
 
 export function fromRow<T>(row: Record<string, unknown> | undefined): T | undefined {
   if (!row) return undefined;
@@ -42,7 +65,10 @@ function violation(err: unknown): { sqlite: boolean; key: string | undefined } |
   const mysql = e.code === 'ER_DUP_ENTRY' || e.errno === 1062;
   if (!sqlite && !mysql) return null;
   const message = String(e.sqlMessage ?? e.message ?? '');
-  return { sqlite, key: sqlite ? /constraint failed: ([\w.]+)/.exec(message)?.[1] : /for key '([^']+)'/.exec(message)?.[1] };
+  return {
+    sqlite,
+    key: sqlite ? /constraint failed: ([\w.]+)/.exec(message)?.[1] : /for key '([^']+)'/.exec(message)?.[1],
+  };
 }
 
 /** An idempotent write found a different record where it expected its own. */
@@ -72,9 +98,19 @@ export async function insertIdempotent(
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const existing = await trx(table).where({ id: row.id }).first();
-    if (!existing) throw new IdempotencyConflictError(table, row.id, `insert clashed with another record on a unique key (key ${violation(err)?.key ?? 'unknown'})`);
+    if (!existing)
+      throw new IdempotencyConflictError(
+        table,
+        row.id,
+        `insert clashed with another record on a unique key (key ${violation(err)?.key ?? 'unknown'})`,
+      );
     const differs = same.filter((k) => String(existing[k]) !== String(row[k]));
-    if (differs.length) throw new IdempotencyConflictError(table, row.id, `a different record exists under this id (${differs.join(', ')} differ)`);
+    if (differs.length)
+      throw new IdempotencyConflictError(
+        table,
+        row.id,
+        `a different record exists under this id (${differs.join(', ')} differ)`,
+      );
     return 'existed';
   }
 }

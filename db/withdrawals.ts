@@ -10,7 +10,15 @@ import { nowDb, toDbTime } from './time';
 
 export type NewWithdrawal = Omit<
   WithdrawalRecord,
-  'status' | 'bukti_transfer' | 'referensi_payout' | 'dicairkan_pada' | 'created_at' | 'updated_at' | 'alasan' | 'live_escrow_id' | 'channel'
+  | 'status'
+  | 'bukti_transfer'
+  | 'referensi_payout'
+  | 'dicairkan_pada'
+  | 'created_at'
+  | 'updated_at'
+  | 'alasan'
+  | 'live_escrow_id'
+  | 'channel'
 > & {
   status: 'pending' | 'processing';
   channel?: string | null;
@@ -26,12 +34,33 @@ export type NewWithdrawal = Omit<
 export async function insertWithdrawalIfAbsent(db: Knex, w: NewWithdrawal): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
-    const row = { ...w, channel: w.channel ?? null, live_escrow_id: w.escrow_id, created_at: toDbTime(w.created_at), updated_at: now };
-    const inserted = await insertIdempotent(trx, 'pencairan_dana', row, ['escrow_id', 'freelancer_id', 'jumlah_bersih']);
+    const row = {
+      ...w,
+      channel: w.channel ?? null,
+      live_escrow_id: w.escrow_id,
+      created_at: toDbTime(w.created_at),
+      updated_at: now,
+    };
+    const inserted = await insertIdempotent(trx, 'pencairan_dana', row, [
+      'escrow_id',
+      'freelancer_id',
+      'jumlah_bersih',
+    ]);
     if (inserted !== 'inserted') return;
     await trx('pesanan').where({ id: w.pesanan_id }).update({ pencairan_id: w.id, updated_at: now });
     await ledger.post(trx, payoutSent(w));
-    await audit(trx, { type: 'user', id: w.freelancer_id, role: 'freelancer' }, { action: 'withdrawal.requested', record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: null, status_after: w.status });
+    await audit(
+      trx,
+      { type: 'user', id: w.freelancer_id, role: 'freelancer' },
+      {
+        action: 'withdrawal.requested',
+        record_type: 'withdrawal',
+        record_id: w.id,
+        pesanan_id: w.pesanan_id,
+        status_before: null,
+        status_after: w.status,
+      },
+    );
   });
 }
 
@@ -58,8 +87,10 @@ export class WithdrawalStateError extends Error {
  * key: it gets both before it moves on, so the books stay whole.
  */
 async function ensureReserved(trx: Knex.Transaction, w: WithdrawalRecord): Promise<void> {
-  if (!(await trx('ledger_journals').where({ kind: 'payout_sent', record_id: w.id }).first('id'))) await ledger.post(trx, payoutSent(w));
-  if (w.live_escrow_id === null && (w.status === 'pending' || w.status === 'processing')) await trx('pencairan_dana').where({ id: w.id }).update({ live_escrow_id: w.escrow_id });
+  if (!(await trx('ledger_journals').where({ kind: 'payout_sent', record_id: w.id }).first('id')))
+    await ledger.post(trx, payoutSent(w));
+  if (w.live_escrow_id === null && (w.status === 'pending' || w.status === 'processing'))
+    await trx('pencairan_dana').where({ id: w.id }).update({ live_escrow_id: w.escrow_id });
 }
 
 /** An admin approved a pending withdrawal: pending → processing (its money was reserved when it was requested). Idempotent. */
@@ -67,12 +98,25 @@ export async function approveWithdrawal(db: Knex, a: { withdrawal_id: string; ad
   await db.transaction(async (trx) => {
     const w = (await getWithdrawal(trx, a.withdrawal_id)) as WithdrawalRecord;
     if (w.status === 'pending') await ensureReserved(trx, w);
-    const moved = await trx('pencairan_dana').where({ id: a.withdrawal_id, status: 'pending' }).update({ status: 'processing', updated_at: nowDb() });
+    const moved = await trx('pencairan_dana')
+      .where({ id: a.withdrawal_id, status: 'pending' })
+      .update({ status: 'processing', updated_at: nowDb() });
     if (!moved) {
       if (w.status === 'processing' || w.status === 'completed' || w.status === 'failed') return; // a retry of this approval
       throw new WithdrawalStateError(w, 'pending or processing');
     }
-    await audit(trx, { type: 'user', id: a.admin_id, role: 'admin' }, { action: 'withdrawal.approved', record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: 'pending', status_after: 'processing' });
+    await audit(
+      trx,
+      { type: 'user', id: a.admin_id, role: 'admin' },
+      {
+        action: 'withdrawal.approved',
+        record_type: 'withdrawal',
+        record_id: w.id,
+        pesanan_id: w.pesanan_id,
+        status_before: 'pending',
+        status_after: 'processing',
+      },
+    );
   });
 }
 
@@ -99,36 +143,69 @@ export async function endWithdrawal(
     }
     await ledger.post(trx, payoutReversed({ ...w, status: e.status }));
     const actor: Actor = e.admin_id ? { type: 'user', id: e.admin_id, role: 'admin' } : SYSTEM;
-    await audit(trx, actor, { action: `withdrawal.${e.status}`, record_type: 'withdrawal', record_id: w.id, pesanan_id: w.pesanan_id, status_before: from, status_after: e.status });
+    await audit(trx, actor, {
+      action: `withdrawal.${e.status}`,
+      record_type: 'withdrawal',
+      record_id: w.id,
+      pesanan_id: w.pesanan_id,
+      status_before: from,
+      status_after: e.status,
+    });
   });
 }
 
 /** Payout done: withdrawal → completed with its proof, escrow → completed, and the payout journal, in one transaction. Idempotent. */
 export async function completeWithdrawal(
   db: Knex,
-  c: { withdrawal_id: string; escrow_id: string; bukti_transfer: string; referensi_payout: string; dicairkan_pada: string },
+  c: {
+    withdrawal_id: string;
+    escrow_id: string;
+    bukti_transfer: string;
+    referensi_payout: string;
+    dicairkan_pada: string;
+  },
 ): Promise<void> {
   await db.transaction(async (trx) => {
     const now = nowDb();
     const before = (await getWithdrawal(trx, c.withdrawal_id)) as WithdrawalRecord;
     if (before.status === 'processing') await ensureReserved(trx, before);
     // only a processing withdrawal completes: every withdrawal reserved its money (payout_sent) when it was requested
-    const completed = await trx('pencairan_dana').where({ id: c.withdrawal_id, status: 'processing' }).update({
-      status: 'completed',
-      bukti_transfer: c.bukti_transfer,
-      referensi_payout: c.referensi_payout,
-      dicairkan_pada: toDbTime(c.dicairkan_pada),
-      updated_at: now,
-    });
+    const completed = await trx('pencairan_dana')
+      .where({ id: c.withdrawal_id, status: 'processing' })
+      .update({
+        status: 'completed',
+        bukti_transfer: c.bukti_transfer,
+        referensi_payout: c.referensi_payout,
+        dicairkan_pada: toDbTime(c.dicairkan_pada),
+        updated_at: now,
+      });
     if (!completed) {
       if (before.status === 'completed') return; // a retry of this completion
       throw new WithdrawalStateError(before, 'processing or completed');
     }
     const escrowBefore = await trx('escrow').where({ id: c.escrow_id }).first('status', 'pesanan_id');
-    const escrowDone = await trx('escrow').where({ id: c.escrow_id }).whereIn('status', ['released', 'partial_released']).update({ status: 'completed', updated_at: now });
-    if (escrowDone) await audit(trx, SYSTEM, { action: 'escrow.completed', record_type: 'escrow', record_id: c.escrow_id, pesanan_id: escrowBefore.pesanan_id, status_before: escrowBefore.status, status_after: 'completed' });
+    const escrowDone = await trx('escrow')
+      .where({ id: c.escrow_id })
+      .whereIn('status', ['released', 'partial_released'])
+      .update({ status: 'completed', updated_at: now });
+    if (escrowDone)
+      await audit(trx, SYSTEM, {
+        action: 'escrow.completed',
+        record_type: 'escrow',
+        record_id: c.escrow_id,
+        pesanan_id: escrowBefore.pesanan_id,
+        status_before: escrowBefore.status,
+        status_after: 'completed',
+      });
     await ledger.post(trx, payoutCompleted(before));
-    await audit(trx, SYSTEM, { action: 'withdrawal.completed', record_type: 'withdrawal', record_id: before.id, pesanan_id: before.pesanan_id, status_before: before.status, status_after: 'completed' });
+    await audit(trx, SYSTEM, {
+      action: 'withdrawal.completed',
+      record_type: 'withdrawal',
+      record_id: before.id,
+      pesanan_id: before.pesanan_id,
+      status_before: before.status,
+      status_after: 'completed',
+    });
   });
 }
 

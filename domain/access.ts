@@ -23,7 +23,11 @@ export function isRole(value: unknown): value is Role {
 
 /** Orders: their client, their assigned freelancer, admins. */
 export function canSeeOrder(p: Principal, order: Parties): boolean {
-  return p.role === 'admin' || (p.role === 'client' && order.client_id === p.id) || (p.role === 'freelancer' && order.freelancer_id === p.id);
+  return (
+    p.role === 'admin' ||
+    (p.role === 'client' && order.client_id === p.id) ||
+    (p.role === 'freelancer' && order.freelancer_id === p.id)
+  );
 }
 
 /** Payments: the order's client and admins. */

@@ -49,7 +49,13 @@ export interface Config {
   notifications: { webhookUrl: string | undefined; secret: string; maxAttempts: number; pollIntervalMs: number };
   db: DbConfig;
   temporal: { address?: string; namespace: string; taskQueue: string; uiPort: number; port: number };
-  mock: { autoSuccess: boolean; autoWithdrawal: boolean; secret: string; autoSuccessDelayMs: number; payoutDelayMs: number };
+  mock: {
+    autoSuccess: boolean;
+    autoWithdrawal: boolean;
+    secret: string;
+    autoSuccessDelayMs: number;
+    payoutDelayMs: number;
+  };
   /** Payouts: temporary failures retried up to maxAttempts; the gateway asked for the status when no notification came within statusCheckAfter. */
   payout: { maxAttempts: number; statusCheckAfter: string };
   paymentExpiry: string;
@@ -60,7 +66,12 @@ export interface Config {
   logLevel: string;
   auth: { jwtSecret: string };
   amountLimits: AmountLimits;
-  rateLimits: { paymentsPerMinute: number; webhooksPerMinute: number; ordersPerMinute: number; lifecyclePerMinute: number };
+  rateLimits: {
+    paymentsPerMinute: number;
+    webhooksPerMinute: number;
+    ordersPerMinute: number;
+    lifecyclePerMinute: number;
+  };
   corsOrigins: string[];
   webhookToleranceSeconds: number;
   /**
@@ -135,7 +146,8 @@ function secretVar(env: Env, name: string, isProduction: boolean, devDefault: st
     if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
       throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
     }
-    if (value === devDefault) throw new ConfigError(name, 'must not be the development default when NODE_ENV=production');
+    if (value === devDefault)
+      throw new ConfigError(name, 'must not be the development default when NODE_ENV=production');
   }
   return value ?? devDefault;
 }
@@ -143,14 +155,16 @@ function secretVar(env: Env, name: string, isProduction: boolean, devDefault: st
 /** The SDK's exporter binds an IP address (the runtime refuses host names). */
 function ipv4(env: Env, name: string, fallback: string): string {
   const raw = str(env, name) ?? fallback;
-  if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(raw)) throw new ConfigError(name, `must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got "${raw}"`);
+  if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(raw))
+    throw new ConfigError(name, `must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got "${raw}"`);
   return raw;
 }
 
 /** In production the metrics token, when set, is a secret like the others. */
 function metricsToken(env: Env, isProduction: boolean): string | undefined {
   const value = str(env, 'METRICS_TOKEN');
-  if (value && isProduction && Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
+  if (value && isProduction && Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES)
+    throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`);
   return value;
 }
 
@@ -170,12 +184,17 @@ function trustProxy(env: Env): boolean | number | string[] {
   if (raw === undefined || raw.toLowerCase() === 'false') return false;
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
-    if (n < 1 || n > 10) throw new ConfigError('TRUST_PROXY', `must be a hop count between 1 and 10, or addresses, got "${raw}"`);
+    if (n < 1 || n > 10)
+      throw new ConfigError('TRUST_PROXY', `must be a hop count between 1 and 10, or addresses, got "${raw}"`);
     return n;
   }
   const entries = raw.split(',').map((e) => e.trim());
   for (const e of entries) {
-    if (!isProxyAddress(e)) throw new ConfigError('TRUST_PROXY', `must be a hop count or comma-separated addresses/subnets such as 10.0.0.0/8 or loopback, got "${e}"`);
+    if (!isProxyAddress(e))
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `must be a hop count or comma-separated addresses/subnets such as 10.0.0.0/8 or loopback, got "${e}"`,
+      );
   }
   return entries;
 }
@@ -189,7 +208,10 @@ function origins(env: Env, name: string): string[] {
       const u = new URL(origin);
       if (u.origin !== origin) throw new Error('not an origin');
     } catch {
-      throw new ConfigError(name, `must be a comma-separated list of origins such as https://app.example.com, got "${o.trim()}"`);
+      throw new ConfigError(
+        name,
+        `must be a comma-separated list of origins such as https://app.example.com, got "${o.trim()}"`,
+      );
     }
     return origin;
   });
@@ -215,7 +237,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const secret = secretVar(env, 'MOCK_PAYMENT_SECRET', isProduction, DEV_MOCK_SECRET);
   const jwtSecret = secretVar(env, 'JWT_SECRET', isProduction, DEV_JWT_SECRET);
   const autoSuccess = bool(env, 'MOCK_AUTO_SUCCESS', false);
-  if (isProduction && autoSuccess) throw new ConfigError('MOCK_AUTO_SUCCESS', 'must not be true when NODE_ENV is not development or test (it would settle payments nobody paid)');
+  if (isProduction && autoSuccess)
+    throw new ConfigError(
+      'MOCK_AUTO_SUCCESS',
+      'must not be true when NODE_ENV is not development or test (it would settle payments nobody paid)',
+    );
   const maxAmount = 1_000_000_000_000;
   const amountLimits: AmountLimits = {
     min: int(env, 'AMOUNT_MIN', DEFAULT_AMOUNT_LIMITS.min, 1, maxAmount),
@@ -241,9 +267,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     checkoutReturnUrl: url(env, 'CHECKOUT_RETURN_URL', 'http://localhost:3000/orders'),
     trustProxy: trustProxy(env),
     notifications: {
-      webhookUrl: str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined ? undefined : url(env, 'NOTIFICATION_WEBHOOK_URL', ''),
+      webhookUrl:
+        str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined ? undefined : url(env, 'NOTIFICATION_WEBHOOK_URL', ''),
       // signs deliveries; a secret like the others in production when deliveries are on
-      secret: str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined ? (str(env, 'NOTIFICATION_SECRET') ?? DEV_NOTIFICATION_SECRET) : secretVar(env, 'NOTIFICATION_SECRET', isProduction, DEV_NOTIFICATION_SECRET),
+      secret:
+        str(env, 'NOTIFICATION_WEBHOOK_URL') === undefined
+          ? (str(env, 'NOTIFICATION_SECRET') ?? DEV_NOTIFICATION_SECRET)
+          : secretVar(env, 'NOTIFICATION_SECRET', isProduction, DEV_NOTIFICATION_SECRET),
       maxAttempts: int(env, 'NOTIFICATION_MAX_ATTEMPTS', 10, 1, 100),
       pollIntervalMs: duration(env, 'NOTIFICATION_POLL_INTERVAL', '1s')[1],
     },

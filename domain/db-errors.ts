@@ -57,9 +57,22 @@ const MYSQL_STORAGE: [code: string, errno: number, why: StorageFailure][] = [
   ['ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', 1792, 'read_only'], // a read-only session
 ];
 /** Operating-system codes a driver may pass on (with the statement attached). */
-const OS_STORAGE: Record<string, StorageFailure> = { ENOSPC: 'full', EDQUOT: 'full', ENOMEM: 'full', EROFS: 'read_only' };
+const OS_STORAGE: Record<string, StorageFailure> = {
+  ENOSPC: 'full',
+  EDQUOT: 'full',
+  ENOMEM: 'full',
+  EROFS: 'read_only',
+};
 
-type DriverError = { name?: string; code?: unknown; errno?: unknown; sql?: unknown; message?: unknown; sqlMessage?: unknown; fatal?: unknown };
+type DriverError = {
+  name?: string;
+  code?: unknown;
+  errno?: unknown;
+  sql?: unknown;
+  message?: unknown;
+  sqlMessage?: unknown;
+  fatal?: unknown;
+};
 
 /** SQLite's primary result code of an extended one (`SQLITE_READONLY_DBMOVED` → `SQLITE_READONLY`); any other code as it is. */
 function primaryCode(code: unknown): string {
@@ -71,7 +84,12 @@ function primaryCode(code: unknown): string {
 export function isDatabaseError(err: unknown): boolean {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return false;
-  return typeof e.sql === 'string' || e.name === 'KnexTimeoutError' || (typeof e.code === 'string' && /^(ER_|SQLITE_|PROTOCOL_)/.test(e.code)) || (SOCKET.has(String(e.code)) && e.fatal === true);
+  return (
+    typeof e.sql === 'string' ||
+    e.name === 'KnexTimeoutError' ||
+    (typeof e.code === 'string' && /^(ER_|SQLITE_|PROTOCOL_)/.test(e.code)) ||
+    (SOCKET.has(String(e.code)) && e.fatal === true)
+  );
 }
 
 /** An outage rather than a bad query: the connection, the pool or a lock could not be had. */
@@ -79,7 +97,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as DriverError | null;
   if (!e || typeof e !== 'object') return false;
   if (!isDatabaseError(err)) return false;
-  return e.name === 'KnexTimeoutError' || UNAVAILABLE.has(primaryCode(e.code)) || SOCKET.has(String(e.code)) || e.fatal === true || storageFailureOf(err) !== null;
+  return (
+    e.name === 'KnexTimeoutError' ||
+    UNAVAILABLE.has(primaryCode(e.code)) ||
+    SOCKET.has(String(e.code)) ||
+    e.fatal === true ||
+    storageFailureOf(err) !== null
+  );
 }
 
 /**
@@ -114,7 +138,8 @@ export function describeDbError(err: unknown): string {
   const e = err as DriverError;
   const code = typeof e.code === 'string' ? e.code : e.name === 'KnexTimeoutError' ? 'POOL_TIMEOUT' : 'UNKNOWN';
   const storage = storageFailureOf(err);
-  if (storage) return `database error ${code} (the database cannot write: ${storage === 'full' ? 'full or out of memory' : 'read-only'})`;
+  if (storage)
+    return `database error ${code} (the database cannot write: ${storage === 'full' ? 'full or out of memory' : 'read-only'})`;
   return `database error ${code}${isDatabaseUnavailable(err) ? ' (the database is unavailable)' : ''}`;
 }
 

@@ -80,11 +80,14 @@ export function assertBalanced(j: Pick<Journal, 'kind' | 'record_id' | 'entries'
   let debit = 0;
   let credit = 0;
   for (const e of j.entries) {
-    for (const v of [e.debit, e.credit]) if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`journal ${j.kind} ${j.record_id}: ${e.account} has a bad amount ${v}`);
+    for (const v of [e.debit, e.credit])
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new RangeError(`journal ${j.kind} ${j.record_id}: ${e.account} has a bad amount ${v}`);
     debit += e.debit;
     credit += e.credit;
   }
-  if (debit !== credit || debit === 0) throw new RangeError(`journal ${j.kind} ${j.record_id} does not balance: debit ${debit}, credit ${credit}`);
+  if (debit !== credit || debit === 0)
+    throw new RangeError(`journal ${j.kind} ${j.record_id} does not balance: debit ${debit}, credit ${credit}`);
 }
 
 function journal(j: Journal): Journal {
@@ -93,7 +96,10 @@ function journal(j: Journal): Journal {
   return { ...j, entries };
 }
 
-type PaymentAmounts = Pick<PaymentRecord, 'id' | 'pesanan_id' | 'transaction_id' | 'jumlah' | 'biaya_platform' | 'biaya_gateway' | 'total_bayar'>;
+type PaymentAmounts = Pick<
+  PaymentRecord,
+  'id' | 'pesanan_id' | 'transaction_id' | 'jumlah' | 'biaya_platform' | 'biaya_gateway' | 'total_bayar'
+>;
 
 /** Settled: the gateway holds total_bayar less its fee; the order's price is held in escrow; the client's platform fee is earned. */
 export function paymentSettled(p: PaymentAmounts): Journal {
@@ -130,7 +136,9 @@ export function latePaymentReceived(p: PaymentAmounts & Pick<PaymentRecord, 'use
 }
 
 /** Released (by the client or automatically): the held price goes to the freelancer less the 5% commission. */
-export function escrowReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih'>): Journal {
+export function escrowReleased(
+  e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih'>,
+): Journal {
   return journal({
     kind: 'escrow_released',
     record_type: 'escrow',
@@ -155,7 +163,10 @@ export function payoutSent(w: WithdrawalAmounts): Journal {
     record_id: w.id,
     pesanan_id: w.pesanan_id,
     description: `payout of Rp ${w.jumlah_bersih} sent`,
-    entries: [dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih), cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih)],
+    entries: [
+      dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih),
+      cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih),
+    ],
   });
 }
 
@@ -179,7 +190,10 @@ export function payoutReversed(w: WithdrawalAmounts & Pick<WithdrawalRecord, 'st
     record_id: w.id,
     pesanan_id: w.pesanan_id,
     description: `withdrawal ${w.status}: Rp ${w.jumlah_bersih} back to the freelancer`,
-    entries: [dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih), cr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih)],
+    entries: [
+      dr(ACCOUNTS.payoutInTransit, w.jumlah_bersih),
+      cr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih),
+    ],
   });
 }
 
@@ -189,7 +203,9 @@ export function payoutReversed(w: WithdrawalAmounts & Pick<WithdrawalRecord, 'st
  * X's); the rest of the escrow is owed back to the client (refundOwed, posted
  * in the same transaction).
  */
-export function escrowPartiallyReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_dirilis' | 'biaya_platform' | 'jumlah_bersih'>): Journal {
+export function escrowPartiallyReleased(
+  e: Pick<EscrowRecord, 'id' | 'pesanan_id' | 'freelancer_id' | 'jumlah_dirilis' | 'biaya_platform' | 'jumlah_bersih'>,
+): Journal {
   const x = e.jumlah_dirilis ?? 0;
   return journal({
     kind: 'escrow_partially_released',
@@ -197,7 +213,11 @@ export function escrowPartiallyReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id
     record_id: e.id,
     pesanan_id: e.pesanan_id,
     description: `escrow partially released: Rp ${x} of it to the freelancer (Rp ${e.jumlah_bersih} net, Rp ${e.biaya_platform} commission)`,
-    entries: [dr(ACCOUNTS.escrow(e.pesanan_id), x), cr(ACCOUNTS.freelancerPayable(e.freelancer_id), e.jumlah_bersih), cr(ACCOUNTS.platformFeeRevenue, e.biaya_platform)],
+    entries: [
+      dr(ACCOUNTS.escrow(e.pesanan_id), x),
+      cr(ACCOUNTS.freelancerPayable(e.freelancer_id), e.jumlah_bersih),
+      cr(ACCOUNTS.platformFeeRevenue, e.biaya_platform),
+    ],
   });
 }
 
@@ -208,7 +228,11 @@ export function escrowPartiallyReleased(e: Pick<EscrowRecord, 'id' | 'pesanan_id
  * `jumlahFreelancer` is X (0 for a full refund). A late payment's refund owes
  * nothing new: late_payment_received already owes it.
  */
-export function refundOwed(r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id'>, payment: Pick<PaymentRecord, 'jumlah' | 'biaya_platform'>, jumlahFreelancer: number): Journal {
+export function refundOwed(
+  r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id'>,
+  payment: Pick<PaymentRecord, 'jumlah' | 'biaya_platform'>,
+  jumlahFreelancer: number,
+): Journal {
   const split = refundSplit(payment, jumlahFreelancer);
   return journal({
     kind: 'refund_owed',
@@ -251,7 +275,10 @@ export function payoutReinstated(w: WithdrawalAmounts): Journal {
     record_id: w.id,
     pesanan_id: w.pesanan_id,
     description: `payout of Rp ${w.jumlah_bersih} recorded failed, completed at the gateway`,
-    entries: [dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih), cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih)],
+    entries: [
+      dr(ACCOUNTS.freelancerPayable(w.freelancer_id), w.jumlah_bersih),
+      cr(ACCOUNTS.payoutInTransit, w.jumlah_bersih),
+    ],
   });
 }
 

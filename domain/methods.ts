@@ -25,7 +25,10 @@ export type PayoutMethod = (typeof PAYOUT_METHODS)[number];
  * Bank account numbers have the bank's length (digits); e-wallet accounts are
  * Indonesian mobile numbers (08…, +628… or 628…), stored as 08….
  */
-export const PAYOUT_CHANNELS: Record<PayoutMethod, readonly string[]> = { transfer_bank: VA_BANKS, e_wallet: E_WALLETS };
+export const PAYOUT_CHANNELS: Record<PayoutMethod, readonly string[]> = {
+  transfer_bank: VA_BANKS,
+  e_wallet: E_WALLETS,
+};
 export const DEFAULT_PAYOUT_CHANNEL: Record<PayoutMethod, string> = { transfer_bank: 'bca', e_wallet: 'gopay' };
 export const BANK_ACCOUNT_DIGITS: Record<(typeof VA_BANKS)[number], [number, number]> = {
   bca: [10, 10],
@@ -42,15 +45,23 @@ export function resolvePayoutAccount(
   account: string,
 ): { channel: string; nomor_rekening: string } | { field: 'channel' | 'nomor_rekening'; error: string } {
   const ch = channel === undefined || channel === '' ? DEFAULT_PAYOUT_CHANNEL[method] : channel.trim().toLowerCase();
-  if (!PAYOUT_CHANNELS[method].includes(ch)) return { field: 'channel', error: `"${channel}" is not valid for ${method}: one of ${PAYOUT_CHANNELS[method].join(', ')}` };
+  if (!PAYOUT_CHANNELS[method].includes(ch))
+    return {
+      field: 'channel',
+      error: `"${channel}" is not valid for ${method}: one of ${PAYOUT_CHANNELS[method].join(', ')}`,
+    };
   if (method === 'e_wallet') {
     const m = /^(?:\+62|62|0)(8[1-9]\d{7,10})$/.exec(account);
-    if (!m) return { field: 'nomor_rekening', error: `must be an Indonesian mobile number for ${ch} (08…, 10 to 13 digits)` };
+    if (!m)
+      return { field: 'nomor_rekening', error: `must be an Indonesian mobile number for ${ch} (08…, 10 to 13 digits)` };
     return { channel: ch, nomor_rekening: `0${m[1]}` };
   }
   const [min, max] = BANK_ACCOUNT_DIGITS[ch as keyof typeof BANK_ACCOUNT_DIGITS];
   if (!new RegExp(`^\\d{${min},${max}}$`).test(account)) {
-    return { field: 'nomor_rekening', error: `must be ${min === max ? min : `${min} to ${max}`} digits for a ${ch.toUpperCase()} account` };
+    return {
+      field: 'nomor_rekening',
+      error: `must be ${min === max ? min : `${min} to ${max}`} digits for a ${ch.toUpperCase()} account`,
+    };
   }
   return { channel: ch, nomor_rekening: account };
 }
@@ -59,7 +70,10 @@ export function resolvePayoutAccount(
  * The normalised (lower-case) channel for a method, or an error message naming
  * what is wrong. A missing channel defaults to the method's own one where it has one.
  */
-export function resolveChannel(method: PaymentMethod, channel: string | undefined): { channel: string } | { error: string } {
+export function resolveChannel(
+  method: PaymentMethod,
+  channel: string | undefined,
+): { channel: string } | { error: string } {
   if (channel === undefined || channel === '') {
     if (CHANNEL_REQUIRED.includes(method)) {
       return { error: `is required for ${method}: one of ${CHANNELS[method].join(', ')}` };

@@ -64,12 +64,17 @@ export interface RefundSplit {
  * Seed example (jumlah 250,000, client fee 12,500): full refund 262,500;
  * X = 100,000 gives the freelancer 95,000 net and the client 150,000 + 7,500.
  */
-export function refundSplit(payment: Pick<PaymentFees, 'jumlah' | 'biaya_platform'>, jumlahFreelancer = 0): RefundSplit {
+export function refundSplit(
+  payment: Pick<PaymentFees, 'jumlah' | 'biaya_platform'>,
+  jumlahFreelancer = 0,
+): RefundSplit {
   assertWholeRupiah(jumlahFreelancer, 'jumlah_freelancer');
-  if (jumlahFreelancer >= payment.jumlah && jumlahFreelancer !== 0) throw new RangeError('jumlah_freelancer must be below the held amount');
+  if (jumlahFreelancer >= payment.jumlah && jumlahFreelancer !== 0)
+    throw new RangeError('jumlah_freelancer must be below the held amount');
   const freelancer = jumlahFreelancer > 0 ? payoutAmounts(jumlahFreelancer) : null;
   const dari_escrow = payment.jumlah - jumlahFreelancer;
-  const biaya_platform_kembali = payment.biaya_platform - (freelancer ? percentOf(jumlahFreelancer, PLATFORM_FEE_PERCENT) : 0);
+  const biaya_platform_kembali =
+    payment.biaya_platform - (freelancer ? percentOf(jumlahFreelancer, PLATFORM_FEE_PERCENT) : 0);
   return { freelancer, dari_escrow, biaya_platform_kembali, jumlah_refund: dari_escrow + biaya_platform_kembali };
 }
 

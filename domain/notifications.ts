@@ -120,7 +120,12 @@ export interface EventCopy {
  * payout. Recipients who may read the same share one copy, so an event most
  * parties read alike stays one event. Without an order, one copy to nobody.
  */
-export function eventCopies(to: Party[], record: EventRecordType, data: Record<string, unknown>, order: Parties | undefined): EventCopy[] {
+export function eventCopies(
+  to: Party[],
+  record: EventRecordType,
+  data: Record<string, unknown>,
+  order: Parties | undefined,
+): EventCopy[] {
   if (!order) return [{ recipients: [], data }];
   const copies: EventCopy[] = [];
   const seen = new Set<string>();
@@ -128,7 +133,9 @@ export function eventCopies(to: Party[], record: EventRecordType, data: Record<s
     const id = order[`${party}_id`];
     if (typeof id !== 'string' || seen.has(id)) continue;
     seen.add(id);
-    const shown = mayRead({ id, role: party }, record, order) ? data : pick(data, ['status_before', 'status_after', ...SEEN_WITHOUT_ACCESS[record]]);
+    const shown = mayRead({ id, role: party }, record, order)
+      ? data
+      : pick(data, ['status_before', 'status_after', ...SEEN_WITHOUT_ACCESS[record]]);
     const same = copies.find((c) => JSON.stringify(c.data) === JSON.stringify(shown));
     if (same) same.recipients.push(id);
     else copies.push({ recipients: [id], data: shown });

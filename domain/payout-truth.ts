@@ -102,7 +102,9 @@ export interface PayoutContradictionRecord {
  * `returned` (moved from completed to failed), or `none` (the record was left
  * as it was: for a refund already completed by another account's payout).
  */
-export function correctionMove(c: Pick<PayoutContradictionRecord, 'corrected' | 'record_status_before' | 'record_status_after'>): 'paid' | 'returned' | 'none' {
+export function correctionMove(
+  c: Pick<PayoutContradictionRecord, 'corrected' | 'record_status_before' | 'record_status_after'>,
+): 'paid' | 'returned' | 'none' {
   if (!c.corrected || c.record_status_before === c.record_status_after) return 'none';
   return c.record_status_after === 'completed' ? 'paid' : 'returned';
 }

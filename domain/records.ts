@@ -1,6 +1,15 @@
 import type { PaymentMethod, PayoutMethod } from './methods';
 import { payoutAmounts } from './money';
-import type { DisputeDecision, DisputeStatus, EscrowStatus, OrderStatus, PaymentStatus, RefundKind, RefundStatus, WithdrawalStatus } from './statuses';
+import type {
+  DisputeDecision,
+  DisputeStatus,
+  EscrowStatus,
+  OrderStatus,
+  PaymentStatus,
+  RefundKind,
+  RefundStatus,
+  WithdrawalStatus,
+} from './statuses';
 
 /**
  * The records of the service, declared once: the database rows (db/), the
@@ -184,7 +193,16 @@ export type ChargeDetails = Pick<PaymentRecord, 'gateway_reference' | 'payment_u
 
 export type NewEscrow = Pick<
   EscrowRecord,
-  'id' | 'pembayaran_id' | 'pesanan_id' | 'client_id' | 'freelancer_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih' | 'ditahan_pada' | 'akan_dirilis_pada'
+  | 'id'
+  | 'pembayaran_id'
+  | 'pesanan_id'
+  | 'client_id'
+  | 'freelancer_id'
+  | 'jumlah_ditahan'
+  | 'biaya_platform'
+  | 'jumlah_bersih'
+  | 'ditahan_pada'
+  | 'akan_dirilis_pada'
 >;
 
 // ---- the order workflow's views of these records -----------------------------
@@ -210,12 +228,30 @@ export type PaymentView = Pick<
 
 export type EscrowView = Pick<
   EscrowRecord,
-  'pembayaran_id' | 'pesanan_id' | 'jumlah_ditahan' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'ditahan_pada' | 'akan_dirilis_pada' | 'dirilis_pada' | 'dirilis_oleh' | 'alasan'
+  | 'pembayaran_id'
+  | 'pesanan_id'
+  | 'jumlah_ditahan'
+  | 'biaya_platform'
+  | 'jumlah_bersih'
+  | 'status'
+  | 'ditahan_pada'
+  | 'akan_dirilis_pada'
+  | 'dirilis_pada'
+  | 'dirilis_oleh'
+  | 'alasan'
 > & { escrow_id: string; jumlah_dirilis?: number | null };
 
 export type WithdrawalView = Pick<
   WithdrawalRecord,
-  'escrow_id' | 'freelancer_id' | 'jumlah' | 'biaya_platform' | 'jumlah_bersih' | 'status' | 'bukti_transfer' | 'dicairkan_pada' | 'created_at'
+  | 'escrow_id'
+  | 'freelancer_id'
+  | 'jumlah'
+  | 'biaya_platform'
+  | 'jumlah_bersih'
+  | 'status'
+  | 'bukti_transfer'
+  | 'dicairkan_pada'
+  | 'created_at'
 > & { withdrawal_id: string; metode_pencairan: PayoutMethod; channel?: string | null; alasan?: string | null };
 
 /** How a payment was decided, as the database recorded it: what the order's workflow is told. */
@@ -282,20 +318,43 @@ export function refundsToItsSource(r: Pick<RefundRecord, 'metode' | 'status'>): 
 
 /** A refund as the workflows know it (workflows/messages.ts RefundView). */
 export function refundViewOf(r: RefundRecord) {
-  return { refund_id: r.id, pesanan_id: r.pesanan_id, client_id: r.client_id, jumlah: r.jumlah, status: r.status, to_source: refundsToItsSource(r) };
+  return {
+    refund_id: r.id,
+    pesanan_id: r.pesanan_id,
+    client_id: r.client_id,
+    jumlah: r.jumlah,
+    status: r.status,
+    to_source: refundsToItsSource(r),
+  };
 }
 
 /** The outcome of a decided payment (status other than menunggu). */
-export function paymentOutcomeOf(p: PaymentRecord, escrow: EscrowRecord | null, orderStatus?: OrderStatus): PaymentOutcome {
+export function paymentOutcomeOf(
+  p: PaymentRecord,
+  escrow: EscrowRecord | null,
+  orderStatus?: OrderStatus,
+): PaymentOutcome {
   if (p.status === 'menunggu') throw new Error(`payment ${p.id} is not decided yet`);
-  const outcome: PaymentOutcome = { payment_id: p.id, status: p.status, gateway_status: p.gateway_status, dibayar_pada: p.dibayar_pada, escrow: escrow && escrowViewOf(escrow) };
+  const outcome: PaymentOutcome = {
+    payment_id: p.id,
+    status: p.status,
+    gateway_status: p.gateway_status,
+    dibayar_pada: p.dibayar_pada,
+    escrow: escrow && escrowViewOf(escrow),
+  };
   // a failed payment of an order that is cancelled: the workflow stops waiting for another payment
   if (p.status === 'gagal' && orderStatus === 'dibatalkan') outcome.order_cancelled = true;
   return outcome;
 }
 
 /** The escrow a settled payment holds: the order's price, released after `autoReleaseMs` unless someone acts. */
-export function heldEscrow(id: string, p: Pick<PaymentRecord, 'id' | 'pesanan_id' | 'jumlah'>, order: Pick<OrderRecord, 'client_id' | 'freelancer_id'>, heldAt: Date, autoReleaseMs: number): NewEscrow {
+export function heldEscrow(
+  id: string,
+  p: Pick<PaymentRecord, 'id' | 'pesanan_id' | 'jumlah'>,
+  order: Pick<OrderRecord, 'client_id' | 'freelancer_id'>,
+  heldAt: Date,
+  autoReleaseMs: number,
+): NewEscrow {
   const amounts = payoutAmounts(p.jumlah);
   return {
     id,

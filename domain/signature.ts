@@ -71,6 +71,11 @@ export function signNotification(body: string, timestamp: string | number, secre
   return createHmac('sha256', secret).update(`notification|${timestamp}|${body}`).digest('hex');
 }
 
-export function verifyNotificationSignature(body: string, timestamp: string | number, signature: unknown, secret: string): boolean {
+export function verifyNotificationSignature(
+  body: string,
+  timestamp: string | number,
+  signature: unknown,
+  secret: string,
+): boolean {
   return sameSignature(signNotification(body, timestamp, secret), signature);
 }

@@ -62,7 +62,9 @@ export function cancellationRefusal(status: OrderStatus, role: CancellingRole): 
       return null;
     case 'dikerjakan':
     case 'menunggu_review':
-      return role === 'client' ? `order is ${status}: the work has started, so the client cannot cancel it; open a dispute instead (POST /api/payments/escrow/dispute)` : null;
+      return role === 'client'
+        ? `order is ${status}: the work has started, so the client cannot cancel it; open a dispute instead (POST /api/payments/escrow/dispute)`
+        : null;
     case 'dispute':
       return 'order is in dispute; an admin decides it (POST /api/admin/disputes/resolve)';
     default:

@@ -42,7 +42,8 @@ export function checkoutState(view: CheckoutView, now = Date.now()): CheckoutSta
   const p = view.payment;
   const status = p?.status ?? 'menunggu';
   if (status === 'berhasil') return 'paid';
-  if (status !== 'menunggu') return p?.refund_status === 'due' ? 'refunding' : status === 'gagal' ? 'failed' : 'expired';
+  if (status !== 'menunggu')
+    return p?.refund_status === 'due' ? 'refunding' : status === 'gagal' ? 'failed' : 'expired';
   if (view.settledAtGateway) return 'processing'; // the money is at the gateway; the service has not confirmed it yet
   return Date.parse(expiresAt(view)) <= now ? 'expired' : 'open';
 }
@@ -80,7 +81,13 @@ interface Field {
 }
 
 const WALLET_NAMES: Record<string, string> = { GOPAY: 'GoPay', OVO: 'OVO', DANA: 'DANA', LINKAJA: 'LinkAja' };
-const BANK_NAMES: Record<string, string> = { BCA: 'BCA', BNI: 'BNI', BRI: 'BRI', MANDIRI: 'Mandiri', PERMATA: 'Permata' };
+const BANK_NAMES: Record<string, string> = {
+  BCA: 'BCA',
+  BNI: 'BNI',
+  BRI: 'BRI',
+  MANDIRI: 'Mandiri',
+  PERMATA: 'Permata',
+};
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 const bankName = (ins: PaymentInstructions) => BANK_NAMES[str(ins.bank)] ?? str(ins.bank);
 const walletName = (ins: PaymentInstructions) => WALLET_NAMES[str(ins.provider)] ?? str(ins.provider);
@@ -109,7 +116,10 @@ function describeInstructions(ins: PaymentInstructions): { heading: string; fiel
         ],
       };
     case 'E_WALLET':
-      return { heading: `Bayar dengan ${walletName(ins)}`, fields: [{ label: 'Dompet digital', value: walletName(ins) }] };
+      return {
+        heading: `Bayar dengan ${walletName(ins)}`,
+        fields: [{ label: 'Dompet digital', value: walletName(ins) }],
+      };
     case 'TRANSFER_BANK':
       return {
         heading: 'Transfer bank manual',
@@ -118,7 +128,11 @@ function describeInstructions(ins: PaymentInstructions): { heading: string; fiel
           { label: 'Nomor Rekening', value: str(ins.account_number), copy: str(ins.account_number) },
           { label: 'Atas Nama', value: str(ins.account_name) },
           { label: 'Kode Unik', value: str(ins.unique_code) },
-          { label: 'Jumlah yang Ditransfer', value: rupiah(Number(ins.transfer_amount)), copy: str(ins.transfer_amount) },
+          {
+            label: 'Jumlah yang Ditransfer',
+            value: rupiah(Number(ins.transfer_amount)),
+            copy: str(ins.transfer_amount),
+          },
         ],
       };
     case 'CREDIT_CARD':
@@ -131,7 +145,10 @@ function describeInstructions(ins: PaymentInstructions): { heading: string; fiel
 function instructionsHtml(view: CheckoutView): string {
   const ins = view.charge.instructions;
   const { heading, fields } = describeInstructions(ins);
-  const qr = ins.type === 'QRIS' && ins.qr_url ? `<p><img alt="Kode QR QRIS" width="220" height="220" src="${escapeHtml(str(ins.qr_url))}"></p>` : '';
+  const qr =
+    ins.type === 'QRIS' && ins.qr_url
+      ? `<p><img alt="Kode QR QRIS" width="220" height="220" src="${escapeHtml(str(ins.qr_url))}"></p>`
+      : '';
   const wallet =
     ins.type === 'E_WALLET' && typeof ins.deeplink_url === 'string'
       ? `<p><a class="button wallet" href="${escapeHtml(ins.deeplink_url)}">Buka aplikasi ${escapeHtml(walletName(ins))}</a></p>`
@@ -140,7 +157,9 @@ function instructionsHtml(view: CheckoutView): string {
     .map(
       (f) =>
         `<dt>${escapeHtml(f.label)}</dt><dd><span class="value">${escapeHtml(f.value)}</span>${
-          f.copy ? ` <button type="button" class="copy" data-copy="${escapeHtml(f.copy)}" aria-label="Salin ${escapeHtml(f.label)}" hidden>Salin</button>` : ''
+          f.copy
+            ? ` <button type="button" class="copy" data-copy="${escapeHtml(f.copy)}" aria-label="Salin ${escapeHtml(f.label)}" hidden>Salin</button>`
+            : ''
         }</dd>`,
     )
     .join('');
@@ -165,7 +184,12 @@ function breakdownHtml(view: CheckoutView): string {
 
 function headerHtml(view: CheckoutView): string {
   const title = view.order?.judul ?? 'Pembayaran SkillConnect';
-  const ids = [view.payment ? `No. invoice ${escapeHtml(view.payment.nomor_invoice)}` : '', `ID transaksi ${escapeHtml(view.charge.transaction_id)}`].filter(Boolean).join(' · ');
+  const ids = [
+    view.payment ? `No. invoice ${escapeHtml(view.payment.nomor_invoice)}` : '',
+    `ID transaksi ${escapeHtml(view.charge.transaction_id)}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return `<p class="muted">Pembayaran pesanan</p><h1 class="order-title">${escapeHtml(title)}</h1><p class="muted">${ids}</p>`;
 }
 
@@ -218,9 +242,10 @@ function outcomeText(state: Exclude<CheckoutState, 'open'>, view: CheckoutView):
     case 'failed': {
       // the order's payment window is open until this payment's deadline: another method may be chosen until then
       const end = expiresAt(view);
-      const again = Date.parse(end) > Date.now()
-        ? ` Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum <time data-wib datetime="${escapeHtml(end)}">${escapeHtml(formatWib(end))}</time>.`
-        : '';
+      const again =
+        Date.parse(end) > Date.now()
+          ? ` Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum <time data-wib datetime="${escapeHtml(end)}">${escapeHtml(formatWib(end))}</time>.`
+          : '';
       return `Pembayaran untuk pesanan ini tidak berhasil, dan tidak ada dana yang ditarik dari akun Anda.${again}`;
     }
     case 'expired':
@@ -233,10 +258,17 @@ function outcomeText(state: Exclude<CheckoutState, 'open'>, view: CheckoutView):
 }
 
 /** A payment that can no longer be paid here: what happened, in the buyer's words, and the way back to the order. */
-export function renderOutcome(view: CheckoutView, state: Exclude<CheckoutState, 'open'>, returnUrl: string | undefined): string {
+export function renderOutcome(
+  view: CheckoutView,
+  state: Exclude<CheckoutState, 'open'>,
+  returnUrl: string | undefined,
+): string {
   const heading = HEADINGS[state];
   const back = returnUrl ? `<p><a class="button back" href="${escapeHtml(returnUrl)}">Kembali ke pesanan</a></p>` : '';
-  const reload = state === 'processing' ? `<p><a href="/mock-payment/${encodeURIComponent(view.charge.reference)}">Muat ulang</a></p>` : '';
+  const reload =
+    state === 'processing'
+      ? `<p><a href="/mock-payment/${encodeURIComponent(view.charge.reference)}">Muat ulang</a></p>`
+      : '';
   return layout(
     `${heading} — ${view.order?.judul ?? view.charge.transaction_id}`,
     `${headerHtml(view)}
@@ -246,5 +278,8 @@ ${breakdownHtml(view)}${reload}${back}`,
 }
 
 export function notFoundPage(what: string): string {
-  return layout('Tidak ditemukan', `<h1>${escapeHtml(what)} tidak ditemukan</h1><p class="muted">Periksa kembali tautan yang Anda buka.</p>`);
+  return layout(
+    'Tidak ditemukan',
+    `<h1>${escapeHtml(what)} tidak ditemukan</h1><p class="muted">Periksa kembali tautan yang Anda buka.</p>`,
+  );
 }

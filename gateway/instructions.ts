@@ -52,7 +52,11 @@ function tlv(tag: string, value: string): string {
 
 /** A dynamic QRIS payload (EMVCo merchant-presented mode) for the amount. */
 export function qrisString(transactionId: string, amount: number): string {
-  const merchantAccount = tlv('00', 'ID.CO.QRIS.WWW') + tlv('01', `93600914${digitsFrom(transactionId, 11)}`) + tlv('02', 'ID2026112600001') + tlv('03', 'UMI');
+  const merchantAccount =
+    tlv('00', 'ID.CO.QRIS.WWW') +
+    tlv('01', `93600914${digitsFrom(transactionId, 11)}`) +
+    tlv('02', 'ID2026112600001') +
+    tlv('03', 'UMI');
   const body =
     tlv('00', '01') +
     tlv('01', '12') + // dynamic
@@ -99,7 +103,12 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
       return {
         type: 'QRIS',
         title: 'Scan QR Code',
-        steps: ['Buka aplikasi m-banking atau e-wallet yang mendukung QRIS', 'Scan QR code', `Periksa nominal Rp ${amount.toLocaleString('id-ID')}`, 'Bayar dan simpan bukti pembayaran'],
+        steps: [
+          'Buka aplikasi m-banking atau e-wallet yang mendukung QRIS',
+          'Scan QR code',
+          `Periksa nominal Rp ${amount.toLocaleString('id-ID')}`,
+          'Bayar dan simpan bukti pembayaran',
+        ],
         qr_string: qrisString(id, amount),
         qr_url: `${paymentUrl}/qr.svg`,
         amount,
@@ -112,7 +121,13 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
           bank: 'MANDIRI',
           biller_code: '70012',
           bill_key: digitsFrom(id, 12),
-          steps: ["Buka Livin' by Mandiri", 'Pilih Bayar > Multipayment', 'Masukkan kode biller 70012 (SkillConnect)', 'Masukkan bill key', 'Konfirmasi dan bayar'],
+          steps: [
+            "Buka Livin' by Mandiri",
+            'Pilih Bayar > Multipayment',
+            'Masukkan kode biller 70012 (SkillConnect)',
+            'Masukkan bill key',
+            'Konfirmasi dan bayar',
+          ],
           amount,
         };
       }
@@ -122,7 +137,13 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
         title: `${bank.name} Virtual Account`,
         bank: bank.name.toUpperCase(),
         va_number: bank.prefix + digitsFrom(id, bank.length - bank.prefix.length),
-        steps: [`Buka aplikasi ${bank.name} mobile atau ATM ${bank.name}`, 'Pilih Transfer > Virtual Account', 'Masukkan nomor virtual account', `Pastikan nominal Rp ${amount.toLocaleString('id-ID')}`, 'Konfirmasi pembayaran'],
+        steps: [
+          `Buka aplikasi ${bank.name} mobile atau ATM ${bank.name}`,
+          'Pilih Transfer > Virtual Account',
+          'Masukkan nomor virtual account',
+          `Pastikan nominal Rp ${amount.toLocaleString('id-ID')}`,
+          'Konfirmasi pembayaran',
+        ],
         amount,
       };
     }
@@ -134,7 +155,11 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
         provider: wallet.name.toUpperCase(),
         deeplink_url: wallet.deeplink(reference),
         checkout_url: paymentUrl,
-        steps: [`Klik tombol bayar untuk membuka aplikasi ${wallet.name}`, 'Periksa detail transaksi', 'Masukkan PIN untuk konfirmasi'],
+        steps: [
+          `Klik tombol bayar untuk membuka aplikasi ${wallet.name}`,
+          'Periksa detail transaksi',
+          'Masukkan PIN untuk konfirmasi',
+        ],
         amount,
       };
     }
@@ -162,7 +187,11 @@ export function buildInstructions(req: ChargeRequest, paymentUrl: string, refere
         type: 'CREDIT_CARD',
         title: 'Bayar dengan Kartu Kredit/Debit',
         checkout_url: paymentUrl,
-        steps: ['Buka halaman pembayaran aman gateway', 'Masukkan data kartu di halaman gateway (tidak pernah di SkillConnect)', 'Selesaikan verifikasi 3-D Secure'],
+        steps: [
+          'Buka halaman pembayaran aman gateway',
+          'Masukkan data kartu di halaman gateway (tidak pernah di SkillConnect)',
+          'Selesaikan verifikasi 3-D Secure',
+        ],
         amount,
       };
   }

@@ -58,7 +58,6 @@ function toPayoutState(row: Record<string, unknown>): PayoutState {
   };
 }
 
-
 export interface MockBankDeps {
   db: Knex;
   secret: string;
@@ -200,10 +199,16 @@ export class MockBank {
       this.pending.add(timer);
     };
     // `998…`: the bank first reports a transient failure that its own record does not say (the payout still completes)
-    if (account.startsWith('998')) later(Math.floor(this.deps.payoutDelayMs / 2), 'transient failure report', () => this.notifyPayoutAs(key, 'failed', 'BANK_TIMEOUT: no answer from the receiving bank yet'));
+    if (account.startsWith('998'))
+      later(Math.floor(this.deps.payoutDelayMs / 2), 'transient failure report', () =>
+        this.notifyPayoutAs(key, 'failed', 'BANK_TIMEOUT: no answer from the receiving bank yet'),
+      );
     later(this.deps.payoutDelayMs, 'completion', () => this.completePayout(key));
     // `997…`: completed, then returned by the receiving bank (the record turns failed)
-    if (account.startsWith('997')) later(this.deps.payoutDelayMs * 2, 'return', () => this.returnPayout(key, 'RETURNED: the receiving bank returned the transfer'));
+    if (account.startsWith('997'))
+      later(this.deps.payoutDelayMs * 2, 'return', () =>
+        this.returnPayout(key, 'RETURNED: the receiving bank returned the transfer'),
+      );
   }
 
   /**
@@ -212,7 +217,9 @@ export class MockBank {
    * service is notified. Sandbox account `997…`, or a test.
    */
   async returnPayout(key: string, reason: string): Promise<void> {
-    const done = await this.payouts().where({ idempotency_key: key, status: 'completed' }).update({ status: 'failed', failure_reason: reason.slice(0, 200) });
+    const done = await this.payouts()
+      .where({ idempotency_key: key, status: 'completed' })
+      .update({ status: 'failed', failure_reason: reason.slice(0, 200) });
     if (done && this.deps.notifications) await this.notifyPayout(key);
   }
 
@@ -222,7 +229,14 @@ export class MockBank {
    * leave, and the service is notified.
    */
   async completeFailedPayout(key: string): Promise<void> {
-    const done = await this.payouts().where({ idempotency_key: key, status: 'failed' }).update({ status: 'completed', failure_reason: null, completed_at: new Date().toISOString(), bukti_transfer: this.deps.receiptUrl(referenceOf(key)) });
+    const done = await this.payouts()
+      .where({ idempotency_key: key, status: 'failed' })
+      .update({
+        status: 'completed',
+        failure_reason: null,
+        completed_at: new Date().toISOString(),
+        bukti_transfer: this.deps.receiptUrl(referenceOf(key)),
+      });
     if (done && this.deps.notifications) await this.notifyPayout(key);
   }
 
@@ -232,11 +246,17 @@ export class MockBank {
    * timer, on a status check after its time, or when a test says so.
    */
   async completePayout(key: string): Promise<void> {
-    const done = await this.payouts().where({ idempotency_key: key, status: 'queued' }).update({ status: 'completed', completed_at: new Date().toISOString() });
+    const done = await this.payouts()
+      .where({ idempotency_key: key, status: 'queued' })
+      .update({ status: 'completed', completed_at: new Date().toISOString() });
     if (!done) return;
     if (!this.deps.notifications) return;
     const delivery = await this.notifyPayout(key);
-    if (delivery.status < 200 || delivery.status >= 300) this.deps.logger.warn({ key, status: delivery.status }, 'payout notification not accepted; the service will ask for the status');
+    if (delivery.status < 200 || delivery.status >= 300)
+      this.deps.logger.warn(
+        { key, status: delivery.status },
+        'payout notification not accepted; the service will ask for the status',
+      );
   }
 
   /** Sends the signed payout notification for a completed or failed payout. */
@@ -252,8 +272,22 @@ export class MockBank {
    * says: a bank's transient report, or a stale or duplicated one, delivered
    * as the gateway would (sandbox account `998…`, and tests).
    */
-  async notifyPayoutAs(key: string, status: 'completed' | 'failed', failureReason = '', known?: PayoutState): Promise<WebhookDelivery> {
-    const p = known ?? toPayoutState((await this.payouts().where({ idempotency_key: key }).first()) ?? { idempotency_key: key, reference: referenceOf(key), amount: 0, status });
+  async notifyPayoutAs(
+    key: string,
+    status: 'completed' | 'failed',
+    failureReason = '',
+    known?: PayoutState,
+  ): Promise<WebhookDelivery> {
+    const p =
+      known ??
+      toPayoutState(
+        (await this.payouts().where({ idempotency_key: key }).first()) ?? {
+          idempotency_key: key,
+          reference: referenceOf(key),
+          amount: 0,
+          status,
+        },
+      );
     const fields = {
       external_id: p.idempotency_key,
       reference: p.reference,

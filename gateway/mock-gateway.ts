@@ -139,9 +139,19 @@ export class MockGateway implements PaymentGateway {
     if (existing) return this.sameCharge(existing, req);
     const reference = `MOCK-${req.transaction_id.slice(4)}`;
     const payment_url = `${this.opts.backendUrl}/mock-payment/${reference}`;
-    const charge: Charge = { ...req, reference, payment_url, instructions: buildInstructions(req, payment_url, reference) };
+    const charge: Charge = {
+      ...req,
+      reference,
+      payment_url,
+      instructions: buildInstructions(req, payment_url, reference),
+    };
     try {
-      await this.opts.db('mock_gateway_charges').insert({ ...charge, gateway_fee: req.gateway_fee ?? 0, instructions: JSON.stringify(charge.instructions), created_at: new Date().toISOString() });
+      await this.opts.db('mock_gateway_charges').insert({
+        ...charge,
+        gateway_fee: req.gateway_fee ?? 0,
+        instructions: JSON.stringify(charge.instructions),
+        created_at: new Date().toISOString(),
+      });
     } catch (err) {
       const raced = await this.getCharge(req.transaction_id);
       if (!raced) throw err; // not a concurrent twin: a real failure
@@ -152,7 +162,8 @@ export class MockGateway implements PaymentGateway {
   }
 
   private sameCharge(charge: Charge, req: ChargeRequest): Charge {
-    if (charge.gross_amount !== req.gross_amount) throw new Error(`transaction ${req.transaction_id} is already a charge for another amount`);
+    if (charge.gross_amount !== req.gross_amount)
+      throw new Error(`transaction ${req.transaction_id} is already a charge for another amount`);
     return charge;
   }
 
@@ -162,9 +173,20 @@ export class MockGateway implements PaymentGateway {
    * says so. Money that arrives after the void (a trigger, a buyer's late transfer)
    * is still recorded and notified: the service treats it as a late payment.
    */
-  async cancelCharge(req: { transaction_id: string; reason: string }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }> {
-    await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).whereNull('settled_at').whereNull('voided_at').update({ voided_at: new Date().toISOString() });
-    const row = await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).first('settled_at', 'voided_at');
+  async cancelCharge(req: {
+    transaction_id: string;
+    reason: string;
+  }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }> {
+    await this.opts
+      .db('mock_gateway_charges')
+      .where({ transaction_id: req.transaction_id })
+      .whereNull('settled_at')
+      .whereNull('voided_at')
+      .update({ voided_at: new Date().toISOString() });
+    const row = await this.opts
+      .db('mock_gateway_charges')
+      .where({ transaction_id: req.transaction_id })
+      .first('settled_at', 'voided_at');
     if (!row) throw new UnknownChargeError(`unknown transaction ${req.transaction_id}`);
     this.opts.logger.info({ transactionId: req.transaction_id, reason: req.reason }, 'mock gateway: charge cancelled');
     return { transaction_id: req.transaction_id, status: row.settled_at ? 'settled' : 'voided' };
@@ -183,9 +205,21 @@ export class MockGateway implements PaymentGateway {
     const row = await this.opts.db('mock_gateway_charges').where({ reference }).first();
     const charge = this.toCharge(row);
     if (!charge) return undefined;
-    const p = await this.opts.db('pembayaran')
+    const p = await this.opts
+      .db('pembayaran')
       .where({ transaction_id: charge.transaction_id })
-      .first('pesanan_id', 'jumlah', 'biaya_platform', 'biaya_gateway', 'total_bayar', 'status', 'nomor_invoice', 'expires_at', 'dibayar_pada', 'refund_status');
+      .first(
+        'pesanan_id',
+        'jumlah',
+        'biaya_platform',
+        'biaya_gateway',
+        'total_bayar',
+        'status',
+        'nomor_invoice',
+        'expires_at',
+        'dibayar_pada',
+        'refund_status',
+      );
     const o = p ? await this.opts.db('pesanan').where({ id: p.pesanan_id }).first('id', 'judul') : undefined;
     return {
       charge,
@@ -232,12 +266,17 @@ export class MockGateway implements PaymentGateway {
   private scheduleAutoSuccess(transactionId: string): void {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
-      this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).first('voided_at')
+      this.opts
+        .db('mock_gateway_charges')
+        .where({ transaction_id: transactionId })
+        .first('voided_at')
         // a voided charge is never paid by the sandbox's auto-success
-        .then((row: { voided_at?: string | null } | undefined) => (row?.voided_at ? undefined : this.notify(transactionId, 'settlement')))
+        .then((row: { voided_at?: string | null } | undefined) =>
+          row?.voided_at ? undefined : this.notify(transactionId, 'settlement'),
+        )
         .catch((err) =>
-        this.opts.logger.warn({ err: safeError(err), transactionId }, 'mock auto-success could not be delivered'),
-      );
+          this.opts.logger.warn({ err: safeError(err), transactionId }, 'mock auto-success could not be delivered'),
+        );
     }, this.opts.autoSuccessDelayMs);
     timer.unref();
     this.pending.add(timer);
@@ -289,7 +328,11 @@ export class MockGateway implements PaymentGateway {
 
   /** The gateway's books: the charge's money has arrived (once; a repeat changes nothing). */
   async recordSettlement(transactionId: string): Promise<void> {
-    await this.opts.db('mock_gateway_charges').where({ transaction_id: transactionId }).whereNull('settled_at').update({ settled_at: new Date().toISOString() });
+    await this.opts
+      .db('mock_gateway_charges')
+      .where({ transaction_id: transactionId })
+      .whereNull('settled_at')
+      .update({ settled_at: new Date().toISOString() });
   }
 
   /**
@@ -302,17 +345,26 @@ export class MockGateway implements PaymentGateway {
   async refund(req: RefundRequest): Promise<RefundState> {
     const existing = await this.getRefund(req.idempotency_key);
     if (existing) {
-      if (existing.amount !== req.amount || existing.transaction_id !== req.transaction_id) throw new RefundRefusedError(`refund ${req.idempotency_key} was already made for another charge or amount`);
+      if (existing.amount !== req.amount || existing.transaction_id !== req.transaction_id)
+        throw new RefundRefusedError(`refund ${req.idempotency_key} was already made for another charge or amount`);
       return existing;
     }
     if (this.refundFailures > 0) {
       this.refundFailures--;
       throw new RefundTemporaryError('the gateway could not process the refund now; try again later');
     }
-    const charge = await this.opts.db('mock_gateway_charges').where({ transaction_id: req.transaction_id }).first('gross_amount', 'settled_at');
-    if (!charge?.settled_at) throw new RefundRefusedError(`transaction ${req.transaction_id} has not settled; there is nothing to refund`);
-    const [{ sum }] = await this.opts.db('mock_gateway_refunds').where({ transaction_id: req.transaction_id }).sum({ sum: 'amount' });
-    if (Number(sum ?? 0) + req.amount > Number(charge.gross_amount)) throw new RefundRefusedError(`refunds of ${req.transaction_id} would exceed its Rp ${charge.gross_amount}`);
+    const charge = await this.opts
+      .db('mock_gateway_charges')
+      .where({ transaction_id: req.transaction_id })
+      .first('gross_amount', 'settled_at');
+    if (!charge?.settled_at)
+      throw new RefundRefusedError(`transaction ${req.transaction_id} has not settled; there is nothing to refund`);
+    const [{ sum }] = await this.opts
+      .db('mock_gateway_refunds')
+      .where({ transaction_id: req.transaction_id })
+      .sum({ sum: 'amount' });
+    if (Number(sum ?? 0) + req.amount > Number(charge.gross_amount))
+      throw new RefundRefusedError(`refunds of ${req.transaction_id} would exceed its Rp ${charge.gross_amount}`);
     try {
       await this.opts.db('mock_gateway_refunds').insert({
         idempotency_key: req.idempotency_key,
@@ -324,13 +376,24 @@ export class MockGateway implements PaymentGateway {
     } catch (err) {
       if (!(await this.getRefund(req.idempotency_key))) throw err; // not a concurrent twin: a real failure
     }
-    this.opts.logger.info({ transactionId: req.transaction_id, amount: req.amount }, 'mock gateway: refunded to source');
+    this.opts.logger.info(
+      { transactionId: req.transaction_id, amount: req.amount },
+      'mock gateway: refunded to source',
+    );
     return (await this.getRefund(req.idempotency_key)) as RefundState;
   }
 
   async getRefund(idempotencyKey: string): Promise<RefundState | undefined> {
     const row = await this.opts.db('mock_gateway_refunds').where({ idempotency_key: idempotencyKey }).first();
-    return row && { idempotency_key: String(row.idempotency_key), transaction_id: String(row.transaction_id), reference: String(row.reference), amount: Number(row.amount), refunded_at: String(row.created_at) };
+    return (
+      row && {
+        idempotency_key: String(row.idempotency_key),
+        transaction_id: String(row.transaction_id),
+        reference: String(row.reference),
+        amount: Number(row.amount),
+        refunded_at: String(row.created_at),
+      }
+    );
   }
 
   /** Sandbox: the next `n` refund requests fail temporarily (tests of the refund's retries). */

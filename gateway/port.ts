@@ -15,7 +15,10 @@ export interface PaymentGateway {
    * Cancels (voids) an open charge so it can no longer be paid; answers what became of it: `voided`, or
    * `settled` when its money had already arrived (the service then waits for the settlement's notification).
    */
-  cancelCharge(req: { transaction_id: string; reason: string }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }>;
+  cancelCharge(req: {
+    transaction_id: string;
+    reason: string;
+  }): Promise<{ transaction_id: string; status: 'voided' | 'settled' }>;
   /** Requests a payout (queued, or failed when the bank refuses the account), or returns the one already requested under this idempotency key. */
   payout(req: PayoutRequest): Promise<PayoutState>;
   /** Cancels a payout request the bank has not taken (so a request still in flight never pays); answers the payout's final state either way. */

@@ -118,7 +118,15 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['mock_gateway_payouts', 'mock_gateway_charges', 'webhook_log', 'pencairan_dana', 'escrow', 'pembayaran', 'pesanan']) {
+  for (const table of [
+    'mock_gateway_payouts',
+    'mock_gateway_charges',
+    'webhook_log',
+    'pencairan_dana',
+    'escrow',
+    'pembayaran',
+    'pesanan',
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
 }

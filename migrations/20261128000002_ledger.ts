@@ -36,9 +36,13 @@ export async function up(knex: Knex): Promise<void> {
   });
   // The gateway's books for charges made before: their fee, and the settled ones as settled.
   const paid = knex('pembayaran').select('transaction_id').where({ status: 'berhasil' });
-  await knex('mock_gateway_charges').whereIn('transaction_id', paid).update({ settled_at: knex.ref('created_at') });
+  await knex('mock_gateway_charges')
+    .whereIn('transaction_id', paid)
+    .update({ settled_at: knex.ref('created_at') });
   for (const p of await knex('pembayaran').select('transaction_id', 'biaya_gateway')) {
-    await knex('mock_gateway_charges').where({ transaction_id: p.transaction_id }).update({ gateway_fee: p.biaya_gateway });
+    await knex('mock_gateway_charges')
+      .where({ transaction_id: p.transaction_id })
+      .update({ gateway_fee: p.biaya_gateway });
   }
   // Opening journals for the movements made before the books existed are posted at start-up (db/ledger.ts).
 }

@@ -28,7 +28,9 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['status', 'created_at'], 'pencairan_dana_queue_idx');
     t.index(['freelancer_id', 'created_at'], 'pencairan_dana_history_idx');
   });
-  await knex('pencairan_dana').whereIn('status', ['pending', 'processing', 'completed']).update({ live_escrow_id: knex.ref('escrow_id') });
+  await knex('pencairan_dana')
+    .whereIn('status', ['pending', 'processing', 'completed'])
+    .update({ live_escrow_id: knex.ref('escrow_id') });
   await knex('pencairan_dana').where({ metode_pencairan: 'transfer_bank' }).update({ channel: 'bca' });
   await knex('pencairan_dana').where({ metode_pencairan: 'e_wallet' }).update({ channel: 'gopay' });
   await knex.schema.alterTable('pembayaran', (t) => {
@@ -48,8 +50,15 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   // The old schema holds one withdrawal per escrow; never drop money records to fit it.
-  const repeated = await knex('pencairan_dana').select('escrow_id').count({ n: '*' }).groupBy('escrow_id').having(knex.raw('count(*) > 1'));
-  if (repeated.length) throw new Error(`cannot roll back the payout desk: ${repeated.length} escrow(s) have more than one withdrawal (the old schema allows one)`);
+  const repeated = await knex('pencairan_dana')
+    .select('escrow_id')
+    .count({ n: '*' })
+    .groupBy('escrow_id')
+    .having(knex.raw('count(*) > 1'));
+  if (repeated.length)
+    throw new Error(
+      `cannot roll back the payout desk: ${repeated.length} escrow(s) have more than one withdrawal (the old schema allows one)`,
+    );
   await knex.schema.dropTableIfExists('mock_gateway_payout_requests');
   await knex.schema.alterTable('mock_gateway_payouts', (t) => {
     t.dropColumn('status');

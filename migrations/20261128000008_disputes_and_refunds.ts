@@ -75,7 +75,9 @@ export async function up(knex: Knex): Promise<void> {
     t.string('created_at', 30).notNullable();
   });
   // late payments recorded before refunds were records
-  const late = await knex('pembayaran').whereNotNull('refund_status').select('id', 'pesanan_id', 'user_id', 'total_bayar', 'metode_pembayaran');
+  const late = await knex('pembayaran')
+    .whereNotNull('refund_status')
+    .select('id', 'pesanan_id', 'user_id', 'total_bayar', 'metode_pembayaran');
   const now = nowDb();
   for (const p of late) {
     await knex('refunds').insert({

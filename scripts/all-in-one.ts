@@ -35,7 +35,8 @@ export async function startAll(config: Config): Promise<AllInOne> {
   // an orphaned dev server would hold the Temporal ports for the next start
   const started = devServer;
   process.on('exit', () => {
-    if (started && started.process.exitCode === null && started.process.signalCode === null) started.process.kill('SIGTERM');
+    if (started && started.process.exitCode === null && started.process.signalCode === null)
+      started.process.kill('SIGTERM');
   });
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);

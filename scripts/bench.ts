@@ -67,7 +67,9 @@ function report(label: string, p: Phase, ps: number[]) {
   const cols = ps.map((q) => `p${q}=${ms(percentile(p.samples, q)).padEnd(10)}`).join(' ');
   const max = `max=${ms(p.samples.length ? Math.max(...p.samples) : NaN).padEnd(10)}`;
   const rate = p.wallMs ? ` wall=${ms(p.wallMs)} → ${throughput(p).toFixed(1)}/s` : '';
-  console.log(`  ${label.padEnd(34)} n=${String(p.attempted).padEnd(5)} failed=${String(p.failures).padEnd(4)} ${cols} ${max}${rate}`);
+  console.log(
+    `  ${label.padEnd(34)} n=${String(p.attempted).padEnd(5)} failed=${String(p.failures).padEnd(4)} ${cols} ${max}${rate}`,
+  );
 }
 
 // ---- HTTP ---------------------------------------------------------------
@@ -129,8 +131,13 @@ async function makeOrders(left: Leftovers, n = N): Promise<BenchOrder[]> {
     Array.from({ length: n }, async (_, i) => {
       const client = randomUUID();
       const token = await issueToken(config.auth.jwtSecret, { sub: client, role: 'client' });
-      const res = await postJson('/api/orders', { client_id: client, freelancer_id: randomUUID(), judul: `bench ${i}`, harga: AMOUNT }, token);
-      if (res.status !== 201) throw new Error(`setup: POST /api/orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+      const res = await postJson(
+        '/api/orders',
+        { client_id: client, freelancer_id: randomUUID(), judul: `bench ${i}`, harga: AMOUNT },
+        token,
+      );
+      if (res.status !== 201)
+        throw new Error(`setup: POST /api/orders answered ${res.status}: ${JSON.stringify(res.json)}`);
       left.orderIds.push(res.json.data.id);
       return { id: res.json.data.id as string, client, token };
     }),
@@ -140,12 +147,21 @@ async function makeOrders(left: Leftovers, n = N): Promise<BenchOrder[]> {
 async function createPayments(orders: BenchOrder[], left: Leftovers): Promise<{ phase: Phase; results: Res[] }> {
   const t0 = performance.now();
   const results = await Promise.all(
-    orders.map((o) => postJson('/api/payments/create', { pesanan_id: o.id, user_id: o.client, jumlah: AMOUNT, metode_pembayaran: 'qris' }, o.token)),
+    orders.map((o) =>
+      postJson(
+        '/api/payments/create',
+        { pesanan_id: o.id, user_id: o.client, jumlah: AMOUNT, metode_pembayaran: 'qris' },
+        o.token,
+      ),
+    ),
   );
   const wallMs = performance.now() - t0;
   const ok = results.filter((r) => r.status === 201);
   left.txIds.push(...ok.map((r) => r.json.data.transaction_id as string));
-  return { phase: { samples: ok.map((r) => r.ms), failures: orders.length - ok.length, attempted: orders.length, wallMs }, results };
+  return {
+    phase: { samples: ok.map((r) => r.ms), failures: orders.length - ok.length, attempted: orders.length, wallMs },
+    results,
+  };
 }
 
 // ---- 3./4. webhooks and the wait for `held` -----------------------------
@@ -195,7 +211,8 @@ class HeldWatcher {
   }
 }
 
-const heldInDb = (db: Knex) => async (ids: string[]) => db('escrow').whereIn('pesanan_id', ids).andWhere({ status: 'held' }).pluck('pesanan_id');
+const heldInDb = (db: Knex) => async (ids: string[]) =>
+  db('escrow').whereIn('pesanan_id', ids).andWhere({ status: 'held' }).pluck('pesanan_id');
 const heldInWorkflows = (client: Client) => async (ids: string[]) => {
   const out: string[] = [];
   const query = `EscrowStatus = 'held' AND OrderId IN (${ids.map((id) => `'${id}'`).join(', ')})`;
@@ -203,20 +220,33 @@ const heldInWorkflows = (client: Client) => async (ids: string[]) => {
   return out;
 };
 
-async function settleAll(created: Res[], db: Knex, client: Client): Promise<{ webhook: Phase; dbHeld: Phase; wfHeld: Phase }> {
-  const payments = created.filter((r) => r.status === 201).map((r) => r.json.data as { transaction_id: string; total_bayar: number; pesanan_id: string });
+async function settleAll(
+  created: Res[],
+  db: Knex,
+  client: Client,
+): Promise<{ webhook: Phase; dbHeld: Phase; wfHeld: Phase }> {
+  const payments = created
+    .filter((r) => r.status === 201)
+    .map((r) => r.json.data as { transaction_id: string; total_bayar: number; pesanan_id: string });
   const dbWatch = new HeldWatcher(heldInDb(db), DB_POLL_MS);
   const wfWatch = new HeldWatcher(heldInWorkflows(client), WORKFLOW_POLL_MS);
   const t0 = performance.now();
   const runs = payments.map((p) => {
-    const fields = { transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: String(p.total_bayar), timestamp: String(Math.floor(Date.now() / 1000)) };
+    const fields = {
+      transaction_id: p.transaction_id,
+      transaction_status: 'settlement',
+      gross_amount: String(p.total_bayar),
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    };
     const sent = performance.now();
     const held = Promise.all([dbWatch.watch(p.pesanan_id, sent), wfWatch.watch(p.pesanan_id, sent)]);
-    const request = postJson('/api/payments/webhook', { ...fields, signature: signWebhook(fields, SECRET) }).then((r) => {
-      const ok = r.status === 200 && r.json?.status === 'berhasil';
-      if (!ok) [dbWatch, wfWatch].forEach((w) => w.drop(p.pesanan_id));
-      return { ...r, ok };
-    });
+    const request = postJson('/api/payments/webhook', { ...fields, signature: signWebhook(fields, SECRET) }).then(
+      (r) => {
+        const ok = r.status === 200 && r.json?.status === 'berhasil';
+        if (!ok) [dbWatch, wfWatch].forEach((w) => w.drop(p.pesanan_id));
+        return { ...r, ok };
+      },
+    );
     return { request, held };
   });
   const responses = await Promise.all(runs.map((r) => r.request));
@@ -228,7 +258,12 @@ async function settleAll(created: Res[], db: Knex, client: Client): Promise<{ we
   };
   const ok = responses.filter((r) => r.ok);
   return {
-    webhook: { samples: ok.map((r) => r.ms), failures: responses.length - ok.length, attempted: responses.length, wallMs },
+    webhook: {
+      samples: ok.map((r) => r.ms),
+      failures: responses.length - ok.length,
+      attempted: responses.length,
+      wallMs,
+    },
     dbHeld: phase(held.map((h) => h[0])),
     wfHeld: phase(held.map((h) => h[1])),
   };
@@ -239,7 +274,9 @@ function summary(raw: Phase, create: Phase, webhook: Phase, dbHeld: Phase) {
   const rawRate = throughput(raw);
   const ratio = (p: Phase) => throughput(p) / rawRate;
   console.log(`  summary`);
-  console.log(`    create  throughput ${throughput(create).toFixed(1)}/s = ${ratio(create).toFixed(2)} × raw start (${rawRate.toFixed(1)}/s)`);
+  console.log(
+    `    create  throughput ${throughput(create).toFixed(1)}/s = ${ratio(create).toFixed(2)} × raw start (${rawRate.toFixed(1)}/s)`,
+  );
   console.log(`    webhook throughput ${throughput(webhook).toFixed(1)}/s = ${ratio(webhook).toFixed(2)} × raw start`);
   const p99 = (p: Phase) => percentile(p.samples, 99);
   const failed = create.failures + webhook.failures;
@@ -251,7 +288,8 @@ function summary(raw: Phase, create: Phase, webhook: Phase, dbHeld: Phase) {
     ['create throughput ≥ 0.7 × raw start', ratio(create) >= 0.7, `${ratio(create).toFixed(2)} ×`],
     ['0 failed requests', failed === 0, `${failed} (create ${create.failures}, webhook ${webhook.failures})`],
   ];
-  for (const [name, pass, figure] of targets) console.log(`    ${pass ? 'PASS' : 'MISS'}  ${name.padEnd(38)} ${figure}`);
+  for (const [name, pass, figure] of targets)
+    console.log(`    ${pass ? 'PASS' : 'MISS'}  ${name.padEnd(38)} ${figure}`);
 }
 
 // ---- 6. cleanup ---------------------------------------------------------
@@ -276,7 +314,11 @@ async function terminateAll(client: Client, ids: string[]): Promise<string> {
         .getHandle(id)
         .terminate('bench cleanup')
         .then(() => 'terminated')
-        .catch((err) => (err instanceof WorkflowNotFoundError || /not found|already completed/i.test(String(err)) ? 'already closed' : `error: ${err}`)),
+        .catch((err) =>
+          err instanceof WorkflowNotFoundError || /not found|already completed/i.test(String(err))
+            ? 'already closed'
+            : `error: ${err}`,
+        ),
     ),
   );
   const tally = new Map<string, number>();
@@ -291,12 +333,17 @@ async function cleanup(db: Knex, client: Client, left: Leftovers, silent = false
     return;
   }
   const raw = await terminateAll(client, left.rawIds);
-  const orders = await terminateAll(client, left.orderIds.map((id) => `order-${id}`));
+  const orders = await terminateAll(
+    client,
+    left.orderIds.map((id) => `order-${id}`),
+  );
   log(`  cleanup: raw workflows: ${raw}; order workflows: ${orders}`);
   // a payment whose create answered an error may still exist: take its transaction id from the database
-  const chunks = (xs: string[]) => Array.from({ length: Math.ceil(xs.length / 500) }, (_, i) => xs.slice(i * 500, i * 500 + 500));
+  const chunks = (xs: string[]) =>
+    Array.from({ length: Math.ceil(xs.length / 500) }, (_, i) => xs.slice(i * 500, i * 500 + 500));
   if (await db.schema.hasTable('pembayaran')) {
-    for (const ids of chunks(left.orderIds)) left.txIds.push(...(await db('pembayaran').whereIn('pesanan_id', ids).pluck('transaction_id')));
+    for (const ids of chunks(left.orderIds))
+      left.txIds.push(...(await db('pembayaran').whereIn('pesanan_id', ids).pluck('transaction_id')));
   }
   const deleted: string[] = [];
   if (await db.schema.hasTable('ledger_journals')) {
@@ -314,7 +361,10 @@ async function cleanup(db: Knex, client: Client, left: Leftovers, silent = false
     let events = 0;
     for (const ids of chunks(left.orderIds)) {
       const seqs = (await db('notifications').whereIn('pesanan_id', ids).pluck('seq')).map(Number);
-      for (let i = 0; i < seqs.length; i += 500) await db('notification_recipients').whereIn('notification_seq', seqs.slice(i, i + 500)).del();
+      for (let i = 0; i < seqs.length; i += 500)
+        await db('notification_recipients')
+          .whereIn('notification_seq', seqs.slice(i, i + 500))
+          .del();
       events += await db('notifications').whereIn('pesanan_id', ids).del();
     }
     deleted.push(`notifications ${events}`);
@@ -369,9 +419,14 @@ async function warmUp(db: Knex, client: Client) {
 }
 
 async function main() {
-  const where = config.db.client === 'mysql2' ? `MySQL ${config.db.host}:${config.db.port}/${config.db.database}` : `SQLite ${config.db.filename}`;
+  const where =
+    config.db.client === 'mysql2'
+      ? `MySQL ${config.db.host}:${config.db.port}/${config.db.database}`
+      : `SQLite ${config.db.filename}`;
   console.log(`bench: API ${BASE}, Temporal ${TEMPORAL} (namespace ${config.temporal.namespace}), database ${where}`);
-  console.log(`       n=${N} concurrent, ${RUNS} run(s); polls (one query for all orders): database every ${DB_POLL_MS} ms, workflow visibility every ${WORKFLOW_POLL_MS} ms, cap ${WAIT_CAP_MS / 1000} s`);
+  console.log(
+    `       n=${N} concurrent, ${RUNS} run(s); polls (one query for all orders): database every ${DB_POLL_MS} ms, workflow visibility every ${WORKFLOW_POLL_MS} ms, cap ${WAIT_CAP_MS / 1000} s`,
+  );
   const db = await createDb(config.db);
   const connection = await Connection.connect({ address: TEMPORAL }).catch(async (err) => {
     await db.destroy();

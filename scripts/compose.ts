@@ -33,7 +33,23 @@ export function createLogger(config: Config): Logger {
     base: { service: 'skillconnect-payments' },
     // Never in logs: secrets, tokens, signatures, account numbers (nothing logs them on purpose; this is the net).
     redact: {
-      paths: ['signature', 'nomor_rekening', 'authorization', 'token', 'secret', 'password', 'jwtSecret', '*.signature', '*.nomor_rekening', '*.authorization', '*.token', '*.secret', '*.password', '*.jwtSecret', 'req.headers.authorization'],
+      paths: [
+        'signature',
+        'nomor_rekening',
+        'authorization',
+        'token',
+        'secret',
+        'password',
+        'jwtSecret',
+        '*.signature',
+        '*.nomor_rekening',
+        '*.authorization',
+        '*.token',
+        '*.secret',
+        '*.password',
+        '*.jwtSecret',
+        'req.headers.authorization',
+      ],
       censor: '[redacted]',
     },
   });
@@ -69,7 +85,13 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, db: Knex, gateway: MockGateway, logger: Logger, port = config.port): Promise<RunningApi> {
+export async function startApi(
+  config: Config,
+  db: Knex,
+  gateway: MockGateway,
+  logger: Logger,
+  port = config.port,
+): Promise<RunningApi> {
   const connection = await Connection.connect({ address: temporalAddress(config) });
   // The API starts workflows with search attributes: make sure they exist even before a worker has run.
   await ensureSearchAttributes(connection, config.temporal.namespace);
@@ -98,7 +120,11 @@ export async function startApi(config: Config, db: Knex, gateway: MockGateway, l
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new StartupError(`port ${port} on ${config.host} is already in use: stop what holds it or set PORT`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new StartupError(`port ${port} on ${config.host} is already in use: stop what holds it or set PORT`)
+          : err,
+      ),
     );
     server.listen(port, config.host, () => resolve());
   }).catch(async (err) => {
@@ -132,7 +158,9 @@ export function installRuntime(config: Config): void {
     installWithMetrics(config);
   } catch (err) {
     if (!config.temporalMetricsPort) throw err;
-    throw new StartupError(`the Temporal SDK metrics exporter could not listen on ${config.temporalMetricsHost}:${config.temporalMetricsPort} (${err instanceof Error ? err.message : String(err)}): set TEMPORAL_METRICS_PORT to a free port, or 0 to turn it off`);
+    throw new StartupError(
+      `the Temporal SDK metrics exporter could not listen on ${config.temporalMetricsHost}:${config.temporalMetricsPort} (${err instanceof Error ? err.message : String(err)}): set TEMPORAL_METRICS_PORT to a free port, or 0 to turn it off`,
+    );
   }
 }
 
@@ -143,7 +171,9 @@ function installWithMetrics(config: Config): void {
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       // the SDK's own worker metrics (task latencies, slots, failures), scraped at http://HOST:TEMPORAL_METRICS_PORT/metrics
-      ...(config.temporalMetricsPort ? { metrics: { prometheus: { bindAddress: `${config.temporalMetricsHost}:${config.temporalMetricsPort}` } } } : {}),
+      ...(config.temporalMetricsPort
+        ? { metrics: { prometheus: { bindAddress: `${config.temporalMetricsHost}:${config.temporalMetricsPort}` } } }
+        : {}),
     },
   });
 }
@@ -158,7 +188,12 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-export async function startWorker(config: Config, db: Knex, gateway: MockGateway, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  db: Knex,
+  gateway: MockGateway,
+  logger: Logger,
+): Promise<RunningWorker> {
   installRuntime(config);
   const address = temporalAddress(config);
   const clientConnection = await Connection.connect({ address });

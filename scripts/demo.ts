@@ -51,29 +51,67 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const l of lines) o.log(`   ${l}`);
   };
 
-  const order = await call('client', 'POST', '/api/orders', { client_id: ids.client, freelancer_id: ids.freelancer, judul: 'Demo: logo design', harga: 250_000 });
+  const order = await call('client', 'POST', '/api/orders', {
+    client_id: ids.client,
+    freelancer_id: ids.freelancer,
+    judul: 'Demo: logo design',
+    harga: 250_000,
+  });
   const ui = `${o.uiUrl}/namespaces/${o.namespace}/workflows/order-${order.id}`;
-  step(1, 'Create the order', [`order ${order.id}: ${rupiah(order.harga)}, ${order.status}`, `workflow (once paid): ${ui}`]);
+  step(1, 'Create the order', [
+    `order ${order.id}: ${rupiah(order.harga)}, ${order.status}`,
+    `workflow (once paid): ${ui}`,
+  ]);
 
-  const pay = await call('client', 'POST', '/api/payments/create', { pesanan_id: order.id, user_id: ids.client, jumlah: 250_000, metode_pembayaran: 'qris' });
+  const pay = await call('client', 'POST', '/api/payments/create', {
+    pesanan_id: order.id,
+    user_id: ids.client,
+    jumlah: 250_000,
+    metode_pembayaran: 'qris',
+  });
   step(2, 'Pay (QRIS)', [
     `${pay.transaction_id}: harga ${rupiah(pay.jumlah)} + biaya platform ${rupiah(pay.biaya_platform)} + biaya gateway ${rupiah(pay.biaya_gateway)} = ${rupiah(pay.total_bayar)}`,
     `checkout page: ${pay.payment_url}`,
     `workflow: ${ui}`,
   ]);
 
-  const settled = await fetch(`${o.baseUrl}/api/payments/mock/trigger-success`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transaction_id: pay.transaction_id }) });
-  const settledBody = (await settled.json()) as { data?: { status: string; escrow_id: string }; error?: { message: string } };
-  if (!settled.ok || !settledBody.data) throw new Error(`the mock gateway could not settle the payment: ${settledBody.error?.message ?? settled.status}`);
+  const settled = await fetch(`${o.baseUrl}/api/payments/mock/trigger-success`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ transaction_id: pay.transaction_id }),
+  });
+  const settledBody = (await settled.json()) as {
+    data?: { status: string; escrow_id: string };
+    error?: { message: string };
+  };
+  if (!settled.ok || !settledBody.data)
+    throw new Error(`the mock gateway could not settle the payment: ${settledBody.error?.message ?? settled.status}`);
   step(3, 'The gateway settles it (signed webhook)', [`payment ${settledBody.data.status}`, `workflow: ${ui}`]);
 
   const escrow = await call('client', 'GET', `/api/payments/escrow/${settledBody.data.escrow_id}`);
-  step(4, 'The money is held in escrow', [`escrow ${escrow.id}: ${rupiah(escrow.jumlah_ditahan)} ${escrow.status}, released automatically at ${escrow.akan_dirilis_pada}`, `workflow: ${ui}`]);
+  step(4, 'The money is held in escrow', [
+    `escrow ${escrow.id}: ${rupiah(escrow.jumlah_ditahan)} ${escrow.status}, released automatically at ${escrow.akan_dirilis_pada}`,
+    `workflow: ${ui}`,
+  ]);
 
-  const released = await call('client', 'POST', '/api/payments/escrow/release', { escrow_id: escrow.id, user_id: ids.client, reason: 'Work approved' });
-  step(5, 'The client approves the work and releases it', [`escrow ${released.status}: ${rupiah(released.jumlah_bersih)} to the freelancer, ${rupiah(released.biaya_platform)} commission`, `workflow: ${ui}`]);
+  const released = await call('client', 'POST', '/api/payments/escrow/release', {
+    escrow_id: escrow.id,
+    user_id: ids.client,
+    reason: 'Work approved',
+  });
+  step(5, 'The client approves the work and releases it', [
+    `escrow ${released.status}: ${rupiah(released.jumlah_bersih)} to the freelancer, ${rupiah(released.biaya_platform)} commission`,
+    `workflow: ${ui}`,
+  ]);
 
-  let w = await call('freelancer', 'POST', '/api/payments/withdraw', { escrow_id: escrow.id, freelancer_id: ids.freelancer, metode_pencairan: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'Demo Freelancer' });
+  let w = await call('freelancer', 'POST', '/api/payments/withdraw', {
+    escrow_id: escrow.id,
+    freelancer_id: ids.freelancer,
+    metode_pencairan: 'transfer_bank',
+    channel: 'bca',
+    nomor_rekening: '1234567890',
+    nama_pemilik: 'Demo Freelancer',
+  });
   const lines = [`withdrawal ${w.withdrawal_id}: ${rupiah(w.jumlah_bersih)} to BCA, ${w.status}`];
   if (w.status === 'pending') {
     await call('admin', 'POST', `/api/admin/withdrawals/${w.withdrawal_id}/approve`);
@@ -105,11 +143,16 @@ async function main() {
   const config = configOrExit();
   const baseUrl = (process.env.DEMO_URL ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
   // any answer means a service is there (an unhealthy one too: starting another would only collide with its ports)
-  const running = await fetch(`${baseUrl}/health`).then(() => true, () => false);
+  const running = await fetch(`${baseUrl}/health`).then(
+    () => true,
+    () => false,
+  );
   // a service the demo starts itself stays quiet unless LOG_LEVEL says otherwise: the steps are the output
   const all = running ? null : await startAll(process.env.LOG_LEVEL ? config : { ...config, logLevel: 'warn' });
   if (all) onShutdown(all.stop); // Ctrl-C or a TERM stops what the demo started, dev server included
-  console.log(running ? `Using the service at ${baseUrl}` : `No service answered at ${baseUrl}: started one (${all!.apiUrl})`);
+  console.log(
+    running ? `Using the service at ${baseUrl}` : `No service answered at ${baseUrl}: started one (${all!.apiUrl})`,
+  );
   try {
     const result = await runDemo({
       baseUrl: all?.apiUrl ?? baseUrl,
@@ -118,7 +161,9 @@ async function main() {
       namespace: config.temporal.namespace,
       log: (line) => console.log(line),
     });
-    console.log(`\nDone: order ${result.orderStatus}, payment ${result.paymentStatus}, escrow ${result.escrowStatus}, withdrawal ${result.withdrawalStatus}.`);
+    console.log(
+      `\nDone: order ${result.orderStatus}, payment ${result.paymentStatus}, escrow ${result.escrowStatus}, withdrawal ${result.withdrawalStatus}.`,
+    );
   } finally {
     await all?.stop();
   }

@@ -11,7 +11,8 @@ import { configOrExit } from './run';
 export function printReport(report: ReconcileReport, out: (line: string) => void = console.log): void {
   const width = Math.max(...report.checks.map((c) => c.check.length));
   out(`${'check'.padEnd(width)}  checked  differences`);
-  for (const c of report.checks) out(`${c.check.padEnd(width)}  ${String(c.checked).padStart(7)}  ${String(c.differences).padStart(11)}`);
+  for (const c of report.checks)
+    out(`${c.check.padEnd(width)}  ${String(c.checked).padStart(7)}  ${String(c.differences).padStart(11)}`);
   out(`${report.differences.length} difference(s)`);
   for (const d of report.differences) out(`  [${d.check}] ${d.record_id}: ${d.detail}`);
 }

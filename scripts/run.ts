@@ -50,6 +50,8 @@ export function onShutdown(stop: () => Promise<void>): void {
 
 export function fatal(err: unknown): never {
   // one line for what an operator can act on; a database error by its code (its message carries SQL and values)
-  console.error(err instanceof ConfigError || err instanceof StartupError || isDatabaseError(err) ? safeError(err) : err);
+  console.error(
+    err instanceof ConfigError || err instanceof StartupError || isDatabaseError(err) ? safeError(err) : err,
+  );
   process.exit(1);
 }

@@ -17,7 +17,10 @@ async function main() {
 }
 
 function printBanner(config: Config, apiUrl: string, devServer: DevServer | null) {
-  const where = config.db.client === 'mysql2' ? `MySQL ${config.db.host}:${config.db.port}/${config.db.database}` : `SQLite ${config.db.filename}`;
+  const where =
+    config.db.client === 'mysql2'
+      ? `MySQL ${config.db.host}:${config.db.port}/${config.db.database}`
+      : `SQLite ${config.db.filename}`;
   console.log(`
 SkillConnect Payments is running
   API:              ${apiUrl}   (health: ${apiUrl}/health)

@@ -20,7 +20,9 @@ export function findBinary(name: 'temporal' | 'temporal-test-server'): string {
   if (onPath) return onPath;
   const local = path.join(ROOT, '.tools', 'bin', name);
   if (fs.existsSync(local)) return local;
-  throw new Error(`${name} not found on PATH or in .tools/bin: run "bash scripts/setup-temporal.sh" (npm start and npm test run it for you)`);
+  throw new Error(
+    `${name} not found on PATH or in .tools/bin: run "bash scripts/setup-temporal.sh" (npm start and npm test run it for you)`,
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -79,12 +81,30 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       `port ${opts.port} is already in use (another Temporal server?): stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use it, or TEMPORAL_PORT to pick another port`,
     );
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'error',
+  ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     // WAL with synchronous=NORMAL: durable across crashes of the process, and about
     // 1.6x the throughput of the default rollback journal (see README, Performance).
-    args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    args.push(
+      '--db-filename',
+      opts.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   }
   if (opts.headless || !opts.uiPort) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
@@ -97,7 +117,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await Promise.race([
       waitForPort(opts.port, 60_000),
       exitPromise.then(() => {
-        throw new Error(`temporal server start-dev exited early (code ${child.exitCode})${opts.logFile ? `; see ${opts.logFile}` : ''}`);
+        throw new Error(
+          `temporal server start-dev exited early (code ${child.exitCode})${opts.logFile ? `; see ${opts.logFile}` : ''}`,
+        );
       }),
     ]);
   } catch (err) {

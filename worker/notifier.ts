@@ -46,7 +46,12 @@ export class Notifier {
       if (this.stopped) return;
       this.running = this.drain()
         .then(() => undefined)
-        .catch((err) => this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'notification delivery pass failed'))
+        .catch((err) =>
+          this.opts.logger.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'notification delivery pass failed',
+          ),
+        )
         .finally(() => {
           this.running = null;
           if (!this.stopped) this.timer = setTimeout(loop, this.opts.intervalMs);
@@ -100,7 +105,10 @@ export class Notifier {
     }
     const dead = await markFailed(this.db, n, error, this.opts.maxAttempts);
     this.opts.onOutcome?.(n.type, dead ? 'dead' : 'failed');
-    this.opts.logger[dead ? 'error' : 'warn']({ event_id: n.id, type: n.type, attempt: n.attempts + 1, error }, dead ? 'notification is dead after its last attempt' : 'notification delivery failed; retrying');
+    this.opts.logger[dead ? 'error' : 'warn'](
+      { event_id: n.id, type: n.type, attempt: n.attempts + 1, error },
+      dead ? 'notification is dead after its last attempt' : 'notification delivery failed; retrying',
+    );
   }
 
   async stop(): Promise<void> {

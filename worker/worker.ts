@@ -26,7 +26,14 @@ export interface WorkerDeps {
  * means a signal never forces a history replay; activities are rare (release,
  * payout), so few pollers wait for them.
  */
-export async function createOrderWorker({ config, db, gateway, logger, connection, onActivityFailure }: WorkerDeps): Promise<Worker> {
+export async function createOrderWorker({
+  config,
+  db,
+  gateway,
+  logger,
+  connection,
+  onActivityFailure,
+}: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -53,8 +60,12 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 }
 
 /** The operator service's form of the product's (Keyword) search attributes. */
-export function keywordAttributes(names: readonly string[] = SEARCH_ATTRIBUTE_NAMES): Record<string, temporal.api.enums.v1.IndexedValueType> {
-  return Object.fromEntries(names.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+export function keywordAttributes(
+  names: readonly string[] = SEARCH_ATTRIBUTE_NAMES,
+): Record<string, temporal.api.enums.v1.IndexedValueType> {
+  return Object.fromEntries(
+    names.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+  );
 }
 
 export function temporalAddress(config: Config): string {
@@ -74,7 +85,13 @@ export async function ensureReconcileSchedule(client: Client, config: Config): P
     await client.schedule.create({
       scheduleId: RECONCILE_SCHEDULE_ID,
       spec,
-      action: { type: 'startWorkflow', workflowType: 'reconcileWorkflow', taskQueue: config.temporal.taskQueue, args: [], workflowId: 'reconcile-books' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reconcileWorkflow',
+        taskQueue: config.temporal.taskQueue,
+        args: [],
+        workflowId: 'reconcile-books',
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
       state: { note: `reconcile the books every ${config.reconcileEvery}` },
     });

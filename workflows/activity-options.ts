@@ -43,7 +43,12 @@ export const PAYOUT_REQUEST: ActivityOptions = {
 // so retried with backoff without a limit until it goes through; a refusal for good (REFUND_REFUSED) is not retried.
 export const REFUND_CALL: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: ['REFUND_REFUSED'] },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    nonRetryableErrorTypes: ['REFUND_REFUSED'],
+  },
 };
 
 /** Rejects an update in its validator: the API maps `type` to an HTTP status. */

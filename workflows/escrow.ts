@@ -1,6 +1,12 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import { RELEASABLE_ORDER_STATUSES, WORK_STEPS, WorkStep, cancellationRefusal, workStepRefusal } from '../domain/statuses';
+import {
+  RELEASABLE_ORDER_STATUSES,
+  WORK_STEPS,
+  WorkStep,
+  cancellationRefusal,
+  workStepRefusal,
+} from '../domain/statuses';
 import { DB_WRITE, acts, reject } from './activity-options';
 import { decideDispute, openDispute } from './dispute';
 import { oweRefund } from './refund';
@@ -75,10 +81,13 @@ export function escrowMessages(ctx: OrderContext): EscrowMessages {
     {
       validator: (req) => {
         // ids compare in lower case (an order started before ids were normalised may carry another case)
-        if (req.user_id.toLowerCase() !== input.client_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client may release its escrow');
+        if (req.user_id.toLowerCase() !== input.client_id.toLowerCase())
+          reject(ERROR_TYPES.forbidden, "only the order's client may release its escrow");
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
-        if (state.escrow.status === 'disputed') reject(ERROR_TYPES.invalidTransition, 'escrow is disputed; an admin decides it now');
-        if (state.escrow.status !== 'held') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be released`);
+        if (state.escrow.status === 'disputed')
+          reject(ERROR_TYPES.invalidTransition, 'escrow is disputed; an admin decides it now');
+        if (state.escrow.status !== 'held')
+          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be released`);
         const why = busy();
         if (why) reject(ERROR_TYPES.invalidTransition, why);
       },
@@ -90,15 +99,21 @@ export function escrowMessages(ctx: OrderContext): EscrowMessages {
       m.dispute = req;
       m.refused = undefined;
       await condition(() => state.escrow!.status !== 'held' || m.refused !== undefined);
-      if (state.escrow!.status !== 'disputed' || !state.dispute) reject(ERROR_TYPES.invalidTransition, m.refused ?? `escrow is ${state.escrow!.status}; only a held escrow can be disputed`);
+      if (state.escrow!.status !== 'disputed' || !state.dispute)
+        reject(
+          ERROR_TYPES.invalidTransition,
+          m.refused ?? `escrow is ${state.escrow!.status}; only a held escrow can be disputed`,
+        );
       return state.dispute;
     },
     {
       validator: (req) => {
         const party = req.role === 'client' ? input.client_id : input.freelancer_id;
-        if (req.user_id.toLowerCase() !== party.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client or freelancer may dispute its escrow');
+        if (req.user_id.toLowerCase() !== party.toLowerCase())
+          reject(ERROR_TYPES.forbidden, "only the order's client or freelancer may dispute its escrow");
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
-        if (state.escrow.status !== 'held') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be disputed`);
+        if (state.escrow.status !== 'held')
+          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; only a held escrow can be disputed`);
         const why = busy();
         if (why) reject(ERROR_TYPES.invalidTransition, why);
       },
@@ -113,12 +128,20 @@ export function escrowMessages(ctx: OrderContext): EscrowMessages {
     },
     {
       validator: (req) => {
-        if (!state.dispute || state.escrow?.status !== 'disputed') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow?.status ?? 'not held yet'}; only a disputed escrow can be decided`);
-        if (m.resolution) reject(ERROR_TYPES.invalidTransition, `the dispute is already being decided (${m.resolution.keputusan})`);
+        if (!state.dispute || state.escrow?.status !== 'disputed')
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `escrow is ${state.escrow?.status ?? 'not held yet'}; only a disputed escrow can be decided`,
+          );
+        if (m.resolution)
+          reject(ERROR_TYPES.invalidTransition, `the dispute is already being decided (${m.resolution.keputusan})`);
         if (req.keputusan === 'partial') {
           const x = req.jumlah_freelancer;
           if (x === null || !Number.isSafeInteger(x) || x < 1 || x >= state.escrow.jumlah_ditahan) {
-            reject(ERROR_TYPES.invalidInput, `jumlah_freelancer must be a whole number from 1 to ${state.escrow.jumlah_ditahan - 1} (below jumlah_ditahan ${state.escrow.jumlah_ditahan})`);
+            reject(
+              ERROR_TYPES.invalidInput,
+              `jumlah_freelancer must be a whole number from 1 to ${state.escrow.jumlah_ditahan - 1} (below jumlah_ditahan ${state.escrow.jumlah_ditahan})`,
+            );
           }
         }
       },
@@ -130,18 +153,33 @@ export function escrowMessages(ctx: OrderContext): EscrowMessages {
       m.cancel = req;
       m.refused = undefined;
       await condition(() => state.escrow!.status !== 'held' || m.refused !== undefined);
-      if (state.escrow!.status !== 'refunded') reject(ERROR_TYPES.invalidTransition, m.refused ?? `escrow is ${state.escrow!.status}; the order can no longer be cancelled`);
-      return { pesanan_id: input.pesanan_id, order_status: state.order_status, escrow_status: state.escrow!.status, refund_id: state.refund?.refund_id ?? null };
+      if (state.escrow!.status !== 'refunded')
+        reject(
+          ERROR_TYPES.invalidTransition,
+          m.refused ?? `escrow is ${state.escrow!.status}; the order can no longer be cancelled`,
+        );
+      return {
+        pesanan_id: input.pesanan_id,
+        order_status: state.order_status,
+        escrow_status: state.escrow!.status,
+        refund_id: state.refund?.refund_id ?? null,
+      };
     },
     {
       validator: (req) => {
         // an admin is checked by the API; a party must be this order's
         const party = req.role === 'client' ? input.client_id : req.role === 'freelancer' ? input.freelancer_id : null;
-        if (party !== null && req.user_id.toLowerCase() !== party.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client, its freelancer or an admin may cancel it');
-        if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order is not paid yet; it is cancelled without its workflow');
+        if (party !== null && req.user_id.toLowerCase() !== party.toLowerCase())
+          reject(ERROR_TYPES.forbidden, "only the order's client, its freelancer or an admin may cancel it");
+        if (!state.escrow)
+          reject(ERROR_TYPES.invalidTransition, 'the order is not paid yet; it is cancelled without its workflow');
         const refused = cancellationRefusal(state.order_status, req.role);
         if (refused) reject(ERROR_TYPES.invalidTransition, refused);
-        if (state.escrow.status !== 'held') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; the order can no longer be cancelled`);
+        if (state.escrow.status !== 'held')
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `escrow is ${state.escrow.status}; the order can no longer be cancelled`,
+          );
         const why = busy();
         if (why) reject(ERROR_TYPES.invalidTransition, why);
       },
@@ -154,8 +192,16 @@ export function escrowMessages(ctx: OrderContext): EscrowMessages {
 
 /** How each work step reads in refusals, the history and activity summaries. */
 const STEP_WORDS: Record<WorkStep, { forbidden: string; busy: string; event: string }> = {
-  start: { forbidden: 'only the order\'s freelancer may start its work', busy: 'started', event: 'work started by the freelancer' },
-  deliver: { forbidden: 'only the order\'s freelancer may deliver its work', busy: 'delivered', event: 'work delivered; waiting for the client\'s review' },
+  start: {
+    forbidden: "only the order's freelancer may start its work",
+    busy: 'started',
+    event: 'work started by the freelancer',
+  },
+  deliver: {
+    forbidden: "only the order's freelancer may deliver its work",
+    busy: 'delivered',
+    event: "work delivered; waiting for the client's review",
+  },
 };
 
 /**
@@ -182,10 +228,18 @@ function workProgress(
       try {
         const result = await acts.changeOrderStatus.executeWithOptions(
           { ...DB_WRITE, summary: `order ${from} → ${to}: ${words.event}` },
-          [{ pesanan_id: input.pesanan_id, from, to, actor: { type: 'user', id: input.freelancer_id.toLowerCase(), role: 'freelancer' } }],
+          [
+            {
+              pesanan_id: input.pesanan_id,
+              from,
+              to,
+              actor: { type: 'user', id: input.freelancer_id.toLowerCase(), role: 'freelancer' },
+            },
+          ],
         );
         // the database holds the order elsewhere (nothing was written): refuse rather than follow
-        if (result.status !== to) reject(ERROR_TYPES.invalidTransition, `order is ${result.status ?? 'missing'}; ${refusal}`);
+        if (result.status !== to)
+          reject(ERROR_TYPES.invalidTransition, `order is ${result.status ?? 'missing'}; ${refusal}`);
         state.order_status = to;
         record(words.event);
       } finally {
@@ -196,11 +250,20 @@ function workProgress(
     {
       validator: (req) => {
         // ids compare in lower case, as the release's do
-        if (req.user_id.toLowerCase() !== input.freelancer_id.toLowerCase()) reject(ERROR_TYPES.forbidden, words.forbidden);
-        if (m.progressing) reject(ERROR_TYPES.invalidTransition, `work is already being ${STEP_WORDS[m.progressing].busy}; try again in a moment`);
+        if (req.user_id.toLowerCase() !== input.freelancer_id.toLowerCase())
+          reject(ERROR_TYPES.forbidden, words.forbidden);
+        if (m.progressing)
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `work is already being ${STEP_WORDS[m.progressing].busy}; try again in a moment`,
+          );
         const refused = workStepRefusal(step, state.order_status);
         if (refused) reject(ERROR_TYPES.invalidTransition, refused);
-        if (!state.escrow || state.escrow.status !== 'held') reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow?.status ?? 'not held yet'}; work progresses only while it is held`);
+        if (!state.escrow || state.escrow.status !== 'held')
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `escrow is ${state.escrow?.status ?? 'not held yet'}; work progresses only while it is held`,
+          );
         const why = busy();
         if (why) reject(ERROR_TYPES.invalidTransition, `${why}; the order is finishing`);
       },
@@ -217,9 +280,13 @@ export async function holdEscrow(ctx: OrderContext, m: EscrowMessages, releaseAt
   const { input, state } = ctx;
   const escrow = state.escrow!;
   for (;;) {
-    const fired = !(await condition(() => m.release !== undefined || m.dispute !== undefined || m.cancel !== undefined, Math.max(1, releaseAt() - Date.now()), {
-      summary: `escrow auto-release (${input.escrow_auto_release_after}) at ${escrow.akan_dirilis_pada}`,
-    }));
+    const fired = !(await condition(
+      () => m.release !== undefined || m.dispute !== undefined || m.cancel !== undefined,
+      Math.max(1, releaseAt() - Date.now()),
+      {
+        summary: `escrow auto-release (${input.escrow_auto_release_after}) at ${escrow.akan_dirilis_pada}`,
+      },
+    ));
     m.autoReleasing = fired;
     // a work step already being recorded finishes first; the order then leaves from the status it reached
     if (m.progressing) await condition(() => m.progressing === undefined);
@@ -250,7 +317,12 @@ async function release({ input, state, record }: OrderContext, m: EscrowMessages
   );
   Object.assign(escrow, { status: 'released', dirilis_pada: releasedAt, dirilis_oleh: by, alasan });
   state.order_status = 'selesai';
-  record(releasedByClient ? 'escrow released by the client' : `escrow auto-released after ${input.escrow_auto_release_after}`, 'escrow');
+  record(
+    releasedByClient
+      ? 'escrow released by the client'
+      : `escrow auto-released after ${input.escrow_auto_release_after}`,
+    'escrow',
+  );
 }
 
 /** A paid order is cancelled: the escrow is refunded in full. False when the database refused it. */
@@ -260,8 +332,19 @@ async function cancelPaidOrder({ state, record }: OrderContext, m: EscrowMessage
   // the order statuses this caller may cancel from, as the validator checked them (re-checked by the database)
   const fromOrder = RELEASABLE_ORDER_STATUSES.filter((s) => cancellationRefusal(s, req.role) === null);
   const result = await acts.refundEscrow.executeWithOptions(
-    { ...DB_WRITE, summary: `order cancelled by the ${req.role}: escrow held → refunded, full refund owed to the client` },
-    [{ escrow_id: state.escrow!.escrow_id, refund_id: uuid4(), alasan: `order cancelled by the ${req.role}: ${req.alasan}`, fromOrder, actor }],
+    {
+      ...DB_WRITE,
+      summary: `order cancelled by the ${req.role}: escrow held → refunded, full refund owed to the client`,
+    },
+    [
+      {
+        escrow_id: state.escrow!.escrow_id,
+        refund_id: uuid4(),
+        alasan: `order cancelled by the ${req.role}: ${req.alasan}`,
+        fromOrder,
+        actor,
+      },
+    ],
   );
   if (result.kind === 'refused') {
     m.refused = `escrow is ${result.escrow_status ?? 'missing'} and the order ${result.order_status ?? 'missing'}; ${result.order_status ? (cancellationRefusal(result.order_status, req.role) ?? 'it cannot be cancelled now') : 'it cannot be cancelled'}`;

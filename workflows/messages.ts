@@ -1,7 +1,16 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PaymentMethod, PayoutMethod } from '../domain/methods';
 import type { EscrowView, PaymentOutcome, PaymentView, WithdrawalView } from '../domain/records';
-import type { CancellingRole, DisputeDecision, DisputeStatus, EscrowStatus, GatewayStatus, OrderStatus, PaymentStatus, RefundStatus } from '../domain/statuses';
+import type {
+  CancellingRole,
+  DisputeDecision,
+  DisputeStatus,
+  EscrowStatus,
+  GatewayStatus,
+  OrderStatus,
+  PaymentStatus,
+  RefundStatus,
+} from '../domain/statuses';
 import type { PayoutState } from '../gateway/mock-bank';
 
 export type { EscrowView, PaymentOutcome, PaymentView, PayoutState, WithdrawalView };

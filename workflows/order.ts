@@ -1,4 +1,12 @@
-import { allHandlersFinished, condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { parseDuration } from '../domain/duration';
 import type { OrderContext } from './context';
@@ -20,7 +28,6 @@ import {
   TransactionIdKey,
   WithdrawalStatusKey,
 } from './search-attributes';
-
 
 /**
  * One order's whole money lifecycle: payment (expires after PAYMENT_EXPIRY),
@@ -57,7 +64,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
   const paid = await paying;
   if (paid === 'settled') {
-    const releaseAt = paymentDecidedByDatabase ? Date.parse(state.escrow!.akan_dirilis_pada) : Date.now() + parseDuration(input.escrow_auto_release_after);
+    const releaseAt = paymentDecidedByDatabase
+      ? Date.parse(state.escrow!.akan_dirilis_pada)
+      : Date.now() + parseDuration(input.escrow_auto_release_after);
     const exit = await holdEscrow(ctx, messages, () => releaseAt);
     // a refund the escrow's exit decided is paid by its own workflow, while the freelancer withdraws their share
     const refund = state.refund ? await startRefund(ctx) : null;
@@ -76,7 +85,10 @@ function publish(state: OrderState, lastEvent: string): void {
     { key: OrderStatusKey, value: state.order_status },
   ];
   if (state.payment) {
-    pairs.push({ key: TransactionIdKey, value: state.payment.transaction_id }, { key: PaymentStatusKey, value: state.payment.status });
+    pairs.push(
+      { key: TransactionIdKey, value: state.payment.transaction_id },
+      { key: PaymentStatusKey, value: state.payment.status },
+    );
   }
   if (state.escrow) pairs.push({ key: EscrowStatusKey, value: state.escrow.status });
   if (state.withdrawal) pairs.push({ key: WithdrawalStatusKey, value: state.withdrawal.status });
@@ -85,11 +97,19 @@ function publish(state: OrderState, lastEvent: string): void {
   upsertSearchAttributes(pairs);
   const lines = [
     `**Order** ${state.pesanan_id}: ${state.order_status}`,
-    state.payment ? `**Payment** ${state.payment.transaction_id}: ${state.payment.status} (Rp ${state.payment.total_bayar})` : '**Payment**: not created',
-    state.escrow ? `**Escrow**: ${state.escrow.status} (Rp ${state.escrow.jumlah_ditahan}, auto-release ${state.escrow.akan_dirilis_pada})` : '',
-    state.dispute ? `**Dispute** (${state.dispute.status}) opened by the ${state.dispute.peran_pembuka}: ${state.dispute.alasan}${state.dispute.keputusan ? `; decided: ${state.dispute.keputusan}` : ''}` : '',
+    state.payment
+      ? `**Payment** ${state.payment.transaction_id}: ${state.payment.status} (Rp ${state.payment.total_bayar})`
+      : '**Payment**: not created',
+    state.escrow
+      ? `**Escrow**: ${state.escrow.status} (Rp ${state.escrow.jumlah_ditahan}, auto-release ${state.escrow.akan_dirilis_pada})`
+      : '',
+    state.dispute
+      ? `**Dispute** (${state.dispute.status}) opened by the ${state.dispute.peran_pembuka}: ${state.dispute.alasan}${state.dispute.keputusan ? `; decided: ${state.dispute.keputusan}` : ''}`
+      : '',
     state.refund ? `**Refund** ${state.refund.refund_id}: ${state.refund.status} (Rp ${state.refund.jumlah})` : '',
-    state.withdrawal ? `**Withdrawal**: ${state.withdrawal.status} (Rp ${state.withdrawal.jumlah_bersih})${state.withdrawal.alasan ? `: ${state.withdrawal.alasan}` : ''}` : '',
+    state.withdrawal
+      ? `**Withdrawal**: ${state.withdrawal.status} (Rp ${state.withdrawal.jumlah_bersih})${state.withdrawal.alasan ? `: ${state.withdrawal.alasan}` : ''}`
+      : '',
     `Last: ${lastEvent} (workflow ${workflowInfo().workflowId})`,
   ];
   setCurrentDetails(lines.filter(Boolean).join('\n\n'));

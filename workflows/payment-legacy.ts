@@ -3,7 +3,13 @@ import { parseDuration } from '../domain/duration';
 import { invoiceNumber, transactionId } from '../domain/ids';
 import { paymentFees, payoutAmounts } from '../domain/money';
 import { resolveChannel } from '../domain/methods';
-import { GatewayStatus, PaymentStatus, canTransitionPayment, orderStatusForPayment, paymentStatusForGateway } from '../domain/statuses';
+import {
+  GatewayStatus,
+  PaymentStatus,
+  canTransitionPayment,
+  orderStatusForPayment,
+  paymentStatusForGateway,
+} from '../domain/statuses';
 import { DB_WRITE, OPEN_CHARGE, acts, reject } from './activity-options';
 import type { OrderContext, PaymentPhaseResult } from './context';
 import { CreatePaymentRequest, ERROR_TYPES, createPaymentUpdate, paymentNotificationUpdate } from './messages';
@@ -35,15 +41,20 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
     },
     {
       validator: (req: CreatePaymentRequest) => {
-        if (req.user_id !== input.client_id) reject(ERROR_TYPES.forbidden, 'only the order\'s client may pay for it');
-        if (state.order_status === 'dibatalkan') reject(ERROR_TYPES.invalidTransition, 'the order is cancelled; it cannot take a new payment');
+        if (req.user_id !== input.client_id) reject(ERROR_TYPES.forbidden, "only the order's client may pay for it");
+        if (state.order_status === 'dibatalkan')
+          reject(ERROR_TYPES.invalidTransition, 'the order is cancelled; it cannot take a new payment');
         if (state.payment && state.payment.status !== 'menunggu' && state.payment.status !== 'berhasil') {
-          reject(ERROR_TYPES.invalidTransition, `the order's payment is ${state.payment.status}; the order is ${state.order_status}`);
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `the order's payment is ${state.payment.status}; the order is ${state.order_status}`,
+          );
         }
         if (!state.payment && req.jumlah !== input.harga) {
           reject(ERROR_TYPES.invalidInput, `jumlah must equal the order's harga (${input.harga})`);
         }
-        if ('error' in resolveChannel(req.metode_pembayaran, req.channel)) reject(ERROR_TYPES.invalidInput, 'invalid channel');
+        if ('error' in resolveChannel(req.metode_pembayaran, req.channel))
+          reject(ERROR_TYPES.invalidInput, 'invalid channel');
       },
     },
   );
@@ -65,7 +76,10 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
       expires_at: new Date(now.getTime() + paymentExpiryMs).toISOString(),
     };
     const charge = await acts.createPayment.executeWithOptions(
-      { ...OPEN_CHARGE, summary: `open ${req.metode_pembayaran} charge ${payment.transaction_id} for Rp ${fees.total_bayar}` },
+      {
+        ...OPEN_CHARGE,
+        summary: `open ${req.metode_pembayaran} charge ${payment.transaction_id} for Rp ${fees.total_bayar}`,
+      },
       [payment],
     );
     state.payment = {
@@ -87,7 +101,10 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
       dibayar_pada: null,
       gateway_status: null,
     };
-    record(`payment ${payment.transaction_id} created: Rp ${fees.total_bayar} by ${req.metode_pembayaran}, expires ${payment.expires_at}`, 'payment');
+    record(
+      `payment ${payment.transaction_id} created: Rp ${fees.total_bayar} by ${req.metode_pembayaran}, expires ${payment.expires_at}`,
+      'payment',
+    );
   }
 
   setHandler(
@@ -101,18 +118,28 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
       }
       if (target !== null) await condition(() => state.payment!.status !== 'menunggu');
       if (changed && target === 'berhasil') await condition(() => state.escrow !== null);
-      return { transaction_id: n.transaction_id, status: state.payment!.status, escrow_id: state.escrow?.escrow_id ?? null, changed };
+      return {
+        transaction_id: n.transaction_id,
+        status: state.payment!.status,
+        escrow_id: state.escrow?.escrow_id ?? null,
+        changed,
+      };
     },
     {
       validator: (n) => {
         const payment = state.payment;
-        if (!payment || payment.transaction_id !== n.transaction_id) reject(ERROR_TYPES.notFound, 'unknown transaction');
-        if (n.gross_amount !== payment.total_bayar) reject(ERROR_TYPES.invalidInput, 'gross_amount does not match total_bayar');
+        if (!payment || payment.transaction_id !== n.transaction_id)
+          reject(ERROR_TYPES.notFound, 'unknown transaction');
+        if (n.gross_amount !== payment.total_bayar)
+          reject(ERROR_TYPES.invalidInput, 'gross_amount does not match total_bayar');
         const target = paymentStatusForGateway(n.transaction_status);
         if (target === null) return; // pending: no change
         const current = paymentOutcome?.status ?? payment.status;
         if (current !== target && !canTransitionPayment(current, target)) {
-          reject(ERROR_TYPES.invalidTransition, `payment is ${current}; a ${n.transaction_status} notification cannot change it`);
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `payment is ${current}; a ${n.transaction_status} notification cannot change it`,
+          );
         }
       },
     },
@@ -124,7 +151,10 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
   await condition(() => state.payment !== null || paymentCreation === undefined);
   if (state.payment === null) {
     state.order_status = 'dibatalkan'; // decided: from here createPayment is refused
-    await acts.cancelOrder.executeWithOptions({ ...DB_WRITE, summary: 'no payment was created in time; cancel the order' }, [{ pesanan_id: input.pesanan_id }]);
+    await acts.cancelOrder.executeWithOptions(
+      { ...DB_WRITE, summary: 'no payment was created in time; cancel the order' },
+      [{ pesanan_id: input.pesanan_id }],
+    );
     record('no payment was created in time; order cancelled');
     return 'closed';
   }
@@ -142,12 +172,24 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
   if (outcome.status !== 'berhasil') {
     await acts.closePayment.executeWithOptions(
       { ...DB_WRITE, summary: `record payment ${outcome.status}; cancel order` },
-      [{ payment_id: payment.payment_id, pesanan_id: input.pesanan_id, status: outcome.status as 'gagal' | 'kadaluarsa', gateway_status: outcome.gateway_status }],
+      [
+        {
+          payment_id: payment.payment_id,
+          pesanan_id: input.pesanan_id,
+          status: outcome.status as 'gagal' | 'kadaluarsa',
+          gateway_status: outcome.gateway_status,
+        },
+      ],
     );
     payment.status = outcome.status;
     payment.gateway_status = outcome.gateway_status;
     state.order_status = orderStatusForPayment(outcome.status);
-    record(outcome.status === 'kadaluarsa' ? `payment expired after ${input.payment_expiry}; order cancelled` : `payment failed (${outcome.gateway_status}); order cancelled`, 'payment');
+    record(
+      outcome.status === 'kadaluarsa'
+        ? `payment expired after ${input.payment_expiry}; order cancelled`
+        : `payment failed (${outcome.gateway_status}); order cancelled`,
+      'payment',
+    );
     return 'closed';
   }
 
@@ -168,7 +210,14 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
   };
   await acts.settlePayment.executeWithOptions(
     { ...DB_WRITE, summary: `record payment berhasil; hold Rp ${escrow.jumlah_ditahan} in escrow` },
-    [{ payment_id: payment.payment_id, gateway_status: outcome.gateway_status!, dibayar_pada: paidAt.toISOString(), escrow }],
+    [
+      {
+        payment_id: payment.payment_id,
+        gateway_status: outcome.gateway_status!,
+        dibayar_pada: paidAt.toISOString(),
+        escrow,
+      },
+    ],
   );
   payment.status = 'berhasil';
   payment.gateway_status = outcome.gateway_status;
@@ -188,6 +237,9 @@ export async function legacyPaymentPhase({ input, state, record }: OrderContext)
     alasan: null,
   };
   state.order_status = 'dibayar';
-  record(`payment settled (${outcome.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`, 'escrow');
+  record(
+    `payment settled (${outcome.gateway_status}); Rp ${escrow.jumlah_ditahan} held in escrow until ${escrow.akan_dirilis_pada}`,
+    'escrow',
+  );
   return 'settled';
 }

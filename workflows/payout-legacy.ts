@@ -29,7 +29,10 @@ export async function legacyPayOut({ input, state, record }: OrderContext, m: Wi
     status: req.auto_process ? ('processing' as const) : ('pending' as const),
     created_at: requestedAt,
   };
-  await acts.createWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih}` }, [withdrawal]);
+  await acts.createWithdrawal.executeWithOptions(
+    { ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih}` },
+    [withdrawal],
+  );
   state.withdrawal = {
     withdrawal_id: withdrawal.id,
     escrow_id: escrow.escrow_id,
@@ -54,14 +57,31 @@ export async function legacyPayOut({ input, state, record }: OrderContext, m: Wi
   }
   const paid = await acts.payout.executeWithOptions(
     { ...PAYOUT, summary: `pay out Rp ${withdrawal.jumlah_bersih} (idempotency key ${withdrawal.id})` },
-    [{ withdrawal_id: withdrawal.id, amount: withdrawal.jumlah_bersih, method: req.metode_pencairan, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik }],
+    [
+      {
+        withdrawal_id: withdrawal.id,
+        amount: withdrawal.jumlah_bersih,
+        method: req.metode_pencairan,
+        nomor_rekening: req.nomor_rekening,
+        nama_pemilik: req.nama_pemilik,
+      },
+    ],
   );
   const completedAt = new Date().toISOString();
-  await acts.completeWithdrawal.executeWithOptions(
-    { ...DB_WRITE, summary: 'record payout; escrow completed' },
-    [{ withdrawal_id: withdrawal.id, escrow_id: escrow.escrow_id, bukti_transfer: paid.bukti_transfer, referensi_payout: paid.reference, dicairkan_pada: completedAt }],
-  );
-  Object.assign(state.withdrawal, { status: 'completed', bukti_transfer: paid.bukti_transfer, dicairkan_pada: completedAt });
+  await acts.completeWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'record payout; escrow completed' }, [
+    {
+      withdrawal_id: withdrawal.id,
+      escrow_id: escrow.escrow_id,
+      bukti_transfer: paid.bukti_transfer,
+      referensi_payout: paid.reference,
+      dicairkan_pada: completedAt,
+    },
+  ]);
+  Object.assign(state.withdrawal, {
+    status: 'completed',
+    bukti_transfer: paid.bukti_transfer,
+    dicairkan_pada: completedAt,
+  });
   escrow.status = 'completed';
   record(`payout ${paid.reference} completed; escrow completed`, 'withdrawal');
 }

@@ -44,7 +44,10 @@ export interface WithdrawalMessages {
 }
 
 /** `releasing`: the escrow's release to the freelancer is being recorded (a withdrawal then waits for it). */
-export function withdrawalMessages({ input, state }: OrderContext, releasing: () => boolean = () => false): WithdrawalMessages {
+export function withdrawalMessages(
+  { input, state }: OrderContext,
+  releasing: () => boolean = () => false,
+): WithdrawalMessages {
   const m: WithdrawalMessages = { requests: 0, created: 0, results: {}, asyncPayouts: false };
   setHandler(
     withdrawUpdate,
@@ -54,21 +57,32 @@ export function withdrawalMessages({ input, state }: OrderContext, releasing: ()
       await condition(() => m.created >= n);
       if (req.auto_process) {
         // Answer with the payout's outcome if it comes quickly; otherwise say it is processing (it goes on).
-        await condition(() => ['completed', 'failed'].includes(state.withdrawal!.status), PAYOUT_ANSWER_WITHIN, { summary: 'wait briefly for the payout' });
+        await condition(() => ['completed', 'failed'].includes(state.withdrawal!.status), PAYOUT_ANSWER_WITHIN, {
+          summary: 'wait briefly for the payout',
+        });
       }
       return state.withdrawal!;
     },
     {
       validator: (req) => {
         // ids compare in lower case (an order started before ids were normalised may carry another case)
-        if (req.freelancer_id.toLowerCase() !== input.freelancer_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s freelancer may withdraw its escrow');
+        if (req.freelancer_id.toLowerCase() !== input.freelancer_id.toLowerCase())
+          reject(ERROR_TYPES.forbidden, "only the order's freelancer may withdraw its escrow");
         if (!state.escrow) reject(ERROR_TYPES.invalidTransition, 'the order has no escrow yet');
         if (m.withdraw) reject(ERROR_TYPES.invalidTransition, 'a withdrawal of this escrow is already being requested');
         if (state.withdrawal && !m.ending && LIVE_WITHDRAWAL_STATUSES.includes(state.withdrawal.status)) {
-          reject(ERROR_TYPES.invalidTransition, state.withdrawal.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${state.withdrawal.status} withdrawal`);
+          reject(
+            ERROR_TYPES.invalidTransition,
+            state.withdrawal.status === 'completed'
+              ? 'this escrow has already been withdrawn'
+              : `this escrow has a ${state.withdrawal.status} withdrawal`,
+          );
         }
         if (!WITHDRAWABLE_ESCROW_STATUSES.includes(state.escrow.status) && !releasing()) {
-          reject(ERROR_TYPES.invalidTransition, `escrow is ${state.escrow.status}; it can be withdrawn only after it is released`);
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `escrow is ${state.escrow.status}; it can be withdrawn only after it is released`,
+          );
         }
       },
     },
@@ -84,10 +98,20 @@ export function withdrawalMessages({ input, state }: OrderContext, releasing: ()
       validator: (d) => {
         const w = state.withdrawal;
         // a withdrawal the database has but this workflow is still recording (its activity in flight)
-        if (m.withdraw !== undefined && m.created < m.requests) reject(ERROR_TYPES.invalidTransition, 'the withdrawal is still being recorded; try again in a moment');
-        if (!w || w.withdrawal_id !== d.withdrawal_id) reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
-        if (w.status !== 'pending') reject(ERROR_TYPES.invalidTransition, `withdrawal is ${w.status}; only a pending withdrawal can be approved or rejected`);
-        if (m.decision) reject(ERROR_TYPES.invalidTransition, `withdrawal is already being ${m.decision.decision === 'approve' ? 'approved' : 'rejected'}`);
+        if (m.withdraw !== undefined && m.created < m.requests)
+          reject(ERROR_TYPES.invalidTransition, 'the withdrawal is still being recorded; try again in a moment');
+        if (!w || w.withdrawal_id !== d.withdrawal_id)
+          reject(ERROR_TYPES.notFound, 'withdrawal not found in this order');
+        if (w.status !== 'pending')
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `withdrawal is ${w.status}; only a pending withdrawal can be approved or rejected`,
+          );
+        if (m.decision)
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `withdrawal is already being ${m.decision.decision === 'approve' ? 'approved' : 'rejected'}`,
+          );
       },
     },
   );
@@ -114,7 +138,12 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
       await legacyPayOut(ctx, m);
     } catch (err) {
       // the old payout refused for good (no old history has this failure: it used to retry forever)
-      if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PAYOUT_REFUSED)) throw err;
+      if (!(
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === PAYOUT_REFUSED
+      ))
+        throw err;
       await endWithdrawal(ctx, m, 'failed', err.cause.message, null);
     }
     const left = ctx.state.withdrawal!;
@@ -142,19 +171,40 @@ export async function payOut(ctx: OrderContext, m: WithdrawalMessages): Promise<
 }
 
 /** An admin decides a pending withdrawal; an approved one is paid out. True once the payout completed. */
-async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: WithdrawRequest, w: NewWithdrawal, legacyPending: boolean): Promise<boolean> {
+async function decideAndPay(
+  ctx: OrderContext,
+  m: WithdrawalMessages,
+  request: WithdrawRequest,
+  w: NewWithdrawal,
+  legacyPending: boolean,
+): Promise<boolean> {
   const { state, record } = ctx;
   let req = request;
   if (state.withdrawal!.status === 'pending') {
-    record('withdrawal waiting for an admin\'s approval', 'withdrawal');
+    record("withdrawal waiting for an admin's approval", 'withdrawal');
     await condition(() => m.decision !== undefined);
     const d = m.decision!;
-    if (legacyPending) req = { ...req, payout_max_attempts: d.payout_max_attempts, payout_status_check_after: d.payout_status_check_after };
+    if (legacyPending)
+      req = {
+        ...req,
+        payout_max_attempts: d.payout_max_attempts,
+        payout_status_check_after: d.payout_status_check_after,
+      };
     if (d.decision === 'reject') {
-      await endWithdrawal(ctx, m, 'rejected', d.alasan ?? 'rejected by an admin', d.admin_id, `rejected by admin ${d.admin_id}`);
+      await endWithdrawal(
+        ctx,
+        m,
+        'rejected',
+        d.alasan ?? 'rejected by an admin',
+        d.admin_id,
+        `rejected by admin ${d.admin_id}`,
+      );
       return false;
     }
-    await acts.approveWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'withdrawal approved: pending → processing' }, [{ withdrawal_id: w.id, admin_id: d.admin_id }]);
+    await acts.approveWithdrawal.executeWithOptions(
+      { ...DB_WRITE, summary: 'withdrawal approved: pending → processing' },
+      [{ withdrawal_id: w.id, admin_id: d.admin_id }],
+    );
     state.withdrawal!.status = 'processing';
     record(`withdrawal approved by admin ${d.admin_id}; paying out`, 'withdrawal');
   }
@@ -165,10 +215,15 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
   }
   const completedAt = result.completed_at ?? new Date().toISOString();
   const bukti = result.bukti_transfer ?? '';
-  await acts.completeWithdrawal.executeWithOptions(
-    { ...DB_WRITE, summary: 'record payout; escrow completed' },
-    [{ withdrawal_id: w.id, escrow_id: w.escrow_id, bukti_transfer: bukti, referensi_payout: result.reference, dicairkan_pada: completedAt }],
-  );
+  await acts.completeWithdrawal.executeWithOptions({ ...DB_WRITE, summary: 'record payout; escrow completed' }, [
+    {
+      withdrawal_id: w.id,
+      escrow_id: w.escrow_id,
+      bukti_transfer: bukti,
+      referensi_payout: result.reference,
+      dicairkan_pada: completedAt,
+    },
+  ]);
   Object.assign(state.withdrawal!, { status: 'completed', bukti_transfer: bukti, dicairkan_pada: completedAt });
   state.escrow!.status = 'completed';
   record(`payout ${result.reference} completed; escrow completed`, 'withdrawal');
@@ -177,7 +232,11 @@ async function decideAndPay(ctx: OrderContext, m: WithdrawalMessages, request: W
 
 type NewWithdrawal = { id: string; escrow_id: string; jumlah_bersih: number; status: 'pending' | 'processing' };
 
-async function requestWithdrawal({ input, state, record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest): Promise<NewWithdrawal> {
+async function requestWithdrawal(
+  { input, state, record }: OrderContext,
+  m: WithdrawalMessages,
+  req: WithdrawRequest,
+): Promise<NewWithdrawal> {
   const escrow = state.escrow!;
   const requestedAt = new Date().toISOString();
   const withdrawal = {
@@ -197,7 +256,10 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
     status: req.auto_process ? ('processing' as const) : ('pending' as const),
     created_at: requestedAt,
   };
-  await acts.createWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih} (${withdrawal.status})` }, [withdrawal]);
+  await acts.createWithdrawal.executeWithOptions(
+    { ...DB_WRITE, summary: `record withdrawal of Rp ${withdrawal.jumlah_bersih} (${withdrawal.status})` },
+    [withdrawal],
+  );
   state.withdrawal = {
     withdrawal_id: withdrawal.id,
     escrow_id: escrow.escrow_id,
@@ -216,7 +278,10 @@ async function requestWithdrawal({ input, state, record }: OrderContext, m: With
   m.decision = undefined;
   m.withdraw = undefined;
   m.created++;
-  record(`withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}${req.channel ? ` (${req.channel})` : ''}`, 'withdrawal');
+  record(
+    `withdrawal of Rp ${withdrawal.jumlah_bersih} requested to ${req.metode_pencairan}${req.channel ? ` (${req.channel})` : ''}`,
+    'withdrawal',
+  );
   return withdrawal;
 }
 
@@ -232,7 +297,10 @@ async function endWithdrawal(
 ): Promise<void> {
   const w = state.withdrawal!;
   m.ending = true;
-  await acts.endWithdrawal.executeWithOptions({ ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` }, [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }]);
+  await acts.endWithdrawal.executeWithOptions(
+    { ...DB_WRITE, summary: `withdrawal ${status}; money withdrawable again` },
+    [{ withdrawal_id: w.withdrawal_id, status, alasan, admin_id: adminId }],
+  );
   Object.assign(w, { status, alasan });
   m.ending = false;
   record(`withdrawal ${how}: ${alasan}; Rp ${w.jumlah_bersih} can be withdrawn again`, 'withdrawal');
@@ -244,22 +312,47 @@ async function endWithdrawal(
  * payout notification, or, when none comes within PAYOUT_STATUS_CHECK_AFTER,
  * the gateway's status endpoint (checked again with a growing interval).
  */
-async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: WithdrawRequest, w: NewWithdrawal): Promise<PayoutState> {
+async function sendPayout(
+  { record }: OrderContext,
+  m: WithdrawalMessages,
+  req: WithdrawRequest,
+  w: NewWithdrawal,
+): Promise<PayoutState> {
   const maxAttempts = req.payout_max_attempts ?? 8;
   let payout: PayoutState;
   try {
     payout = await acts.requestPayout.executeWithOptions(
-      { ...PAYOUT_REQUEST, retry: { ...PAYOUT_REQUEST.retry, maximumAttempts: maxAttempts }, summary: `pay out Rp ${w.jumlah_bersih} (idempotency key ${w.id})` },
-      [{ withdrawal_id: w.id, amount: w.jumlah_bersih, method: req.metode_pencairan as PayoutMethod, channel: req.channel ?? null, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik }],
+      {
+        ...PAYOUT_REQUEST,
+        retry: { ...PAYOUT_REQUEST.retry, maximumAttempts: maxAttempts },
+        summary: `pay out Rp ${w.jumlah_bersih} (idempotency key ${w.id})`,
+      },
+      [
+        {
+          withdrawal_id: w.id,
+          amount: w.jumlah_bersih,
+          method: req.metode_pencairan as PayoutMethod,
+          channel: req.channel ?? null,
+          nomor_rekening: req.nomor_rekening,
+          nama_pemilik: req.nama_pemilik,
+        },
+      ],
     );
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     // Out of attempts. An attempt may still be in flight, or the bank may have taken one: the payout is
     // cancelled at the gateway by its key unless the bank took it, and the gateway's answer decides.
-    const cause = err.cause instanceof ApplicationFailure || err.cause instanceof Error ? err.cause.message : String(err.cause);
+    const cause =
+      err.cause instanceof ApplicationFailure || err.cause instanceof Error ? err.cause.message : String(err.cause);
     payout = await acts.cancelPayout.executeWithOptions(
       { ...DB_WRITE, summary: `out of attempts: cancel payout ${w.id} unless the bank took it` },
-      [{ withdrawal_id: w.id, amount: w.jumlah_bersih, reason: `the bank could not take the payout after ${maxAttempts} attempts (${cause})` }],
+      [
+        {
+          withdrawal_id: w.id,
+          amount: w.jumlah_bersih,
+          reason: `the bank could not take the payout after ${maxAttempts} attempts (${cause})`,
+        },
+      ],
     );
   }
   if (payout.status === 'queued') record(`payout ${payout.reference} queued at the bank`, 'withdrawal');
@@ -272,13 +365,25 @@ async function sendPayout({ record }: OrderContext, m: WithdrawalMessages, req: 
  * notification (`results`, by key), or, when none comes within `firstWaitMs`, the gateway's
  * status endpoint, asked again with a doubling interval (at most an hour).
  */
-export async function awaitPayoutOutcome(sent: PayoutState, key: string, results: Record<string, PayoutState>, firstWaitMs: number, what: string): Promise<PayoutState> {
+export async function awaitPayoutOutcome(
+  sent: PayoutState,
+  key: string,
+  results: Record<string, PayoutState>,
+  firstWaitMs: number,
+  what: string,
+): Promise<PayoutState> {
   let payout = sent;
   let waitMs = firstWaitMs;
   while (payout.status === 'queued') {
-    const notified = await condition(() => results[key] !== undefined, waitMs, { summary: `wait for the ${what} notification (then ask the gateway)` });
+    const notified = await condition(() => results[key] !== undefined, waitMs, {
+      summary: `wait for the ${what} notification (then ask the gateway)`,
+    });
     if (notified) payout = results[key];
-    else payout = (await acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for ${what} ${key}` }, [{ withdrawal_id: key }])) ?? payout;
+    else
+      payout =
+        (await acts.checkPayout.executeWithOptions({ ...DB_WRITE, summary: `ask the gateway for ${what} ${key}` }, [
+          { withdrawal_id: key },
+        ])) ?? payout;
     waitMs = Math.min(waitMs * 2, MAX_STATUS_CHECK_INTERVAL_MS);
   }
   return payout;

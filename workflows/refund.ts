@@ -14,7 +14,17 @@ import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../domain/statuses';
 import { RefundRecord, refundViewOf } from '../domain/records';
 import { DB_WRITE, REFUND_CALL, acts, reject } from './activity-options';
 import type { OrderContext } from './context';
-import { ERROR_TYPES, OrderState, PayoutState, RefundAccountRequest, RefundView, RefundWorkflowInput, payoutResultSignal, refundAccountUpdate, refundStatusQuery } from './messages';
+import {
+  ERROR_TYPES,
+  OrderState,
+  PayoutState,
+  RefundAccountRequest,
+  RefundView,
+  RefundWorkflowInput,
+  payoutResultSignal,
+  refundAccountUpdate,
+  refundStatusQuery,
+} from './messages';
 import { awaitPayoutOutcome } from './payout';
 import { OrderIdKey, RefundStatusKey } from './search-attributes';
 
@@ -39,7 +49,9 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       { key: OrderIdKey, value: state.pesanan_id },
       { key: RefundStatusKey, value: state.status },
     ]);
-    setCurrentDetails(`**Refund** ${state.refund_id}: ${state.status} (Rp ${state.jumlah}, ${state.to_source ? 'to the payment\'s source' : 'to an account the client gives'})\n\nOrder ${state.pesanan_id}\n\nLast: ${event}`);
+    setCurrentDetails(
+      `**Refund** ${state.refund_id}: ${state.status} (Rp ${state.jumlah}, ${state.to_source ? "to the payment's source" : 'to an account the client gives'})\n\nOrder ${state.pesanan_id}\n\nLast: ${event}`,
+    );
   };
   let account: RefundAccountRequest | undefined = given;
   /** which account the client gave last (its payout's key is `refundPayoutKey(id, n)`): counted by the database, so a new run never reuses a refused payout's key */
@@ -62,10 +74,24 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       recording = true;
       try {
         if (failing) await condition(() => !failing);
-        const result = await acts.recordRefundAccount.executeWithOptions({ ...DB_WRITE, summary: `record the refund account (${req.metode_pencairan}, ${req.channel})` }, [
-          { refund_id: state.refund_id, metode: req.metode_pencairan, channel: req.channel, nomor_rekening: req.nomor_rekening, nama_pemilik: req.nama_pemilik, client_id: state.client_id },
-        ]);
-        if (result.status !== 'processing' || !result.changed) reject(ERROR_TYPES.invalidTransition, `refund is ${result.status}; an account is given only while it waits for one`);
+        const result = await acts.recordRefundAccount.executeWithOptions(
+          { ...DB_WRITE, summary: `record the refund account (${req.metode_pencairan}, ${req.channel})` },
+          [
+            {
+              refund_id: state.refund_id,
+              metode: req.metode_pencairan,
+              channel: req.channel,
+              nomor_rekening: req.nomor_rekening,
+              nama_pemilik: req.nama_pemilik,
+              client_id: state.client_id,
+            },
+          ],
+        );
+        if (result.status !== 'processing' || !result.changed)
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `refund is ${result.status}; an account is given only while it waits for one`,
+          );
         account = req;
         accountAttempt = result.attempt;
         state.status = 'processing';
@@ -77,23 +103,37 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     },
     {
       validator: (req) => {
-        if (req.user_id.toLowerCase() !== state.client_id.toLowerCase()) reject(ERROR_TYPES.forbidden, 'only the order\'s client may give the refund\'s account');
-        if (state.to_source) reject(ERROR_TYPES.invalidTransition, 'this refund goes back to the payment\'s source; it needs no account');
-        if (recording) reject(ERROR_TYPES.invalidTransition, 'an account is already being recorded; try again in a moment');
-        if (!failing && !ACCOUNT_AWAITING_REFUND_STATUSES.includes(state.status)) reject(ERROR_TYPES.invalidTransition, `refund is ${state.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`);
+        if (req.user_id.toLowerCase() !== state.client_id.toLowerCase())
+          reject(ERROR_TYPES.forbidden, "only the order's client may give the refund's account");
+        if (state.to_source)
+          reject(ERROR_TYPES.invalidTransition, "this refund goes back to the payment's source; it needs no account");
+        if (recording)
+          reject(ERROR_TYPES.invalidTransition, 'an account is already being recorded; try again in a moment');
+        if (!failing && !ACCOUNT_AWAITING_REFUND_STATUSES.includes(state.status))
+          reject(
+            ERROR_TYPES.invalidTransition,
+            `refund is ${state.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`,
+          );
       },
     },
   );
 
-  record(`refund of Rp ${state.jumlah} ${state.to_source ? 'to the payment\'s source' : state.status === 'menunggu_rekening' ? 'waiting for the client\'s account' : 'to the client\'s account'}`);
+  record(
+    `refund of Rp ${state.jumlah} ${state.to_source ? "to the payment's source" : state.status === 'menunggu_rekening' ? "waiting for the client's account" : "to the client's account"}`,
+  );
   if (state.to_source) {
-    const done = await acts.refundToSource.executeWithOptions({ ...REFUND_CALL, summary: `refund Rp ${state.jumlah} of ${transaction_id} to its source (idempotency key ${state.refund_id})` }, [
-      { refund_id: state.refund_id, transaction_id, amount: state.jumlah },
-    ]);
+    const done = await acts.refundToSource.executeWithOptions(
+      {
+        ...REFUND_CALL,
+        summary: `refund Rp ${state.jumlah} of ${transaction_id} to its source (idempotency key ${state.refund_id})`,
+      },
+      [{ refund_id: state.refund_id, transaction_id, amount: state.jumlah }],
+    );
     await complete(state, done.reference, done.refunded_at, record);
   } else {
     for (;;) {
-      if (state.status !== 'processing' || !account) await condition(() => state.status === 'processing' && account !== undefined);
+      if (state.status !== 'processing' || !account)
+        await condition(() => state.status === 'processing' && account !== undefined);
       const to = account!;
       const key = refundPayoutKey(state.refund_id, accountAttempt);
       const payout = await payOutRefund(state, to, key, results);
@@ -102,28 +142,55 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         break;
       }
       failing = true;
-      await acts.failRefund.executeWithOptions({ ...DB_WRITE, summary: 'the bank refused the account: refund failed until another is given' }, [{ refund_id: state.refund_id, reason: payout.failure_reason ?? 'the bank refused the payout' }]);
+      await acts.failRefund.executeWithOptions(
+        { ...DB_WRITE, summary: 'the bank refused the account: refund failed until another is given' },
+        [{ refund_id: state.refund_id, reason: payout.failure_reason ?? 'the bank refused the payout' }],
+      );
       state.status = 'failed';
       account = undefined;
       failing = false;
-      record(`the bank refused the account: ${payout.failure_reason ?? 'refused'}; waiting for the client to give another`);
+      record(
+        `the bank refused the account: ${payout.failure_reason ?? 'refused'}; waiting for the client to give another`,
+      );
     }
   }
   await condition(allHandlersFinished);
   return state;
 }
 
-async function complete(state: RefundView, reference: string, at: string, record: (event: string) => void): Promise<void> {
-  await acts.completeRefund.executeWithOptions({ ...DB_WRITE, summary: `record the refund as paid (${reference})` }, [{ refund_id: state.refund_id, referensi_gateway: reference, selesai_pada: at }]);
+async function complete(
+  state: RefundView,
+  reference: string,
+  at: string,
+  record: (event: string) => void,
+): Promise<void> {
+  await acts.completeRefund.executeWithOptions({ ...DB_WRITE, summary: `record the refund as paid (${reference})` }, [
+    { refund_id: state.refund_id, referensi_gateway: reference, selesai_pada: at },
+  ]);
   state.status = 'completed';
   record(`refund of Rp ${state.jumlah} completed (${reference})`);
 }
 
 /** Pays the refund out to the client's account (idempotent by `key`) and waits for the bank's answer: its notification, or the gateway's status endpoint. */
-async function payOutRefund(state: RefundView, to: RefundAccountRequest, key: string, results: Record<string, PayoutState>): Promise<PayoutState> {
-  const payout = await acts.requestPayout.executeWithOptions({ ...REFUND_CALL, summary: `pay out the refund: Rp ${state.jumlah} (idempotency key ${key})` }, [
-    { withdrawal_id: key, amount: state.jumlah, method: to.metode_pencairan, channel: to.channel, nomor_rekening: to.nomor_rekening, nama_pemilik: to.nama_pemilik },
-  ]);
+async function payOutRefund(
+  state: RefundView,
+  to: RefundAccountRequest,
+  key: string,
+  results: Record<string, PayoutState>,
+): Promise<PayoutState> {
+  const payout = await acts.requestPayout.executeWithOptions(
+    { ...REFUND_CALL, summary: `pay out the refund: Rp ${state.jumlah} (idempotency key ${key})` },
+    [
+      {
+        withdrawal_id: key,
+        amount: state.jumlah,
+        method: to.metode_pencairan,
+        channel: to.channel,
+        nomor_rekening: to.nomor_rekening,
+        nama_pemilik: to.nama_pemilik,
+      },
+    ],
+  );
   return awaitPayoutOutcome(payout, key, results, parseDuration(PAYOUT_CHECK_AFTER), 'refund payout');
 }
 
@@ -135,7 +202,11 @@ async function payOutRefund(state: RefundView, to: RefundAccountRequest, key: st
  */
 export function oweRefund(state: OrderState, refund: RefundRecord, at: string): void {
   state.refund = refundViewOf(refund);
-  state.history.push({ at, topic: 'refund', event: `Rp ${refund.jumlah} owed back to the client (refund ${refund.id})` });
+  state.history.push({
+    at,
+    topic: 'refund',
+    event: `Rp ${refund.jumlah} owed back to the client (refund ${refund.id})`,
+  });
 }
 
 /**
@@ -159,7 +230,10 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
       ],
       staticSummary: `Refund ${r.refund_id}: Rp ${r.jumlah} to the client of order ${r.pesanan_id}`,
     });
-    record(`refund ${r.refund_id} started (${r.to_source ? 'to the payment\'s source' : 'waiting for the client\'s account'})`, 'refund');
+    record(
+      `refund ${r.refund_id} started (${r.to_source ? "to the payment's source" : "waiting for the client's account"})`,
+      'refund',
+    );
     return {
       done: child.result().then(
         (end) => {
@@ -167,7 +241,11 @@ export async function startRefund({ state, record }: OrderContext): Promise<{ do
           record(`refund ${r.refund_id} completed: Rp ${r.jumlah} back to the client`, 'refund');
         },
         // a refund the gateway refused for good fails its own workflow (red in the Web UI); the order's finishes
-        (err: Error) => record(`refund ${r.refund_id} did not complete (${innermost(err).message}); see workflow ${refundWorkflowId(r.refund_id)}`, 'refund'),
+        (err: Error) =>
+          record(
+            `refund ${r.refund_id} did not complete (${innermost(err).message}); see workflow ${refundWorkflowId(r.refund_id)}`,
+            'refund',
+          ),
       ),
     };
   } catch (err) {

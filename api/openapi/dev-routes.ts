@@ -16,7 +16,10 @@ const NOTE = 'Development only: mounted when NODE_ENV is not production; acts as
  * gateway/; keep the two in step until it is exported).
  */
 export const MockTriggerRequest = z.strictObject({
-  transaction_id: z.string().regex(TRANSACTION_ID_PATTERN).meta({ examples: ['PAY-1764316800000-ABC123'] }),
+  transaction_id: z
+    .string()
+    .regex(TRANSACTION_ID_PATTERN)
+    .meta({ examples: ['PAY-1764316800000-ABC123'] }),
   reason: z.string().max(200).optional().meta({ description: 'trigger-failure: shown as the decline reason' }),
 });
 
@@ -29,15 +32,37 @@ type Helpers = {
 export function developmentRoutes({ err, json, common }: Helpers): RouteDoc[] {
   const html = (description: string): ResponseDoc => ({ description, media: 'text/html' });
   const see = (description: string): ResponseDoc => ({ description, headers: { Location: 'where to go' } });
-  const reference = { reference: z.string().meta({ description: 'the charge\'s gateway reference (from payment_url)' }) };
-  const page = (path: string, summary: string, responses: Record<number, ResponseDoc>, method: 'get' | 'post' = 'get'): RouteDoc => ({
-    method, path, tag: TAG, summary, description: NOTE, security: 'none', params: reference, responses: { ...common(), 400: err('the path could not be decoded'), ...(method === 'post' ? { 413: err('body over 10 kB') } : ({} as Record<number, ResponseDoc>)), ...responses },
+  const reference = {
+    reference: z.string().meta({ description: "the charge's gateway reference (from payment_url)" }),
+  };
+  const page = (
+    path: string,
+    summary: string,
+    responses: Record<number, ResponseDoc>,
+    method: 'get' | 'post' = 'get',
+  ): RouteDoc => ({
+    method,
+    path,
+    tag: TAG,
+    summary,
+    description: NOTE,
+    security: 'none',
+    params: reference,
+    responses: {
+      ...common(),
+      400: err('the path could not be decoded'),
+      ...(method === 'post' ? { 413: err('body over 10 kB') } : ({} as Record<number, ResponseDoc>)),
+      ...responses,
+    },
   });
   const trigger = (what: 'success' | 'failure'): RouteDoc => ({
     method: 'post',
     path: `/api/payments/mock/trigger-${what}`,
     tag: TAG,
-    summary: what === 'success' ? 'Settle a payment (the gateway sends a signed settlement webhook)' : 'Decline a payment (the gateway sends a signed deny webhook)',
+    summary:
+      what === 'success'
+        ? 'Settle a payment (the gateway sends a signed settlement webhook)'
+        : 'Decline a payment (the gateway sends a signed deny webhook)',
     description: NOTE,
     security: 'none',
     body: { schema: MockTriggerRequest, name: 'MockTriggerRequest' },
@@ -54,12 +79,49 @@ export function developmentRoutes({ err, json, common }: Helpers): RouteDoc[] {
   return [
     trigger('success'),
     trigger('failure'),
-    { method: 'get', path: '/mock-payment/assets/checkout.js', tag: TAG, summary: 'The checkout page\'s script (a file: the CSP allows no inline script)', description: NOTE, security: 'none', responses: { ...common(), 200: { description: 'script', media: 'application/javascript' } } },
-    page('/mock-payment/{reference}', 'The hosted checkout page behind payment_url (or the outcome once decided)', { 200: html('the checkout page, or the outcome'), 404: html('unknown charge') }),
-    page('/mock-payment/{reference}/hasil', 'The result page Pay and Fail lead to', { 200: html('the outcome'), 303: see('still open: back to the checkout page'), 404: html('unknown charge') }),
-    page('/mock-payment/{reference}/qr.svg', 'The QRIS code of a charge', { 200: { description: 'the QR code', media: 'image/svg+xml' }, 404: { description: 'no QR for this charge' } }),
-    page('/mock-payment/{reference}/pay', 'Checkout: pay (form post; the gateway sends a signed settlement webhook)', { 303: see('to the result page (or back to the checkout when the service could not be reached)'), 404: html('unknown charge') }, 'post'),
-    page('/mock-payment/{reference}/fail', 'Checkout: fail (form post; the gateway sends a signed deny webhook)', { 303: see('to the result page (or back to the checkout when the service could not be reached)'), 404: html('unknown charge') }, 'post'),
-    page('/mock-bank/transfer/{reference}', 'The mock bank\'s receipt a completed payout\'s bukti_transfer points at', { 200: html('the receipt'), 404: html('unknown or not completed') }),
+    {
+      method: 'get',
+      path: '/mock-payment/assets/checkout.js',
+      tag: TAG,
+      summary: "The checkout page's script (a file: the CSP allows no inline script)",
+      description: NOTE,
+      security: 'none',
+      responses: { ...common(), 200: { description: 'script', media: 'application/javascript' } },
+    },
+    page('/mock-payment/{reference}', 'The hosted checkout page behind payment_url (or the outcome once decided)', {
+      200: html('the checkout page, or the outcome'),
+      404: html('unknown charge'),
+    }),
+    page('/mock-payment/{reference}/hasil', 'The result page Pay and Fail lead to', {
+      200: html('the outcome'),
+      303: see('still open: back to the checkout page'),
+      404: html('unknown charge'),
+    }),
+    page('/mock-payment/{reference}/qr.svg', 'The QRIS code of a charge', {
+      200: { description: 'the QR code', media: 'image/svg+xml' },
+      404: { description: 'no QR for this charge' },
+    }),
+    page(
+      '/mock-payment/{reference}/pay',
+      'Checkout: pay (form post; the gateway sends a signed settlement webhook)',
+      {
+        303: see('to the result page (or back to the checkout when the service could not be reached)'),
+        404: html('unknown charge'),
+      },
+      'post',
+    ),
+    page(
+      '/mock-payment/{reference}/fail',
+      'Checkout: fail (form post; the gateway sends a signed deny webhook)',
+      {
+        303: see('to the result page (or back to the checkout when the service could not be reached)'),
+        404: html('unknown charge'),
+      },
+      'post',
+    ),
+    page('/mock-bank/transfer/{reference}', "The mock bank's receipt a completed payout's bukti_transfer points at", {
+      200: html('the receipt'),
+      404: html('unknown or not completed'),
+    }),
   ];
 }

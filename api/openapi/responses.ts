@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { ROLES } from '../../domain/access';
 import { PAYMENT_METHODS, PAYOUT_METHODS } from '../../domain/methods';
 import { LATE_PAYMENT_MARKS } from '../../domain/records';
-import { DISPUTE_DECISIONS, DISPUTE_STATUSES, ESCROW_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, REFUND_KINDS, REFUND_STATUSES, WITHDRAWAL_STATUSES } from '../../domain/statuses';
+import {
+  DISPUTE_DECISIONS,
+  DISPUTE_STATUSES,
+  ESCROW_STATUSES,
+  ORDER_STATUSES,
+  PAYMENT_STATUSES,
+  REFUND_KINDS,
+  REFUND_STATUSES,
+  WITHDRAWAL_STATUSES,
+} from '../../domain/statuses';
 
 /**
  * Response bodies in zod, as the routes build them (api/views.ts, the route
@@ -12,7 +21,11 @@ import { DISPUTE_DECISIONS, DISPUTE_STATUSES, ESCROW_STATUSES, ORDER_STATUSES, P
  */
 const id = () => z.uuid();
 const time = () => z.string().meta({ format: 'date-time' });
-const rupiah = (description?: string) => z.number().int().meta(description ? { description } : {});
+const rupiah = (description?: string) =>
+  z
+    .number()
+    .int()
+    .meta(description ? { description } : {});
 const nullable = <T extends z.ZodType>(s: T) => s.nullable();
 
 export const ErrorResponse = z
@@ -21,16 +34,23 @@ export const ErrorResponse = z
     error: z.strictObject({
       code: z.string().meta({ examples: ['VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND', 'INVALID_TRANSITION'] }),
       message: z.string(),
-      details: z.record(z.string(), z.unknown()).optional().meta({ description: 'e.g. `field` and `issues` for a 400, the current `status` for a 409' }),
+      details: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: 'e.g. `field` and `issues` for a 400, the current `status` for a 409' }),
     }),
   })
   .meta({ description: 'Every answer that is not a success.' });
 
 /** `{ success: true, message, data }` */
-export const envelope = <T extends z.ZodType>(data: T) => z.strictObject({ success: z.literal(true), message: z.string(), data });
+export const envelope = <T extends z.ZodType>(data: T) =>
+  z.strictObject({ success: z.literal(true), message: z.string(), data });
 /** A page of a newest-first (or oldest-first) list. */
 export const page = <T extends z.ZodType>(item: T) =>
-  z.strictObject({ items: z.array(item), next_cursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last' }) });
+  z.strictObject({
+    items: z.array(item),
+    next_cursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last' }),
+  });
 
 export const Order = z.strictObject({
   id: id(),
@@ -41,7 +61,7 @@ export const Order = z.strictObject({
   status: z.enum(ORDER_STATUSES),
   payment_id: nullable(id()),
   escrow_id: nullable(id()),
-  withdrawal_id: nullable(id()).meta({ description: 'the order\'s latest withdrawal' }),
+  withdrawal_id: nullable(id()).meta({ description: "the order's latest withdrawal" }),
   workflow_id: z.string().meta({ description: 'the Temporal workflow id, `order-<id>`' }),
   created_at: time(),
   updated_at: time(),
@@ -57,25 +77,34 @@ export const OrderPayment = z.union([
     channel: z.string(),
     total_bayar: rupiah(),
     created_at: time(),
-    expires_at: time().meta({ description: 'the order\'s payment window end: every payment of the order expires then' }),
+    expires_at: time().meta({ description: "the order's payment window end: every payment of the order expires then" }),
   }),
   z.strictObject({ id: id(), status: z.enum(PAYMENT_STATUSES), created_at: time(), expires_at: time() }),
 ]);
 
 /** `GET /api/orders/{id}`: the order with every payment it has had. */
 export const OrderDetail = Order.extend({
-  refund_id: nullable(id()).meta({ description: 'the order\'s refund (GET /api/payments/refunds/{id}); for the client and admins, null for the freelancer' }),
-  payments: z.array(OrderPayment).meta({ description: 'every payment of the order, newest first (a failed or cancelled one may be followed by another while the payment window is open); `payment_id` is the current one' }),
+  refund_id: nullable(id()).meta({
+    description:
+      "the order's refund (GET /api/payments/refunds/{id}); for the client and admins, null for the freelancer",
+  }),
+  payments: z.array(OrderPayment).meta({
+    description:
+      'every payment of the order, newest first (a failed or cancelled one may be followed by another while the payment window is open); `payment_id` is the current one',
+  }),
 });
 
 export const PaymentInstructions = z
   .looseObject({ type: z.string(), title: z.string(), steps: z.array(z.string()) })
-  .meta({ description: 'Per method: e.g. `qr_url`/`qr_string` (QRIS), `va_number` (virtual account), `deeplink` (e-wallet), destination account (transfer_bank).' });
+  .meta({
+    description:
+      'Per method: e.g. `qr_url`/`qr_string` (QRIS), `va_number` (virtual account), `deeplink` (e-wallet), destination account (transfer_bank).',
+  });
 
 export const Payment = z.strictObject({
   id: id(),
   transaction_id: z.string().meta({ examples: ['PAY-1732780800000-ABC123'] }),
-  jumlah: rupiah('the order\'s price'),
+  jumlah: rupiah("the order's price"),
   total_bayar: rupiah('what the client pays: jumlah + 5% platform fee + 1% gateway fee'),
   status: z.enum(PAYMENT_STATUSES),
   metode_pembayaran: z.enum(PAYMENT_METHODS),
@@ -92,9 +121,12 @@ export const Payment = z.strictObject({
   expires_at: time(),
   created_at: time(),
   escrow_id: nullable(id()),
-  refund_status: nullable(z.enum(LATE_PAYMENT_MARKS)).meta({ description: '`due` marks money that settled after the payment expired, failed or was cancelled (it stays `due`; its refund\'s progress is on `refund_id`)' }),
+  refund_status: nullable(z.enum(LATE_PAYMENT_MARKS)).meta({
+    description:
+      "`due` marks money that settled after the payment expired, failed or was cancelled (it stays `due`; its refund's progress is on `refund_id`)",
+  }),
   late_settled_at: nullable(time()),
-  refund_id: nullable(id()).meta({ description: 'the payment\'s refund, if any (a late payment\'s, or its escrow\'s)' }),
+  refund_id: nullable(id()).meta({ description: "the payment's refund, if any (a late payment's, or its escrow's)" }),
 });
 
 export const CreatedPayment = z.strictObject({
@@ -144,11 +176,19 @@ export const Escrow = z.strictObject({
   client_id: id(),
   freelancer_id: id(),
   dirilis_pada: nullable(time()),
-  dirilis_oleh: nullable(z.enum(['client', 'auto', 'admin'])).meta({ description: '`admin`: a dispute\'s decision released it' }),
+  dirilis_oleh: nullable(z.enum(['client', 'auto', 'admin'])).meta({
+    description: "`admin`: a dispute's decision released it",
+  }),
   withdrawal_id: nullable(id()),
-  jumlah_dirilis: nullable(rupiah('a dispute\'s partial decision: X, what the freelancer received (biaya_platform and jumlah_bersih are then X\'s)')),
-  dispute: nullable(Dispute).optional().meta({ description: 'the escrow\'s dispute (single read)' }),
-  refund_id: nullable(id()).optional().meta({ description: 'the escrow\'s refund (single read; the client and admins)' }),
+  jumlah_dirilis: nullable(
+    rupiah(
+      "a dispute's partial decision: X, what the freelancer received (biaya_platform and jumlah_bersih are then X's)",
+    ),
+  ),
+  dispute: nullable(Dispute).optional().meta({ description: "the escrow's dispute (single read)" }),
+  refund_id: nullable(id())
+    .optional()
+    .meta({ description: "the escrow's refund (single read; the client and admins)" }),
 });
 
 export const DisputeListItem = Dispute.extend({
@@ -158,7 +198,12 @@ export const DisputeListItem = Dispute.extend({
   age_seconds: z.number().int().meta({ description: 'since it was opened (until it was decided, for a resolved one)' }),
 });
 
-export const OpenedDispute = z.strictObject({ escrow_id: id(), status: z.literal('disputed'), order_status: z.literal('dispute'), dispute: nullable(Dispute) });
+export const OpenedDispute = z.strictObject({
+  escrow_id: id(),
+  status: z.literal('disputed'),
+  order_status: z.literal('dispute'),
+  dispute: nullable(Dispute),
+});
 
 export const ResolvedDispute = z.strictObject({
   dispute: Dispute,
@@ -176,19 +221,25 @@ export const Refund = z.strictObject({
   jenis: z.enum(REFUND_KINDS),
   alasan: z.string(),
   status: z.enum(REFUND_STATUSES),
-  metode: z.enum(['source', ...PAYOUT_METHODS]).meta({ description: '`source`: back to the payment\'s own method; otherwise the account the client gave' }),
+  metode: z
+    .enum(['source', ...PAYOUT_METHODS])
+    .meta({ description: "`source`: back to the payment's own method; otherwise the account the client gave" }),
   channel: nullable(z.string()),
   nomor_rekening: nullable(z.string()),
   nama_pemilik: nullable(z.string()),
   referensi_gateway: nullable(z.string()),
-  failure_reason: nullable(z.string()).meta({ description: 'why the bank refused the account (status `failed`: give another)' }),
+  failure_reason: nullable(z.string()).meta({
+    description: 'why the bank refused the account (status `failed`: give another)',
+  }),
   selesai_pada: nullable(time()),
   created_at: time(),
   updated_at: time(),
 });
 
 export const CancelledOrder = Order.extend({
-  refund_id: nullable(id()).meta({ description: 'a paid order\'s refund, for the client and admins (null for the freelancer, as on the order\'s read)' }),
+  refund_id: nullable(id()).meta({
+    description: "a paid order's refund, for the client and admins (null for the freelancer, as on the order's read)",
+  }),
   refund_status: nullable(z.enum(REFUND_STATUSES)),
 });
 
@@ -212,7 +263,9 @@ export const Withdrawal = z.strictObject({
   biaya_platform: rupiah(),
   metode_pencairan: z.enum(PAYOUT_METHODS),
   channel: nullable(z.string()),
-  nomor_rekening: z.string().meta({ description: 'in full for its owner and admins (single read), otherwise masked to the last 4 digits' }),
+  nomor_rekening: z
+    .string()
+    .meta({ description: 'in full for its owner and admins (single read), otherwise masked to the last 4 digits' }),
   nama_pemilik: z.string(),
   dicairkan_pada: nullable(time()),
   alasan: nullable(z.string()).meta({ description: 'why it was rejected (the admin) or failed (the bank)' }),
@@ -252,18 +305,54 @@ export const Lifecycle = z.strictObject({
   freelancer_id: id(),
   harga: rupiah(),
   order_status: z.enum(ORDER_STATUSES),
-  payment: z.union([z.looseObject({ payment_id: id(), transaction_id: z.string(), status: z.enum(PAYMENT_STATUSES), total_bayar: rupiah() }), statusOnly]).nullable(),
+  payment: z
+    .union([
+      z.looseObject({
+        payment_id: id(),
+        transaction_id: z.string(),
+        status: z.enum(PAYMENT_STATUSES),
+        total_bayar: rupiah(),
+      }),
+      statusOnly,
+    ])
+    .nullable(),
   escrow: z.looseObject({ escrow_id: id(), status: z.enum(ESCROW_STATUSES), jumlah_ditahan: rupiah() }).nullable(),
-  withdrawal: z.union([z.looseObject({ withdrawal_id: id(), status: z.enum(WITHDRAWAL_STATUSES), jumlah_bersih: rupiah() }), statusOnly]).nullable(),
-  dispute: z.looseObject({ dispute_id: id(), status: z.enum(DISPUTE_STATUSES) }).nullable().optional(),
-  refund: z.union([z.looseObject({ refund_id: id(), status: z.enum(REFUND_STATUSES), jumlah: rupiah() }), statusOnly]).optional().meta({ description: 'its details for the client and admins' }),
-  history: z.array(z.strictObject({ at: time(), topic: z.enum(['order', 'payment', 'escrow', 'withdrawal', 'dispute', 'refund']), event: z.string() })).meta({ description: 'newest last; only the topics the caller may read' }),
+  withdrawal: z
+    .union([
+      z.looseObject({ withdrawal_id: id(), status: z.enum(WITHDRAWAL_STATUSES), jumlah_bersih: rupiah() }),
+      statusOnly,
+    ])
+    .nullable(),
+  dispute: z
+    .looseObject({ dispute_id: id(), status: z.enum(DISPUTE_STATUSES) })
+    .nullable()
+    .optional(),
+  refund: z
+    .union([z.looseObject({ refund_id: id(), status: z.enum(REFUND_STATUSES), jumlah: rupiah() }), statusOnly])
+    .optional()
+    .meta({ description: 'its details for the client and admins' }),
+  history: z
+    .array(
+      z.strictObject({
+        at: time(),
+        topic: z.enum(['order', 'payment', 'escrow', 'withdrawal', 'dispute', 'refund']),
+        event: z.string(),
+      }),
+    )
+    .meta({ description: 'newest last; only the topics the caller may read' }),
 });
 
 export const LedgerAccounts = z.strictObject({
   sign: z.string(),
   currency: z.literal('IDR'),
-  accounts: z.array(z.strictObject({ account: z.string(), debit: rupiah(), credit: rupiah(), balance: z.number().int().meta({ description: 'debit − credit' }) })),
+  accounts: z.array(
+    z.strictObject({
+      account: z.string(),
+      debit: rupiah(),
+      credit: rupiah(),
+      balance: z.number().int().meta({ description: 'debit − credit' }),
+    }),
+  ),
 });
 
 export const LedgerJournals = z.strictObject({
@@ -277,7 +366,9 @@ export const LedgerJournals = z.strictObject({
       pesanan_id: z.string(),
       description: z.string(),
       posted_at: time(),
-      entries: z.array(z.strictObject({ account: z.string(), debit: rupiah(), credit: rupiah(), currency: z.string() })),
+      entries: z.array(
+        z.strictObject({ account: z.string(), debit: rupiah(), credit: rupiah(), currency: z.string() }),
+      ),
     }),
   ),
 });
@@ -307,7 +398,14 @@ export const Analytics = z.strictObject({
   currency: z.literal('IDR'),
   from: time(),
   to: time(),
-  payments: z.array(z.strictObject({ status: z.string(), metode_pembayaran: z.string(), count: z.number().int(), total_bayar: rupiah() })),
+  payments: z.array(
+    z.strictObject({
+      status: z.string(),
+      metode_pembayaran: z.string(),
+      count: z.number().int(),
+      total_bayar: rupiah(),
+    }),
+  ),
   platform_revenue: rupiah(),
   gateway_fees: z.strictObject({ paid: rupiah(), recovered: rupiah(), absorbed: rupiah() }),
   escrow_held_now: rupiah(),
@@ -323,7 +421,8 @@ export const Health = z.strictObject({
   data: z.strictObject({
     database: z.enum(['ok', 'unavailable']).meta({ description: 'the database answers a read' }),
     database_writes: z.enum(['ok', 'read_only', 'full', 'unavailable']).meta({
-      description: 'the database takes writes: `read_only` (a write probe was refused), `full` (a request failed for want of space or memory in the last 30 s), `unavailable` (it does not answer)',
+      description:
+        'the database takes writes: `read_only` (a write probe was refused), `full` (a request failed for want of space or memory in the last 30 s), `unavailable` (it does not answer)',
     }),
     temporal: z.enum(['ok', 'unavailable']),
   }),
@@ -335,20 +434,34 @@ export const PaymentWebhookAnswer = z.strictObject({
   status: z.enum(PAYMENT_STATUSES),
   message: z.string(),
   escrow_id: nullable(id()),
-  refund_status: z.enum(LATE_PAYMENT_MARKS).nullable().optional().meta({ description: 'present for a settlement that arrived after the payment expired or failed' }),
+  refund_status: z
+    .enum(LATE_PAYMENT_MARKS)
+    .nullable()
+    .optional()
+    .meta({ description: 'present for a settlement that arrived after the payment expired or failed' }),
 });
 
 const payoutAnswerFields = {
   success: z.literal(true),
-  status: z.enum(['completed', 'failed']).meta({ description: 'what the notification said, which the gateway\'s record agrees with' }),
-  gateway_status: z.enum(['completed', 'failed']).meta({ description: 'the gateway\'s own record of the payout (what the service acted on)' }),
-  contradiction_id: id().nullable().meta({ description: 'set when the gateway\'s record contradicts the outcome already recorded: the books follow the gateway and the money is frozen (GET /api/admin/payouts/contradictions)' }),
+  status: z
+    .enum(['completed', 'failed'])
+    .meta({ description: "what the notification said, which the gateway's record agrees with" }),
+  gateway_status: z
+    .enum(['completed', 'failed'])
+    .meta({ description: "the gateway's own record of the payout (what the service acted on)" }),
+  contradiction_id: id().nullable().meta({
+    description:
+      "set when the gateway's record contradicts the outcome already recorded: the books follow the gateway and the money is frozen (GET /api/admin/payouts/contradictions)",
+  }),
   message: z.string(),
 };
 export const PayoutWebhookAnswer = z.union([
   z.strictObject({ withdrawal_id: id(), ...payoutAnswerFields }),
   z.strictObject({
-    refund_id: id().meta({ description: 'a refund paid out to the client\'s account (its payout key is the refund id, or `<refund id>:<n>` for the n-th account given)' }),
+    refund_id: id().meta({
+      description:
+        "a refund paid out to the client's account (its payout key is the refund id, or `<refund id>:<n>` for the n-th account given)",
+    }),
     ...payoutAnswerFields,
   }),
 ]);

@@ -11,27 +11,41 @@ import { GATEWAY_STATUSES } from '../../domain/statuses';
 const WHOLE_RUPIAH = /^\d{1,15}(\.0{1,2})?$/;
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
-const timestamp = z
-  .union([z.string().regex(/^\d{1,12}$/), z.number().int().min(0)])
-  .meta({
-    description:
-      'Unix seconds, within WEBHOOK_TOLERANCE_SECONDS of the server clock. Send it as a string of digits (a JSON integer is also accepted and signed as its decimal digits); anything else fails verification (401).',
-    examples: ['1764316800'],
-  });
+const timestamp = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().min(0)]).meta({
+  description:
+    'Unix seconds, within WEBHOOK_TOLERANCE_SECONDS of the server clock. Send it as a string of digits (a JSON integer is also accepted and signed as its decimal digits); anything else fails verification (401).',
+  examples: ['1764316800'],
+});
 
-const signature = z.string().regex(HEX_SHA256).meta({ description: 'hex HMAC-SHA256 keyed with MOCK_PAYMENT_SECRET over the payload named in the operation' });
+const signature = z
+  .string()
+  .regex(HEX_SHA256)
+  .meta({ description: 'hex HMAC-SHA256 keyed with MOCK_PAYMENT_SECRET over the payload named in the operation' });
 
 export const PaymentWebhookBody = z
   .strictObject({
-    transaction_id: z.string().min(1).max(128).meta({ description: 'the payment\'s transaction_id (a string)', pattern: TRANSACTION_ID_PATTERN.source, examples: ['PAY-1764316800000-ABC123'] }),
+    transaction_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .meta({
+        description: "the payment's transaction_id (a string)",
+        pattern: TRANSACTION_ID_PATTERN.source,
+        examples: ['PAY-1764316800000-ABC123'],
+      }),
     transaction_status: z.enum(GATEWAY_STATUSES).meta({
-      description: 'settlement/capture → berhasil; deny/cancel/failure → gagal; expire → kadaluarsa; pending → no change. Any other string is signed-but-invalid: 400.',
-    }),
-    gross_amount: z.string().max(128).regex(WHOLE_RUPIAH).meta({
       description:
-        'The payment\'s total_bayar (jumlah + fees), whole rupiah as a STRING, e.g. "265000" (".00" allowed). A JSON number fails verification (401); a signed amount other than total_bayar gets 400 AMOUNT_MISMATCH.',
-      examples: ['265000'],
+        'settlement/capture → berhasil; deny/cancel/failure → gagal; expire → kadaluarsa; pending → no change. Any other string is signed-but-invalid: 400.',
     }),
+    gross_amount: z
+      .string()
+      .max(128)
+      .regex(WHOLE_RUPIAH)
+      .meta({
+        description:
+          'The payment\'s total_bayar (jumlah + fees), whole rupiah as a STRING, e.g. "265000" (".00" allowed). A JSON number fails verification (401); a signed amount other than total_bayar gets 400 AMOUNT_MISMATCH.',
+        examples: ['265000'],
+      }),
     timestamp,
     signature,
   })
@@ -42,10 +56,14 @@ export const PaymentWebhookBody = z
 
 export const PayoutWebhookBody = z
   .strictObject({
-    external_id: z.string().min(1).max(256).meta({ description: 'the withdrawal id (the payout\'s idempotency key)' }),
-    reference: z.string().min(1).max(256).meta({ description: 'the bank\'s reference, e.g. TRF-…' }),
+    external_id: z.string().min(1).max(256).meta({ description: "the withdrawal id (the payout's idempotency key)" }),
+    reference: z.string().min(1).max(256).meta({ description: "the bank's reference, e.g. TRF-…" }),
     status: z.enum(['completed', 'failed']),
-    amount: z.string().max(256).regex(WHOLE_RUPIAH).meta({ description: 'the withdrawal\'s jumlah_bersih, whole rupiah as a STRING', examples: ['237500'] }),
+    amount: z
+      .string()
+      .max(256)
+      .regex(WHOLE_RUPIAH)
+      .meta({ description: "the withdrawal's jumlah_bersih, whole rupiah as a STRING", examples: ['237500'] }),
     failure_reason: z.string().max(256).meta({ description: 'empty string unless failed' }),
     timestamp,
     signature,

@@ -47,11 +47,14 @@ export function mayAct(p: Principal, action: keyof typeof ACTION_ROLES, bodyUser
 }
 
 /** Admin-only routes (after `auth`): anyone else authenticated gets 403. */
-export const adminOnly: RequestHandler = (req, _res, next) => next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
+export const adminOnly: RequestHandler = (req, _res, next) =>
+  next(principalOf(req).role === 'admin' ? undefined : forbidden('only an admin may do this'));
 
 /** A payment by the id in the path (a uuid or a transaction id, as paymentIdParam parsed it) and its order, when both exist. */
 export async function paymentWithOrder(db: Knex, id: string) {
-  const payment = TRANSACTION_ID_PATTERN.test(id) ? await repo.getPaymentByTransactionId(db, id) : await repo.getPayment(db, id);
+  const payment = TRANSACTION_ID_PATTERN.test(id)
+    ? await repo.getPaymentByTransactionId(db, id)
+    : await repo.getPayment(db, id);
   const order = payment && (await repo.getOrder(db, payment.pesanan_id));
   return payment && order ? { payment, order } : null;
 }
@@ -75,9 +78,16 @@ export async function visibleEscrow(db: Knex, p: Principal, id: string) {
  * status as the database holds it, or, when it is still `expected` (only the
  * workflow could have moved it), that an operator must act.
  */
-export async function escrowWorkflowGone(db: Knex, escrowId: string, expected: EscrowStatus, doing: string, operator = 'this escrow needs an operator'): Promise<never> {
+export async function escrowWorkflowGone(
+  db: Knex,
+  escrowId: string,
+  expected: EscrowStatus,
+  doing: string,
+  operator = 'this escrow needs an operator',
+): Promise<never> {
   const now = await repo.getEscrow(db, escrowId);
-  if (now?.status === expected) throw conflict(`the order's workflow has closed (an operator ended it); ${operator}`, { status: now.status });
+  if (now?.status === expected)
+    throw conflict(`the order's workflow has closed (an operator ended it); ${operator}`, { status: now.status });
   throw conflict(`escrow is ${now?.status}; only a ${expected} escrow can be ${doing}`, { status: now?.status });
 }
 

@@ -44,7 +44,9 @@ export function contradictionsRouter({ db, auth }: RouteDeps): Router {
     '/api/admin/payouts/contradictions',
     asyncHandler(async (req, res) => {
       const q = parse(contradictionsQuery, req.query, 'query');
-      res.json(ok('Payout contradictions retrieved', { items: (await listContradictions(db, q)).map(contradictionView) }));
+      res.json(
+        ok('Payout contradictions retrieved', { items: (await listContradictions(db, q)).map(contradictionView) }),
+      );
     }),
   );
 

@@ -1,5 +1,11 @@
 import { Router } from 'express';
-import { NotificationRow, NotificationStateError, eventsFor, listNotifications, redeliver } from '../../db/notifications';
+import {
+  NotificationRow,
+  NotificationStateError,
+  eventsFor,
+  listNotifications,
+  redeliver,
+} from '../../db/notifications';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, notFound } from '../errors';
 import { adminNotificationsQuery, notificationsQuery, parse } from '../schemas';
@@ -45,7 +51,9 @@ export function notificationsRouter({ db, auth }: RouteDeps): Router {
     asyncHandler(async (req, res) => {
       const q = parse(adminNotificationsQuery, req.query, 'query');
       const found = await listNotifications(db, q);
-      res.json(ok('Notifications retrieved', { items: found.items.map(notificationView), next_cursor: found.next_cursor }));
+      res.json(
+        ok('Notifications retrieved', { items: found.items.map(notificationView), next_cursor: found.next_cursor }),
+      );
     }),
   );
 

@@ -6,7 +6,13 @@ import * as repo from '../../db/repositories';
 import { canSeePayment } from '../../domain/access';
 import type { OrderRecord } from '../../domain/records';
 import { WorkStep, cancellationRefusal, workStepRefusal } from '../../domain/statuses';
-import { WorkProgressRequest, WorkProgressResult, cancelOrderUpdate, deliverWorkUpdate, startWorkUpdate } from '../../workflows/messages';
+import {
+  WorkProgressRequest,
+  WorkProgressResult,
+  cancelOrderUpdate,
+  deliverWorkUpdate,
+  startWorkUpdate,
+} from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, badRequest, conflict, forbidden, notFound } from '../errors';
 import { cancelUnpaidOrder } from '../order-cancel';
@@ -17,9 +23,30 @@ import { WorkflowGoneError } from '../workflow-calls';
 import { RouteDeps, actorOf, hasActionRole, mayAct, ok, visibleOrder } from './context';
 
 /** Work progress over HTTP: the action (its role), the workflow update, the audit action and the answer's message. */
-const WORK_ROUTES: Record<WorkStep, { path: string; action: 'startWork' | 'deliverWork'; update: UpdateDefinition<WorkProgressResult, [WorkProgressRequest]>; audited: string; message: string }> = {
-  start: { path: '/api/orders/:id/start', action: 'startWork', update: startWorkUpdate, audited: 'order.work_start_requested', message: 'Work started' },
-  deliver: { path: '/api/orders/:id/deliver', action: 'deliverWork', update: deliverWorkUpdate, audited: 'order.work_delivery_requested', message: 'Work delivered; waiting for the client\'s review' },
+const WORK_ROUTES: Record<
+  WorkStep,
+  {
+    path: string;
+    action: 'startWork' | 'deliverWork';
+    update: UpdateDefinition<WorkProgressResult, [WorkProgressRequest]>;
+    audited: string;
+    message: string;
+  }
+> = {
+  start: {
+    path: '/api/orders/:id/start',
+    action: 'startWork',
+    update: startWorkUpdate,
+    audited: 'order.work_start_requested',
+    message: 'Work started',
+  },
+  deliver: {
+    path: '/api/orders/:id/deliver',
+    action: 'deliverWork',
+    update: deliverWorkUpdate,
+    audited: 'order.work_delivery_requested',
+    message: "Work delivered; waiting for the client's review",
+  },
 };
 
 export function ordersRouter({ db, workflows, payments, config, logger, v, auth }: RouteDeps): Router {
@@ -34,7 +61,8 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
       const p = principalOf(req);
       const body = parse(v.createOrder, req.body);
       mayAct(p, 'createOrder', body.client_id);
-      if (body.client_id === body.freelancer_id) throw badRequest('freelancer_id must differ from client_id', 'freelancer_id');
+      if (body.client_id === body.freelancer_id)
+        throw badRequest('freelancer_id must differ from client_id', 'freelancer_id');
       const order = await repo.insertOrder(db, { id: randomUUID(), ...body }, actorOf(req));
       res.status(201).json(ok('Order created successfully', orderView(order)));
     }),
@@ -47,7 +75,11 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
       const order = await visibleOrder(db, req);
       // the payments' details only for those who may read payments (the client, admins); the freelancer sees their statuses
       const seesPayments = canSeePayment(principalOf(req), order);
-      const payments = (await repo.listOrderPayments(db, order.id)).map((x) => (seesPayments ? orderPaymentView(x) : { id: x.id, status: x.status, created_at: x.created_at, expires_at: x.expires_at }));
+      const payments = (await repo.listOrderPayments(db, order.id)).map((x) =>
+        seesPayments
+          ? orderPaymentView(x)
+          : { id: x.id, status: x.status, created_at: x.created_at, expires_at: x.expires_at },
+      );
       // the order's refund (its escrow's, else a late payment's), for those who may read payments
       const refundId = seesPayments ? await repo.latestRefundIdOfOrder(db, order.id) : null;
       res.json(ok('Order retrieved', { ...orderView(order), refund_id: refundId, payments }));
@@ -94,12 +126,24 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
         await workflows.update(order.id, route.update, { user_id: p.id }).catch(async (err) => {
           if (err instanceof WorkflowGoneError) {
             const now = await repo.getOrder(db, order.id);
-            throw conflict(now ? (workStepRefusal(step, now.status) ?? `order is ${now.status}; its workflow has closed`) : 'order not found', { status: now?.status });
+            throw conflict(
+              now
+                ? (workStepRefusal(step, now.status) ?? `order is ${now.status}; its workflow has closed`)
+                : 'order not found',
+              { status: now?.status },
+            );
           }
           throw err;
         });
         const now = (await repo.getOrder(db, order.id))!;
-        await audit(db, actorOf(req), { action: route.audited, record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: order.status, status_after: now.status });
+        await audit(db, actorOf(req), {
+          action: route.audited,
+          record_type: 'order',
+          record_id: order.id,
+          pesanan_id: order.id,
+          status_before: order.status,
+          status_after: now.status,
+        });
         res.json(ok(route.message, orderView(now)));
       }),
     );
@@ -120,7 +164,8 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
       const p = principalOf(req);
       const body = parse(cancelOrder, req.body ?? {});
       const order = await visibleOrder(db, req);
-      if (order.status === 'menunggu_pembayaran' && p.role === 'freelancer') throw forbidden('only the client or an admin may cancel an order before it is paid');
+      if (order.status === 'menunggu_pembayaran' && p.role === 'freelancer')
+        throw forbidden('only the client or an admin may cancel an order before it is paid');
       const refused = cancellationRefusal(order.status, p.role);
       if (refused) throw conflict(refused, { status: order.status });
       const actor = actorOf(req);
@@ -130,16 +175,30 @@ export function ordersRouter({ db, workflows, payments, config, logger, v, auth 
         now = await cancelUnpaidOrder({ db, payments, workflows, logger }, order, actor);
       } else {
         await payments.deliver(order.pembayaran_id!); // the workflow holds the escrow before it is asked (a no-op once it knows)
-        const result = await workflows.update(order.id, cancelOrderUpdate, { user_id: p.id, role: p.role, alasan: body.alasan }).catch(async (err) => {
-          if (err instanceof WorkflowGoneError) {
-            const gone = await repo.getOrder(db, order.id);
-            throw conflict(gone ? (cancellationRefusal(gone.status, p.role) ?? `order is ${gone.status}; its workflow has closed`) : 'order not found', { status: gone?.status });
-          }
-          throw err;
-        });
+        const result = await workflows
+          .update(order.id, cancelOrderUpdate, { user_id: p.id, role: p.role, alasan: body.alasan })
+          .catch(async (err) => {
+            if (err instanceof WorkflowGoneError) {
+              const gone = await repo.getOrder(db, order.id);
+              throw conflict(
+                gone
+                  ? (cancellationRefusal(gone.status, p.role) ?? `order is ${gone.status}; its workflow has closed`)
+                  : 'order not found',
+                { status: gone?.status },
+              );
+            }
+            throw err;
+          });
         refundId = result.refund_id;
         now = (await repo.getOrder(db, order.id))!;
-        await audit(db, actor, { action: 'order.cancel_requested', record_type: 'order', record_id: order.id, pesanan_id: order.id, status_before: order.status, status_after: now.status });
+        await audit(db, actor, {
+          action: 'order.cancel_requested',
+          record_type: 'order',
+          record_id: order.id,
+          pesanan_id: order.id,
+          status_before: order.status,
+          status_after: now.status,
+        });
       }
       const refund = refundId ? await repo.getRefund(db, refundId) : undefined;
       // the refund is the client's (as on the order's read): its amount, id and status for the client and admins; the freelancer learns it is refunded

@@ -27,11 +27,16 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       mayAct(p, 'createPayment', body.user_id);
       const order = await repo.getOrder(db, body.pesanan_id);
       if (!order || order.client_id !== p.id) throw notFound('order');
-      if (order.status === 'dibatalkan') throw conflict('this order is cancelled; it cannot take a new payment', { order_status: order.status });
+      if (order.status === 'dibatalkan')
+        throw conflict('this order is cancelled; it cannot take a new payment', { order_status: order.status });
       if (body.jumlah !== order.harga) {
         throw badRequest(`jumlah must equal the order's harga (${order.harga})`, 'jumlah');
       }
-      const { created, payment, order: now } = await payments.create(
+      const {
+        created,
+        payment,
+        order: now,
+      } = await payments.create(
         order,
         { user_id: p.id, jumlah: body.jumlah, metode_pembayaran: body.metode_pembayaran, channel: body.channel },
         actorOf(req),
@@ -77,9 +82,15 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       const found = await paymentWithOrder(db, id);
       if (!found || !canSeeOrder(p, found.order)) throw notFound('payment');
       const { payment, order } = found;
-      if (p.role !== 'client' || order.client_id !== p.id) throw forbidden('only the order\'s client may cancel its payment');
+      if (p.role !== 'client' || order.client_id !== p.id)
+        throw forbidden("only the order's client may cancel its payment");
       const cancelled = await payments.cancel(payment, order, actorOf(req));
-      res.json(ok('Payment cancelled; the order can take another payment while its payment window is open', paymentView(cancelled, null)));
+      res.json(
+        ok(
+          'Payment cancelled; the order can take another payment while its payment window is open',
+          paymentView(cancelled, null),
+        ),
+      );
     }),
   );
 
@@ -91,10 +102,18 @@ export function paymentsRouter({ db, payments, config, v, auth }: RouteDeps): Ro
       const p = principalOf(req);
       const q = parse(paymentsQuery, req.query, 'query');
       if (p.role === 'freelancer') throw forbidden('only clients and admins have payments');
-      if (p.role === 'client' && q.user_id && q.user_id !== p.id) throw forbidden('a client may list only its own payments');
+      if (p.role === 'client' && q.user_id && q.user_id !== p.id)
+        throw forbidden('a client may list only its own payments');
       const userId = p.role === 'client' ? p.id : q.user_id;
-      const found = await readPage(() => repo.listPayments(db, { user_id: userId, status: q.status, limit: q.limit, cursor: q.cursor }));
-      res.json(ok('Payments retrieved', { items: found.items.map((x) => paymentView(x, x.escrow_id, x.refund_id)), next_cursor: found.next_cursor }));
+      const found = await readPage(() =>
+        repo.listPayments(db, { user_id: userId, status: q.status, limit: q.limit, cursor: q.cursor }),
+      );
+      res.json(
+        ok('Payments retrieved', {
+          items: found.items.map((x) => paymentView(x, x.escrow_id, x.refund_id)),
+          next_cursor: found.next_cursor,
+        }),
+      );
     }),
   );
 
@@ -115,7 +134,16 @@ export function paymentReadRouter({ db, auth }: RouteDeps): Router {
       const id = parse(paymentIdParam, req.params.id, 'id');
       const found = await paymentWithOrder(db, id);
       if (!found || !canSeePayment(principalOf(req), found.order)) throw notFound('payment');
-      res.json(ok('Payment retrieved', paymentView(found.payment, found.order.escrow_id, (await repo.getRefundOfPayment(db, found.payment.id))?.id ?? null)));
+      res.json(
+        ok(
+          'Payment retrieved',
+          paymentView(
+            found.payment,
+            found.order.escrow_id,
+            (await repo.getRefundOfPayment(db, found.payment.id))?.id ?? null,
+          ),
+        ),
+      );
     }),
   );
   return router;

@@ -44,13 +44,26 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
       const p = principalOf(req);
       const body = parse(refundAccount, req.body);
       const refund = await visibleRefund(db, p, parse(idParam, req.params.id, 'id'));
-      if (p.role !== 'client') throw forbidden('only the order\'s client may give the refund\'s account');
+      if (p.role !== 'client') throw forbidden("only the order's client may give the refund's account");
       if (!ACCOUNT_AWAITING_REFUND_STATUSES.includes(refund.status)) {
-        throw conflict(`refund is ${refund.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`, { status: refund.status });
+        throw conflict(
+          `refund is ${refund.status}; an account is given only while it waits for one (menunggu_rekening, or failed)`,
+          { status: refund.status },
+        );
       }
       const frozen = await openContradictionOfRefund(db, refund.id);
-      if (frozen) throw conflict(`this refund is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`, { contradiction_id: frozen.id });
-      const request = { user_id: p.id, metode_pencairan: body.metode_pencairan, channel: body.channel, nomor_rekening: body.nomor_rekening, nama_pemilik: body.nama_pemilik };
+      if (frozen)
+        throw conflict(
+          `this refund is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`,
+          { contradiction_id: frozen.id },
+        );
+      const request = {
+        user_id: p.id,
+        metode_pencairan: body.metode_pencairan,
+        channel: body.channel,
+        nomor_rekening: body.nomor_rekening,
+        nama_pemilik: body.nama_pemilik,
+      };
       const give = () => workflows.updateRefund(refund.id, refundAccountUpdate, request);
       await give().catch(async (err) => {
         if (!(err instanceof WorkflowGoneError)) throw err;
@@ -58,12 +71,22 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
         await startRefundWorkflow({ db, workflows }, refund);
         return give().catch((again) => {
           // its workflow ran and ended without paying it (refused for good at the gateway): an operator's
-          if (again instanceof WorkflowGoneError) throw conflict('the refund\'s workflow has ended without paying it; this refund needs an operator', { status: refund.status });
+          if (again instanceof WorkflowGoneError)
+            throw conflict("the refund's workflow has ended without paying it; this refund needs an operator", {
+              status: refund.status,
+            });
           throw again;
         });
       });
       const now = (await repo.getRefund(db, refund.id))!;
-      await audit(db, actorOf(req), { action: 'refund.account_requested', record_type: 'refund', record_id: refund.id, pesanan_id: refund.pesanan_id, status_before: refund.status, status_after: now.status });
+      await audit(db, actorOf(req), {
+        action: 'refund.account_requested',
+        record_type: 'refund',
+        record_id: refund.id,
+        pesanan_id: refund.pesanan_id,
+        status_before: refund.status,
+        status_after: now.status,
+      });
       res.json(ok('Account recorded; the refund is being paid out to it', refundView(now)));
     }),
   );

@@ -24,15 +24,26 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       const body = parse(v.withdraw, req.body);
       const escrow = await visibleEscrow(db, p, body.escrow_id);
       mayAct(p, 'withdraw', body.freelancer_id);
-      if (escrow.freelancer_id !== p.id) throw forbidden('only the order\'s freelancer may withdraw its escrow');
+      if (escrow.freelancer_id !== p.id) throw forbidden("only the order's freelancer may withdraw its escrow");
       const frozen = await openContradictionOfEscrow(db, escrow.id);
-      if (frozen) throw conflict(`this escrow is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`, { contradiction_id: frozen.id });
+      if (frozen)
+        throw conflict(
+          `this escrow is frozen: the gateway's record of payout ${frozen.payout_key} contradicts what was recorded; nothing more is paid until an admin resolves it`,
+          { contradiction_id: frozen.id },
+        );
       const live = await repo.liveWithdrawalOfEscrow(db, escrow.id);
       if (live) {
-        throw conflict(live.status === 'completed' ? 'this escrow has already been withdrawn' : `this escrow has a ${live.status} withdrawal`, { withdrawal_id: live.id, status: live.status });
+        throw conflict(
+          live.status === 'completed'
+            ? 'this escrow has already been withdrawn'
+            : `this escrow has a ${live.status} withdrawal`,
+          { withdrawal_id: live.id, status: live.status },
+        );
       }
       if (!WITHDRAWABLE_ESCROW_STATUSES.includes(escrow.status)) {
-        throw conflict(`escrow is ${escrow.status}; it can be withdrawn only after it is released`, { status: escrow.status });
+        throw conflict(`escrow is ${escrow.status}; it can be withdrawn only after it is released`, {
+          status: escrow.status,
+        });
       }
       await payments.deliver(escrow.pembayaran_id); // the workflow knows the escrow it pays out (a no-op once it does)
       const w = await workflows
@@ -48,10 +59,20 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
         })
         .catch((err) => {
           // an operator ended the order's workflow: nothing would pay a withdrawal out
-          if (err instanceof WorkflowGoneError) throw conflict('this order\'s workflow has ended; its escrow cannot be withdrawn through the API (an operator must act)');
+          if (err instanceof WorkflowGoneError)
+            throw conflict(
+              "this order's workflow has ended; its escrow cannot be withdrawn through the API (an operator must act)",
+            );
           throw err;
         });
-      await audit(db, actorOf(req), { action: 'withdrawal.request_accepted', record_type: 'withdrawal', record_id: w.withdrawal_id, pesanan_id: escrow.pesanan_id, status_before: null, status_after: w.status });
+      await audit(db, actorOf(req), {
+        action: 'withdrawal.request_accepted',
+        record_type: 'withdrawal',
+        record_id: w.withdrawal_id,
+        pesanan_id: escrow.pesanan_id,
+        status_before: null,
+        status_after: w.status,
+      });
       res.status(201).json(
         ok('Withdrawal request created successfully', {
           withdrawal_id: w.withdrawal_id,
@@ -78,11 +99,19 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       const p = principalOf(req);
       const q = parse(withdrawalsQuery, req.query, 'query');
       if (p.role === 'client') throw forbidden('only freelancers and admins have withdrawals');
-      if (p.role === 'freelancer' && q.freelancer_id && q.freelancer_id !== p.id) throw forbidden('a freelancer may list only its own withdrawals');
+      if (p.role === 'freelancer' && q.freelancer_id && q.freelancer_id !== p.id)
+        throw forbidden('a freelancer may list only its own withdrawals');
       const freelancerId = p.role === 'freelancer' ? p.id : q.freelancer_id;
-      const found = await readPage(() => repo.listWithdrawals(db, { freelancer_id: freelancerId, status: q.status, limit: q.limit, cursor: q.cursor }));
+      const found = await readPage(() =>
+        repo.listWithdrawals(db, { freelancer_id: freelancerId, status: q.status, limit: q.limit, cursor: q.cursor }),
+      );
       // in full for the freelancer's own list; masked in bulk reads by admins (the single read shows it in full)
-      res.json(ok('Withdrawals retrieved', { items: found.items.map((w) => withdrawalView(w, w.freelancer_id === p.id)), next_cursor: found.next_cursor }));
+      res.json(
+        ok('Withdrawals retrieved', {
+          items: found.items.map((w) => withdrawalView(w, w.freelancer_id === p.id)),
+          next_cursor: found.next_cursor,
+        }),
+      );
     }),
   );
 
@@ -104,7 +133,13 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
     asyncHandler(async (req, res) => {
       const p = principalOf(req);
       if (p.role !== 'freelancer') throw forbidden('only a freelancer has a balance');
-      res.json(ok('Balance retrieved', { freelancer_id: p.id, currency: 'IDR', ...(await freelancerBalanceFromLedger(db, p.id)) }));
+      res.json(
+        ok('Balance retrieved', {
+          freelancer_id: p.id,
+          currency: 'IDR',
+          ...(await freelancerBalanceFromLedger(db, p.id)),
+        }),
+      );
     }),
   );
 

@@ -20,7 +20,18 @@
   /** "28 Nov 2026 16:30 WIB", the same words the server writes. */
   function formatWib(ms) {
     var d = new Date(ms + WIB_OFFSET_MS);
-    return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()] + ' ' + d.getUTCFullYear() + ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ' WIB';
+    return (
+      d.getUTCDate() +
+      ' ' +
+      MONTHS[d.getUTCMonth()] +
+      ' ' +
+      d.getUTCFullYear() +
+      ' ' +
+      pad(d.getUTCHours()) +
+      ':' +
+      pad(d.getUTCMinutes()) +
+      ' WIB'
+    );
   }
 
   /** "23 jam 59 menit 58 detik" */
@@ -105,7 +116,7 @@
         },
         function () {
           button.textContent = 'Salin manual';
-        }
+        },
       );
     });
   }

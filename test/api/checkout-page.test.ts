@@ -53,9 +53,20 @@ interface Opened {
 }
 
 async function openPayment(judul: string, metode: string, channel?: string, harga = 250_000): Promise<Opened> {
-  const order = await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul, harga });
+  const order = await by('client').post('/api/orders', {
+    client_id: USERS.client,
+    freelancer_id: USERS.freelancer,
+    judul,
+    harga,
+  });
   expect(order.status).toBe(201);
-  const pay = await by('client').post('/api/payments/create', { pesanan_id: order.body.data.id, user_id: USERS.client, jumlah: harga, metode_pembayaran: metode, ...(channel ? { channel } : {}) });
+  const pay = await by('client').post('/api/payments/create', {
+    pesanan_id: order.body.data.id,
+    user_id: USERS.client,
+    jumlah: harga,
+    metode_pembayaran: metode,
+    ...(channel ? { channel } : {}),
+  });
   expect([pay.status, pay.body.error]).toEqual([201, undefined]);
   return { order: order.body.data, payment: pay.body.data };
 }
@@ -99,21 +110,41 @@ async function openTab(url: string): Promise<Tab> {
 /** The deadline as a buyer in Jakarta reads it, computed independently of the page (Intl, Asia/Jakarta). */
 function wib(iso: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Jakarta', day: 'numeric', month: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Jakarta',
+      day: 'numeric',
+      month: 'numeric',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(new Date(iso))
       .map((p) => [p.type, p.value]),
   );
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'][Number(parts.month) - 1];
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'][
+    Number(parts.month) - 1
+  ];
   return `${Number(parts.day)} ${month} ${parts.year} ${parts.hour}:${parts.minute} WIB`;
 }
 
 /** The price lines as shown: [label, amount]. */
 const breakdown = (page: Page) =>
-  page.locator('table.breakdown tr').evaluateAll((rows) => rows.map((r) => [r.querySelector('th')?.textContent?.trim(), r.querySelector('td')?.textContent?.trim()]));
+  page
+    .locator('table.breakdown tr')
+    .evaluateAll((rows) =>
+      rows.map((r) => [r.querySelector('th')?.textContent?.trim(), r.querySelector('td')?.textContent?.trim()]),
+    );
 
 /** The instruction fields as shown: label → value. */
 const fields = (page: Page) =>
-  page.locator('dl.fields dt').evaluateAll((dts) => Object.fromEntries(dts.map((dt) => [dt.textContent?.trim(), dt.nextElementSibling?.querySelector('.value')?.textContent?.trim()])));
+  page
+    .locator('dl.fields dt')
+    .evaluateAll((dts) =>
+      Object.fromEntries(
+        dts.map((dt) => [dt.textContent?.trim(), dt.nextElementSibling?.querySelector('.value')?.textContent?.trim()]),
+      ),
+    );
 
 const SEED_LINES = [
   ['Harga pesanan', 'Rp 250.000'],
@@ -122,7 +153,8 @@ const SEED_LINES = [
   ['Total pembayaran', 'Rp 265.000'],
 ];
 
-const payButtons = (page: Page) => page.locator('form[action$="/pay"], form[action$="/fail"], button.pay, button.fail').count();
+const payButtons = (page: Page) =>
+  page.locator('form[action$="/pay"], form[action$="/fail"], button.pay, button.fail').count();
 
 /** What every open checkout shows: the title (escaped), the price lines, the deadline in WIB and a running countdown, and no field names. */
 async function expectOpenCheckout(tab: Tab, judul: string, opened: Opened) {
@@ -136,7 +168,13 @@ async function expectOpenCheckout(tab: Tab, judul: string, opened: Opened) {
   const countdown = page.locator('[data-countdown]');
   const first = await countdown.textContent();
   expect(first).toMatch(/^Sisa waktu 2[34] jam \d\d menit \d\d detik$/);
-  expect(await waitFor(() => countdown.textContent(), (now) => now !== first, 10_000)).not.toBe(first); // the script ticks
+  expect(
+    await waitFor(
+      () => countdown.textContent(),
+      (now) => now !== first,
+      10_000,
+    ),
+  ).not.toBe(first); // the script ticks
   expect(await countdown.textContent()).toMatch(/^Sisa waktu 2[34] jam \d\d menit \d\d detik$/);
   const text = await page.locator('body').innerText();
   expect(text).not.toMatch(/[a-z]+_[a-z]+/); // no field names such as va_number or qr_string
@@ -149,7 +187,10 @@ async function expectOpenCheckout(tab: Tab, judul: string, opened: Opened) {
 async function submitAndLand(tab: Tab, button: 'Bayar' | 'Gagalkan', paymentUrl: string) {
   const { page } = tab;
   const result = `${paymentUrl}/hasil`;
-  await Promise.all([page.waitForURL(result, { timeout: 60_000 }), page.getByRole('button', { name: button, exact: true }).click()]);
+  await Promise.all([
+    page.waitForURL(result, { timeout: 60_000 }),
+    page.getByRole('button', { name: button, exact: true }).click(),
+  ]);
   expect(page.url()).toBe(result);
   expect(tab.posts).toEqual([`${paymentUrl}/${button === 'Bayar' ? 'pay' : 'fail'}`]);
   const reloaded = await page.reload();
@@ -164,9 +205,15 @@ async function expectNoActions(page: Page) {
 }
 
 async function expectSettled(opened: Opened) {
-  const escrows = await waitFor(() => stack.db('escrow').where({ pesanan_id: opened.order.id }), (r) => r.length === 1 && r[0].status === 'held');
+  const escrows = await waitFor(
+    () => stack.db('escrow').where({ pesanan_id: opened.order.id }),
+    (r) => r.length === 1 && r[0].status === 'held',
+  );
   expect(escrows).toHaveLength(1);
-  expect({ status: escrows[0].status, jumlah: Number(escrows[0].jumlah_ditahan) }).toEqual({ status: 'held', jumlah: 250_000 });
+  expect({ status: escrows[0].status, jumlah: Number(escrows[0].jumlah_ditahan) }).toEqual({
+    status: 'held',
+    jumlah: 250_000,
+  });
   const api = await by('client').get(`/api/payments/${opened.payment.payment_id}`);
   expect(api.body.data).toMatchObject({ status: 'berhasil', total_bayar: 265_000, escrow_id: escrows[0].id });
 }
@@ -197,13 +244,21 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     const { page } = tab;
     expect(await page.locator('.instructions h2').textContent()).toBe('Pindai kode QRIS');
     const qr = page.getByRole('img', { name: 'Kode QR QRIS' });
-    await expect(qr.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0)).resolves.toBe(true);
+    await expect(
+      qr.evaluate(
+        (img) =>
+          (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+          (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+      ),
+    ).resolves.toBe(true);
     expect(await page.locator('.instructions ol li').count()).toBeGreaterThan(0);
 
     await submitAndLand(tab, 'Bayar', opened.payment.payment_url);
     expect(await page.locator('[data-state="paid"] h2').textContent()).toBe('Pembayaran berhasil');
     expect(await page.locator('[data-state="paid"]').innerText()).toContain('Rp 265.000');
-    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(`${RETURN_URL}?pesanan_id=${opened.order.id}`);
+    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(
+      `${RETURN_URL}?pesanan_id=${opened.order.id}`,
+    );
     await expectNoActions(page);
     await expectSettled(opened);
 
@@ -230,7 +285,13 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     await copy.click();
     await page.locator('button[data-copy][data-copied]').waitFor({ timeout: 5000 });
     expect(await copy.textContent()).toBe('Tersalin');
-    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(va);
+    expect(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      ),
+    ).toBe(va);
 
     await submitAndLand(tab, 'Bayar', opened.payment.payment_url);
     expect(await page.locator('[data-state="paid"] h2').textContent()).toBe('Pembayaran berhasil');
@@ -249,7 +310,9 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     const { page } = tab;
     expect(await page.locator('.instructions h2').textContent()).toBe('Bayar dengan GoPay');
     expect(await fields(page)).toEqual({ 'Dompet digital': 'GoPay' });
-    expect(await page.getByRole('link', { name: 'Buka aplikasi GoPay' }).getAttribute('href')).toBe(opened.payment.payment_instructions.deeplink_url);
+    expect(await page.getByRole('link', { name: 'Buka aplikasi GoPay' }).getAttribute('href')).toBe(
+      opened.payment.payment_instructions.deeplink_url,
+    );
 
     await submitAndLand(tab, 'Bayar', opened.payment.payment_url);
     expect(await page.locator('[data-state="paid"] h2').textContent()).toBe('Pembayaran berhasil');
@@ -260,7 +323,9 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
       const stale = await request(stack.url).post(`${path}/${action}`).type('form').send({});
       expect([stale.status, stale.headers.location]).toEqual([303, `${path}/hasil`]);
     }
-    expect(await stack.db('webhook_log').where({ transaction_id: opened.payment.transaction_id })).toHaveLength(logged.length); // no webhook sent
+    expect(await stack.db('webhook_log').where({ transaction_id: opened.payment.transaction_id })).toHaveLength(
+      logged.length,
+    ); // no webhook sent
     expect((await by('client').get(`/api/payments/${opened.payment.payment_id}`)).body.data.status).toBe('berhasil');
     expect(tab.problems).toEqual([]);
   });
@@ -271,18 +336,28 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     const tab = await openTab(opened.payment.payment_url);
     await expectOpenCheckout(tab, 'Video profil usaha', opened);
     const { page } = tab;
-    expect(await fields(page)).toEqual({ Bank: 'Mandiri', 'Kode Perusahaan (Biller)': String(ins.biller_code), 'Kode Pembayaran (Bill Key)': String(ins.bill_key) });
-    expect(await page.locator('button[data-copy]:visible').evaluateAll((b) => b.map((x) => x.getAttribute('data-copy')))).toEqual([String(ins.biller_code), String(ins.bill_key)]);
+    expect(await fields(page)).toEqual({
+      Bank: 'Mandiri',
+      'Kode Perusahaan (Biller)': String(ins.biller_code),
+      'Kode Pembayaran (Bill Key)': String(ins.bill_key),
+    });
+    expect(
+      await page.locator('button[data-copy]:visible').evaluateAll((b) => b.map((x) => x.getAttribute('data-copy'))),
+    ).toEqual([String(ins.biller_code), String(ins.bill_key)]);
 
     await submitAndLand(tab, 'Gagalkan', opened.payment.payment_url);
     const state = page.locator('[data-state="failed"]');
     expect(await state.locator('h2').textContent()).toBe('Pembayaran gagal');
     expect(await state.innerText()).toContain('tidak ada dana yang ditarik');
     // the order's payment window is still open: the buyer is told it may pay another way, until when (in WIB)
-    expect(await state.innerText()).toMatch(/Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum \d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB\./);
+    expect(await state.innerText()).toMatch(
+      /Anda dapat membayar lagi dengan metode lain dari halaman pesanan sebelum \d{1,2} \w{3} \d{4} \d{2}:\d{2} WIB\./,
+    );
     expect((await stack.db('pesanan').where({ id: opened.order.id }).first()).status).toBe('menunggu_pembayaran');
     expect(await page.locator('body').innerText()).not.toMatch(/notification|webhook|deny|cannot|[a-z]+_[a-z]+/i);
-    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(`${RETURN_URL}?pesanan_id=${opened.order.id}`);
+    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(
+      `${RETURN_URL}?pesanan_id=${opened.order.id}`,
+    );
     await expectNoActions(page);
     expect((await stack.db('pembayaran').where({ id: opened.payment.payment_id }).first()).status).toBe('gagal');
     expect(await stack.db('escrow').where({ pesanan_id: opened.order.id })).toHaveLength(0);
@@ -297,7 +372,10 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
   test('an expired payment shows its deadline passed, offers nothing to press, and a POST from a stale tab sends nothing', async () => {
     const opened = await openPayment('Logo kedai kopi', 'virtual_account', 'bni');
     const expiredAt = new Date(Date.now() - 60_000).toISOString();
-    await stack.db('pembayaran').where({ id: opened.payment.payment_id }).update({ expires_at: toDbTime(expiredAt) });
+    await stack
+      .db('pembayaran')
+      .where({ id: opened.payment.payment_id })
+      .update({ expires_at: toDbTime(expiredAt) });
     const tab = await openTab(opened.payment.payment_url);
     const { page } = tab;
     const state = page.locator('[data-state="expired"]');
@@ -306,14 +384,21 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
     expect(await state.innerText()).toContain('tidak dapat dilanjutkan');
     await expectNoActions(page);
     expect(await page.locator('button[data-copy]').count()).toBe(0);
-    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(`${RETURN_URL}?pesanan_id=${opened.order.id}`);
+    expect(await page.getByRole('link', { name: 'Kembali ke pesanan' }).getAttribute('href')).toBe(
+      `${RETURN_URL}?pesanan_id=${opened.order.id}`,
+    );
 
     const path = new URL(opened.payment.payment_url).pathname;
     const stale = await request(stack.url).post(`${path}/pay`).type('form').send({});
     expect([stale.status, stale.headers.location]).toEqual([303, `${path}/hasil`]);
     expect(await stack.db('webhook_log').where({ transaction_id: opened.payment.transaction_id })).toHaveLength(0);
-    expect((await stack.db('mock_gateway_charges').where({ transaction_id: opened.payment.transaction_id }).first()).settled_at).toBeNull();
-    expect(['menunggu', 'kadaluarsa']).toContain((await stack.db('pembayaran').where({ id: opened.payment.payment_id }).first()).status);
+    expect(
+      (await stack.db('mock_gateway_charges').where({ transaction_id: opened.payment.transaction_id }).first())
+        .settled_at,
+    ).toBeNull();
+    expect(['menunggu', 'kadaluarsa']).toContain(
+      (await stack.db('pembayaran').where({ id: opened.payment.payment_id }).first()).status,
+    );
     expect(await stack.db('escrow').where({ pesanan_id: opened.order.id })).toHaveLength(0);
     await page.goto(`${opened.payment.payment_url}/hasil`);
     expect(await page.locator('[data-state="expired"] h2').textContent()).toBe('Waktu pembayaran habis');
@@ -322,7 +407,10 @@ describe(`the hosted checkout page in a browser (${dbLabel()}, Chromium)`, () =>
 
   test('the countdown reaching zero takes the buttons away in the open page; a reload shows the payment expired', async () => {
     const opened = await openPayment('Desain kemasan', 'qris');
-    await stack.db('pembayaran').where({ id: opened.payment.payment_id }).update({ expires_at: toDbTime(new Date(Date.now() + 8_000)) });
+    await stack
+      .db('pembayaran')
+      .where({ id: opened.payment.payment_id })
+      .update({ expires_at: toDbTime(new Date(Date.now() + 8_000)) });
     const tab = await openTab(opened.payment.payment_url);
     const { page } = tab;
     expect(await page.getByRole('button', { name: 'Bayar', exact: true }).count()).toBe(1);

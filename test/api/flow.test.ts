@@ -34,11 +34,25 @@ async function createOrder(harga = 250_000, client: string = USERS.client, freel
   return res.body.data as { id: string; client_id: string; freelancer_id: string };
 }
 
-async function createPayment(orderId: string, extra: Record<string, unknown> = {}, user: string = USERS.client, jumlah = 250_000) {
-  return post('/api/payments/create', { pesanan_id: orderId, user_id: user, jumlah, metode_pembayaran: 'qris', ...extra });
+async function createPayment(
+  orderId: string,
+  extra: Record<string, unknown> = {},
+  user: string = USERS.client,
+  jumlah = 250_000,
+) {
+  return post('/api/payments/create', {
+    pesanan_id: orderId,
+    user_id: user,
+    jumlah,
+    metode_pembayaran: 'qris',
+    ...extra,
+  });
 }
 
-function signedWebhook(fields: { transaction_id: string; transaction_status: string; gross_amount: string; timestamp?: string }, secret = stack.config.mock.secret) {
+function signedWebhook(
+  fields: { transaction_id: string; transaction_status: string; gross_amount: string; timestamp?: string },
+  secret = stack.config.mock.secret,
+) {
   const f = { timestamp: String(Math.floor(Date.now() / 1000)), ...fields };
   return { ...f, signature: signWebhook(f, secret) };
 }
@@ -72,7 +86,14 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ success: true, message: 'Payment created successfully' });
     const p = created.body.data;
-    expect(p).toMatchObject({ total_bayar: 265_000, status: 'menunggu', jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, metode_pembayaran: 'qris' });
+    expect(p).toMatchObject({
+      total_bayar: 265_000,
+      status: 'menunggu',
+      jumlah: 250_000,
+      biaya_platform: 12_500,
+      biaya_gateway: 2_500,
+      metode_pembayaran: 'qris',
+    });
     expect(p.transaction_id).toMatch(TRANSACTION_ID_PATTERN);
     expect(p.payment_url).toMatch(new RegExp(`^${stack.url}/mock-payment/MOCK-`));
     expect(p.payment_instructions).toMatchObject({ type: 'QRIS', title: 'Scan QR Code' });
@@ -84,30 +105,59 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     // 2. Trigger payment success (the mock gateway sends a signed webhook)
     const trig = await post('/api/payments/mock/trigger-success', { transaction_id: p.transaction_id });
     expect(trig.status).toBe(200);
-    expect(trig.body).toMatchObject({ success: true, message: 'Payment success triggered', data: { transaction_id: p.transaction_id, status: 'berhasil' } });
+    expect(trig.body).toMatchObject({
+      success: true,
+      message: 'Payment success triggered',
+      data: { transaction_id: p.transaction_id, status: 'berhasil' },
+    });
     const escrowId = trig.body.data.escrow_id;
     expect(escrowId).toEqual(expect.any(String));
 
     // 3. Check escrow created
     const escrow = await by('client').get(`/api/payments/escrow/${escrowId}`);
     expect(escrow.status).toBe(200);
-    expect(escrow.body.data).toMatchObject({ id: escrowId, pembayaran_id: p.payment_id, pesanan_id: order.id, jumlah_ditahan: 250_000, status: 'held' });
+    expect(escrow.body.data).toMatchObject({
+      id: escrowId,
+      pembayaran_id: p.payment_id,
+      pesanan_id: order.id,
+      jumlah_ditahan: 250_000,
+      status: 'held',
+    });
     expect(Date.parse(escrow.body.data.akan_dirilis_pada) - Date.parse(escrow.body.data.ditahan_pada)).toBe(7 * DAY);
 
     const payment = await by('client').get(`/api/payments/${p.payment_id}`);
     expect(payment.status).toBe(200);
-    expect(payment.body.data).toMatchObject({ id: p.payment_id, transaction_id: p.transaction_id, jumlah: 250_000, total_bayar: 265_000, status: 'berhasil', metode_pembayaran: 'qris', payment_gateway: 'mock', escrow_id: escrowId });
+    expect(payment.body.data).toMatchObject({
+      id: p.payment_id,
+      transaction_id: p.transaction_id,
+      jumlah: 250_000,
+      total_bayar: 265_000,
+      status: 'berhasil',
+      metode_pembayaran: 'qris',
+      payment_gateway: 'mock',
+      escrow_id: escrowId,
+    });
     expect(payment.body.data.nomor_invoice).toMatch(INVOICE_NUMBER_PATTERN);
     expect(payment.body.data.dibayar_pada).toEqual(expect.any(String));
     expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('dibayar');
 
     // 4. Release escrow
-    const released = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client, reason: 'Work approved' });
+    const released = await post('/api/payments/escrow/release', {
+      escrow_id: escrowId,
+      user_id: USERS.client,
+      reason: 'Work approved',
+    });
     expect([released.status, released.body.error]).toEqual([200, undefined]);
     expect(released.body).toMatchObject({
       success: true,
       message: 'Escrow released successfully',
-      data: { escrow_id: escrowId, status: 'released', jumlah_ditahan: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500 },
+      data: {
+        escrow_id: escrowId,
+        status: 'released',
+        jumlah_ditahan: 250_000,
+        biaya_platform: 12_500,
+        jumlah_bersih: 237_500,
+      },
     });
     expect(released.body.data.dirilis_pada).toEqual(expect.any(String));
 
@@ -123,7 +173,14 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     expect(w.body).toMatchObject({
       success: true,
       message: 'Withdrawal request created successfully',
-      data: { status: 'completed', jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', channel: 'bca' },
+      data: {
+        status: 'completed',
+        jumlah: 250_000,
+        biaya_platform: 12_500,
+        jumlah_bersih: 237_500,
+        metode_pencairan: 'transfer_bank',
+        channel: 'bca',
+      },
     });
     // the receipt is served by the (mock) gateway itself
     expect(w.body.data.bukti_transfer).toMatch(/\/mock-bank\/transfer\/TRF-\d{24}$/);
@@ -135,17 +192,40 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
 
     const wGet = await by('freelancer').get(`/api/payments/withdrawals/${wid}`);
     expect(wGet.status).toBe(200);
-    expect(wGet.body.data).toMatchObject({ id: wid, escrow_id: escrowId, freelancer_id: USERS.freelancer, jumlah: 250_000, jumlah_bersih: 237_500, status: 'completed', bukti_transfer: w.body.data.bukti_transfer });
+    expect(wGet.body.data).toMatchObject({
+      id: wid,
+      escrow_id: escrowId,
+      freelancer_id: USERS.freelancer,
+      jumlah: 250_000,
+      jumlah_bersih: 237_500,
+      status: 'completed',
+      bukti_transfer: w.body.data.bukti_transfer,
+    });
 
     const finalOrder = await by('client').get(`/api/orders/${order.id}`);
-    expect(finalOrder.body.data).toMatchObject({ status: 'selesai', payment_id: p.payment_id, escrow_id: escrowId, withdrawal_id: wid });
+    expect(finalOrder.body.data).toMatchObject({
+      status: 'selesai',
+      payment_id: p.payment_id,
+      escrow_id: escrowId,
+      withdrawal_id: wid,
+    });
     expect((await by('client').get(`/api/payments/escrow/${escrowId}`)).body.data.status).toBe('completed');
 
     // What the database holds
     const [payRow] = await rows('pembayaran', { id: p.payment_id });
-    expect({ status: payRow.status, total: Number(payRow.total_bayar), fee: Number(payRow.biaya_platform), gw: Number(payRow.biaya_gateway) }).toEqual({ status: 'berhasil', total: 265_000, fee: 12_500, gw: 2_500 });
+    expect({
+      status: payRow.status,
+      total: Number(payRow.total_bayar),
+      fee: Number(payRow.biaya_platform),
+      gw: Number(payRow.biaya_gateway),
+    }).toEqual({ status: 'berhasil', total: 265_000, fee: 12_500, gw: 2_500 });
     const [escrowRow] = await rows('escrow', { id: escrowId });
-    expect({ status: escrowRow.status, held: Number(escrowRow.jumlah_ditahan), net: Number(escrowRow.jumlah_bersih), by: escrowRow.dirilis_oleh }).toEqual({ status: 'completed', held: 250_000, net: 237_500, by: 'client' });
+    expect({
+      status: escrowRow.status,
+      held: Number(escrowRow.jumlah_ditahan),
+      net: Number(escrowRow.jumlah_bersih),
+      by: escrowRow.dirilis_oleh,
+    }).toEqual({ status: 'completed', held: 250_000, net: 237_500, by: 'client' });
     const payouts = await rows('mock_gateway_payouts', { idempotency_key: wid });
     expect(payouts).toHaveLength(1);
     expect([Number(payouts[0].amount), payouts[0].status]).toEqual([237_500, 'completed']);
@@ -155,18 +235,31 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     const value = (line: RegExp) => Number(line.exec(scraped)?.[1] ?? 0);
     expect(value(/^skillconnect_payments_created_total\{method="qris"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
     expect(value(/^skillconnect_payments_settled_total\{method="qris"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
-    expect(value(/^skillconnect_webhook_outcomes_total\{webhook="payment",outcome="processed:berhasil"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
-    expect(value(/^skillconnect_webhook_outcomes_total\{webhook="payout",outcome="processed:completed"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(
+      value(/^skillconnect_webhook_outcomes_total\{webhook="payment",outcome="processed:berhasil"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value(/^skillconnect_webhook_outcomes_total\{webhook="payout",outcome="processed:completed"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(1);
     expect(scraped).toMatch(/^skillconnect_escrow_held_rupiah \d+$/m);
 
     // What the workflow shows
     const client = new Client({ connection: stack.api.connection });
     const described = await client.workflow.getHandle(`order-${order.id}`).describe();
     expect(described.status.name).toBe('COMPLETED');
-    expect(described.searchAttributes).toMatchObject({ OrderId: [order.id], TransactionId: [p.transaction_id], PaymentStatus: ['berhasil'], EscrowStatus: ['completed'], OrderStatus: ['selesai'], WithdrawalStatus: ['completed'] });
+    expect(described.searchAttributes).toMatchObject({
+      OrderId: [order.id],
+      TransactionId: [p.transaction_id],
+      PaymentStatus: ['berhasil'],
+      EscrowStatus: ['completed'],
+      OrderStatus: ['selesai'],
+      WithdrawalStatus: ['completed'],
+    });
     const lifecycle = await by('admin').get(`/api/orders/${order.id}/lifecycle`);
     expect(lifecycle.status).toBe(200);
-    expect(lifecycle.body.data.history.map((h: { event: string }) => h.event).join('\n')).toMatch(/escrow released by the client[\s\S]*payout .* completed/);
+    expect(lifecycle.body.data.history.map((h: { event: string }) => h.event).join('\n')).toMatch(
+      /escrow released by the client[\s\S]*payout .* completed/,
+    );
   });
 
   test('a payment can be looked up by its transaction id too', async () => {
@@ -184,7 +277,12 @@ describe(`the seed's testing-guide flow (${dbLabel()})`, () => {
     ['kartu_kredit', undefined, 'checkout_url', /\/mock-payment\/MOCK-/],
   ])('%s %s returns realistic instructions (%s)', async (method, channel, field, pattern) => {
     const order = await createOrder(100_000);
-    const res = await createPayment(order.id, { metode_pembayaran: method, ...(channel ? { channel } : {}) }, USERS.client, 100_000);
+    const res = await createPayment(
+      order.id,
+      { metode_pembayaran: method, ...(channel ? { channel } : {}) },
+      USERS.client,
+      100_000,
+    );
     expect(res.status).toBe(201);
     expect(res.body.data.total_bayar).toBe(106_000);
     expect(String(res.body.data.payment_instructions[field])).toMatch(pattern);
@@ -216,7 +314,13 @@ describe(`payment creation errors (${dbLabel()})`, () => {
     ['VA with a wallet', { metode_pembayaran: 'virtual_account', channel: 'gopay' }, 'channel'],
   ])('%s → 400 naming the field, and nothing is created', async (_label, patch, field) => {
     const order = await createOrder();
-    const body: Record<string, unknown> = { pesanan_id: order.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris', ...patch };
+    const body: Record<string, unknown> = {
+      pesanan_id: order.id,
+      user_id: USERS.client,
+      jumlah: 250_000,
+      metode_pembayaran: 'qris',
+      ...patch,
+    };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     const res = await post('/api/payments/create', body);
     expect(res.status).toBe(400);
@@ -236,7 +340,10 @@ describe(`payment creation errors (${dbLabel()})`, () => {
     expect(down.status).toBe(502);
     expect(down.body.error.code).toBe('GATEWAY_UNAVAILABLE');
     expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(0);
-    expect((await by('client').get(`/api/orders/${order.id}`)).body.data).toMatchObject({ status: 'menunggu_pembayaran', payment_id: null });
+    expect((await by('client').get(`/api/orders/${order.id}`)).body.data).toMatchObject({
+      status: 'menunggu_pembayaran',
+      payment_id: null,
+    });
     const retry = await createPayment(order.id);
     expect(retry.status).toBe(201);
     expect(await rows('pembayaran', { pesanan_id: order.id })).toHaveLength(1);
@@ -255,13 +362,22 @@ describe(`payment creation errors (${dbLabel()})`, () => {
   });
 
   test('malformed JSON → 400, unknown route → 404, both in the envelope', async () => {
-    const bad = await api().post('/api/payments/create').set('Authorization', `Bearer ${tokens.client}`).set('content-type', 'application/json').send('{"pesanan_id": ');
+    const bad = await api()
+      .post('/api/payments/create')
+      .set('Authorization', `Bearer ${tokens.client}`)
+      .set('content-type', 'application/json')
+      .send('{"pesanan_id": ');
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ success: false, error: { code: 'INVALID_JSON', message: expect.any(String) } });
     const missing = await by('client').get('/api/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.body.success).toBe(false);
-    for (const path of [`/api/payments/${randomUUID()}`, `/api/payments/escrow/${randomUUID()}`, `/api/payments/withdrawals/${randomUUID()}`, `/api/orders/${randomUUID()}`]) {
+    for (const path of [
+      `/api/payments/${randomUUID()}`,
+      `/api/payments/escrow/${randomUUID()}`,
+      `/api/payments/withdrawals/${randomUUID()}`,
+      `/api/orders/${randomUUID()}`,
+    ]) {
       const res = await by('admin').get(path);
       expect([path, res.status, res.body.error?.code]).toEqual([path, 404, 'NOT_FOUND']);
     }
@@ -278,7 +394,12 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('missing or bad signature → 401 and nothing changes', async () => {
     const { p } = await pendingPayment();
-    const fields = { transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000', timestamp: String(Math.floor(Date.now() / 1000)) };
+    const fields = {
+      transaction_id: p.transaction_id,
+      transaction_status: 'settlement',
+      gross_amount: '265000',
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    };
     expect((await post('/api/payments/webhook', fields)).status).toBe(401);
     expect((await post('/api/payments/webhook', { ...fields, signature: 'deadbeef' })).status).toBe(401);
     const forged = signedWebhook(fields, 'not-the-secret');
@@ -294,9 +415,19 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('unknown transaction → 404; amount different from total_bayar → 400 and nothing changes', async () => {
     const { p } = await pendingPayment();
-    const unknown = await post('/api/payments/webhook', signedWebhook({ transaction_id: 'PAY-1000000000000-NOPE00', transaction_status: 'settlement', gross_amount: '265000' }));
+    const unknown = await post(
+      '/api/payments/webhook',
+      signedWebhook({
+        transaction_id: 'PAY-1000000000000-NOPE00',
+        transaction_status: 'settlement',
+        gross_amount: '265000',
+      }),
+    );
     expect(unknown.status).toBe(404);
-    const wrongAmount = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '264999' }));
+    const wrongAmount = await post(
+      '/api/payments/webhook',
+      signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '264999' }),
+    );
     expect(wrongAmount.status).toBe(400);
     expect(wrongAmount.body.error.code).toBe('AMOUNT_MISMATCH');
     expect(await status(p.payment_id)).toBe('menunggu');
@@ -304,18 +435,37 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('pending changes nothing; settlement settles; a repeat gets the same answer; deny afterwards → 409', async () => {
     const { order, p } = await pendingPayment();
-    const pending = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'pending', gross_amount: '265000' }));
+    const pending = await post(
+      '/api/payments/webhook',
+      signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'pending', gross_amount: '265000' }),
+    );
     expect(pending.status).toBe(200);
     expect(pending.body.status).toBe('menunggu');
     await stack.gateway.recordSettlement(p.transaction_id); // the test acts as the gateway: its books see the money
-    const settle = () => post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000.00' }));
+    const settle = () =>
+      post(
+        '/api/payments/webhook',
+        signedWebhook({
+          transaction_id: p.transaction_id,
+          transaction_status: 'settlement',
+          gross_amount: '265000.00',
+        }),
+      );
     const first = await settle();
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ success: true, transaction_id: p.transaction_id, status: 'berhasil', message: 'Webhook processed successfully' });
+    expect(first.body).toMatchObject({
+      success: true,
+      transaction_id: p.transaction_id,
+      status: 'berhasil',
+      message: 'Webhook processed successfully',
+    });
     const again = await settle();
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    const deny = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'deny', gross_amount: '265000' }));
+    const deny = await post(
+      '/api/payments/webhook',
+      signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'deny', gross_amount: '265000' }),
+    );
     expect(deny.status).toBe(409);
     expect(await status(p.payment_id)).toBe('berhasil');
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(1);
@@ -323,23 +473,48 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('a failed payment leaves the order open; settlement afterwards does not revive it but is marked for refund; a new payment may follow', async () => {
     const { order, p } = await pendingPayment();
-    const fail = await post('/api/payments/mock/trigger-failure', { transaction_id: p.transaction_id, reason: 'Insufficient balance' });
+    const fail = await post('/api/payments/mock/trigger-failure', {
+      transaction_id: p.transaction_id,
+      reason: 'Insufficient balance',
+    });
     expect(fail.status).toBe(200);
-    expect(fail.body).toMatchObject({ success: true, message: 'Payment failure triggered', data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' } });
+    expect(fail.body).toMatchObject({
+      success: true,
+      message: 'Payment failure triggered',
+      data: { transaction_id: p.transaction_id, status: 'gagal', reason: 'Insufficient balance' },
+    });
     // the order's payment window is still open: the client may pay again (test/api/pay-again.test.ts)
     expect((await by('client').get(`/api/orders/${order.id}`)).body.data.status).toBe('menunggu_pembayaran');
     // The gateway gets a 2xx once the late money is recorded (it would retry anything else for hours); the payment stays gagal.
     await stack.gateway.recordSettlement(p.transaction_id); // the test acts as the gateway: its books see the money
-    const late = await post('/api/payments/webhook', signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000' }));
+    const late = await post(
+      '/api/payments/webhook',
+      signedWebhook({ transaction_id: p.transaction_id, transaction_status: 'settlement', gross_amount: '265000' }),
+    );
     expect(late.status).toBe(200);
-    expect(late.body).toMatchObject({ success: true, transaction_id: p.transaction_id, status: 'gagal', escrow_id: null, refund_status: 'due' });
+    expect(late.body).toMatchObject({
+      success: true,
+      transaction_id: p.transaction_id,
+      status: 'gagal',
+      escrow_id: null,
+      refund_status: 'due',
+    });
     expect(late.body.message).toMatch(/refunded/);
     const [row] = await rows('pembayaran', { id: p.payment_id });
-    expect({ status: row.status, refund: row.refund_status, late: row.late_gateway_status, at: row.late_settled_at !== null }).toEqual({ status: 'gagal', refund: 'due', late: 'settlement', at: true });
+    expect({
+      status: row.status,
+      refund: row.refund_status,
+      late: row.late_gateway_status,
+      at: row.late_settled_at !== null,
+    }).toEqual({ status: 'gagal', refund: 'due', late: 'settlement', at: true });
     const revive = await post('/api/payments/mock/trigger-success', { transaction_id: p.transaction_id });
     expect([revive.status, revive.body.data?.status]).toEqual([200, 'gagal']);
     expect(await status(p.payment_id)).toBe('gagal');
-    expect((await rows('webhook_log', { transaction_id: p.transaction_id })).map((l) => l.result)).toEqual(['processed:gagal', 'late:refund_due', 'late:refund_due']);
+    expect((await rows('webhook_log', { transaction_id: p.transaction_id })).map((l) => l.result)).toEqual([
+      'processed:gagal',
+      'late:refund_due',
+      'late:refund_due',
+    ]);
     expect(await rows('escrow', { pesanan_id: order.id })).toHaveLength(0);
     const again = await createPayment(order.id);
     expect(again.status).toBe(201);
@@ -350,7 +525,9 @@ describe(`webhook (${dbLabel()})`, () => {
 
   test('trigger endpoints: missing transaction_id → 400, unknown → 404', async () => {
     expect((await post('/api/payments/mock/trigger-success', {})).status).toBe(400);
-    expect((await post('/api/payments/mock/trigger-success', { transaction_id: 'PAY-1000000000000-NOPE00' })).status).toBe(404);
+    expect(
+      (await post('/api/payments/mock/trigger-success', { transaction_id: 'PAY-1000000000000-NOPE00' })).status,
+    ).toBe(404);
   });
 
   test('the checkout page shows the amount and its Pay button settles the payment through the webhook', async () => {
@@ -385,12 +562,18 @@ describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
 
   test('release: 400 without escrow_id, 404 unknown, 403 for another user, 409 twice', async () => {
     const { escrowId } = await paidOrder();
-    expect((await post('/api/payments/escrow/release', { user_id: USERS.client })).body.error.details.field).toBe('escrow_id');
-    expect((await post('/api/payments/escrow/release', { escrow_id: randomUUID(), user_id: USERS.client })).status).toBe(404);
+    expect((await post('/api/payments/escrow/release', { user_id: USERS.client })).body.error.details.field).toBe(
+      'escrow_id',
+    );
+    expect(
+      (await post('/api/payments/escrow/release', { escrow_id: randomUUID(), user_id: USERS.client })).status,
+    ).toBe(404);
     const other = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.freelancer });
     expect(other.status).toBe(403);
     expect((await rows('escrow', { id: escrowId }))[0].status).toBe('held');
-    expect((await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(200);
+    expect((await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(
+      200,
+    );
     const twice = await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('INVALID_TRANSITION');
@@ -402,7 +585,14 @@ describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
     expect(early.status).toBe(409);
     expect(early.body.error.message).toMatch(/released/);
     await post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client });
-    expect((await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, { freelancer_id: USERS.otherFreelancer }))).status).toBe(403);
+    expect(
+      (
+        await by('freelancer').post(
+          '/api/payments/withdraw',
+          withdrawBody(escrowId, { freelancer_id: USERS.otherFreelancer }),
+        )
+      ).status,
+    ).toBe(403);
     for (const [patch, field] of [
       [{ metode_pencairan: 'qris' }, 'metode_pencairan'],
       [{ nomor_rekening: '12-34' }, 'nomor_rekening'],
@@ -413,7 +603,10 @@ describe(`escrow and withdrawal errors (${dbLabel()})`, () => {
       expect([field, res.status, res.body.error?.details?.field]).toEqual([field, 400, field]);
     }
     expect(await rows('pencairan_dana', { escrow_id: escrowId })).toHaveLength(0);
-    const ok = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId, { metode_pencairan: 'e_wallet', nomor_rekening: '081234567890' }));
+    const ok = await by('freelancer').post(
+      '/api/payments/withdraw',
+      withdrawBody(escrowId, { metode_pencairan: 'e_wallet', nomor_rekening: '081234567890' }),
+    );
     expect([ok.status, ok.body.error]).toEqual([201, undefined]);
     const twice = await by('freelancer').post('/api/payments/withdraw', withdrawBody(escrowId));
     expect(twice.status).toBe(409);

@@ -28,19 +28,41 @@ const by = (who: UserName) => as(stack.url, tokens[who]);
 const rows = (table: string, where: Record<string, unknown>) => stack.db(table).where(where);
 
 async function createOrder() {
-  const res = await by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Hot path', harga: 250_000 });
+  const res = await by('client').post('/api/orders', {
+    client_id: USERS.client,
+    freelancer_id: USERS.freelancer,
+    judul: 'Hot path',
+    harga: 250_000,
+  });
   expect(res.status).toBe(201);
   return res.body.data.id as string;
 }
-const createPayment = (orderId: string) => by('client').post('/api/payments/create', { pesanan_id: orderId, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'qris' });
+const createPayment = (orderId: string) =>
+  by('client').post('/api/payments/create', {
+    pesanan_id: orderId,
+    user_id: USERS.client,
+    jumlah: 250_000,
+    metode_pembayaran: 'qris',
+  });
 /** The gateway's webhook, as the gateway sends it: a settlement is in its books first. */
 async function webhook(transactionId: string, status = 'settlement', gross = '265000') {
   if (status === 'settlement') await stack.gateway.recordSettlement(transactionId);
-  const fields = { transaction_id: transactionId, transaction_status: status, gross_amount: gross, timestamp: String(Math.floor(Date.now() / 1000)) };
-  return request(stack.url).post('/api/payments/webhook').send({ ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
+  const fields = {
+    transaction_id: transactionId,
+    transaction_status: status,
+    gross_amount: gross,
+    timestamp: String(Math.floor(Date.now() / 1000)),
+  };
+  return request(stack.url)
+    .post('/api/payments/webhook')
+    .send({ ...fields, signature: signWebhook(fields, stack.config.mock.secret) });
 }
 /** The order workflow's state; null until the relay has started it (it is off the request path). */
-const workflowState = (orderId: string) => client().workflow.getHandle(`order-${orderId}`).query<any>('status').catch(() => null);
+const workflowState = (orderId: string) =>
+  client()
+    .workflow.getHandle(`order-${orderId}`)
+    .query<any>('status')
+    .catch(() => null);
 
 describe(`duplicates (${dbLabel()})`, () => {
   test('100 concurrent creates for one order: one payment, one charge, one 201 and 99 × 200 with the same transaction_id', async () => {
@@ -53,10 +75,15 @@ describe(`duplicates (${dbLabel()})`, () => {
     expect(created.message).toBe('Payment created successfully');
     expect(new Set(answers.map((a) => a.body.data.transaction_id))).toEqual(new Set([created.data.transaction_id]));
     expect(new Set(answers.map((a) => a.body.data.payment_url))).toEqual(new Set([created.data.payment_url]));
-    expect(answers.filter((a) => a.status === 200).every((a) => a.body.message === 'Payment already exists for this order')).toBe(true);
+    expect(
+      answers.filter((a) => a.status === 200).every((a) => a.body.message === 'Payment already exists for this order'),
+    ).toBe(true);
     expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
     expect(await rows('mock_gateway_charges', { transaction_id: created.data.transaction_id })).toHaveLength(1);
-    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s?.payment != null,
+    );
     expect(state.payment.transaction_id).toBe(created.data.transaction_id);
   });
 
@@ -70,8 +97,15 @@ describe(`duplicates (${dbLabel()})`, () => {
     expect(escrows).toHaveLength(1);
     expect(new Set(answers.map((a) => a.body.escrow_id))).toEqual(new Set([escrows[0].id]));
     expect((await rows('webhook_log', { transaction_id: tx })).map((l) => l.http_status)).toEqual(Array(100).fill(200));
-    const state = await waitFor(() => workflowState(id), (s) => s?.escrow != null);
-    expect(state).toMatchObject({ order_status: 'dibayar', payment: { status: 'berhasil' }, escrow: { escrow_id: escrows[0].id, status: 'held' } });
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s?.escrow != null,
+    );
+    expect(state).toMatchObject({
+      order_status: 'dibayar',
+      payment: { status: 'berhasil' },
+      escrow: { escrow_id: escrows[0].id, status: 'held' },
+    });
     expect(state.history.filter((e: { event: string }) => e.event.startsWith('payment settled'))).toHaveLength(1);
     expect((await rows('pembayaran', { transaction_id: tx }))[0].workflow_synced_status).toBe('berhasil');
   });
@@ -92,17 +126,30 @@ describe(`duplicates (${dbLabel()})`, () => {
       expect([loser.status, loser.body.refund_status]).toEqual([200, 'due']); // settled after a failure: late money, refunded
       expect(await rows('escrow', { pesanan_id: id })).toHaveLength(0);
     }
-    const state = await waitFor(() => workflowState(id), (s) => s != null && s.payment.status !== 'menunggu');
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s != null && s.payment.status !== 'menunggu',
+    );
     expect(state.payment.status).toBe(payment.status);
   });
 });
 
 describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () => {
   async function deleteWorkflow(orderId: string) {
-    await stack.api.connection.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: `order-${orderId}` } });
+    await stack.api.connection.workflowService.deleteWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: `order-${orderId}` },
+    });
     // (a running workflow is deleted at once; the dev server takes about 30 s for a closed one)
     const seen = await waitFor(
-      () => client().workflow.getHandle(`order-${orderId}`).describe().then((d) => `there:${d.status.name}`, () => 'gone'),
+      () =>
+        client()
+          .workflow.getHandle(`order-${orderId}`)
+          .describe()
+          .then(
+            (d) => `there:${d.status.name}`,
+            () => 'gone',
+          ),
       (s) => s === 'gone',
     );
     expect(seen).toBe('gone');
@@ -113,8 +160,13 @@ describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () =>
     const tx = (await createPayment(id)).body.data.transaction_id;
     const settled = await webhook(tx);
     const escrowId = settled.body.escrow_id;
-    await waitFor(() => workflowState(id), (s) => s?.escrow != null);
-    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status).toBe(200);
+    await waitFor(
+      () => workflowState(id),
+      (s) => s?.escrow != null,
+    );
+    expect(
+      (await by('client').post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: USERS.client })).status,
+    ).toBe(200);
     expect((await by('client').get(`/api/orders/${id}`)).body.data.status).toBe('selesai');
     await deleteWorkflow(id); // finished for the order (selesai); gone from Temporal
 
@@ -131,25 +183,41 @@ describe(`the database, not Temporal's retention, decides (${dbLabel()})`, () =>
   test('a live order whose workflow was deleted keeps its one payment: a new create answers it and restarts its workflow', async () => {
     const id = await createOrder();
     const first = await createPayment(id);
-    await waitFor(() => workflowState(id), (s) => s?.payment != null); // the relay started it
+    await waitFor(
+      () => workflowState(id),
+      (s) => s?.payment != null,
+    ); // the relay started it
     await deleteWorkflow(id);
     const again = await createPayment(id);
     expect([again.status, again.body.data.transaction_id]).toEqual([200, first.body.data.transaction_id]);
     expect(await rows('pembayaran', { pesanan_id: id })).toHaveLength(1);
-    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
-    expect(state.payment).toMatchObject({ transaction_id: first.body.data.transaction_id, expires_at: first.body.data.expires_at });
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s?.payment != null,
+    );
+    expect(state.payment).toMatchObject({
+      transaction_id: first.body.data.transaction_id,
+      expires_at: first.body.data.expires_at,
+    });
   });
 });
 
 describe(`crash windows: the sweep finishes what a dead request started (${dbLabel()})`, () => {
-  const orderWithStrandedPayment = () => strandedPayment(stack.db, Date.now(), { client_id: USERS.client, freelancer_id: USERS.freelancer });
+  const orderWithStrandedPayment = () =>
+    strandedPayment(stack.db, Date.now(), { client_id: USERS.client, freelancer_id: USERS.freelancer });
 
   test('killed after the payment row, before the charge: the sweep opens the charge and starts the workflow', async () => {
     const { order, payment } = await orderWithStrandedPayment();
-    const state = await waitFor(() => workflowState(order.id), (s) => s?.payment != null);
+    const state = await waitFor(
+      () => workflowState(order.id),
+      (s) => s?.payment != null,
+    );
     expect(state.payment).toMatchObject({ payment_id: payment.id, status: 'menunggu', expires_at: payment.expires_at });
     const row = (await repo.getPayment(stack.db, payment.id))!;
-    expect(row).toMatchObject({ workflow_synced_status: 'menunggu', payment_url: expect.stringMatching(/\/mock-payment\/MOCK-/) });
+    expect(row).toMatchObject({
+      workflow_synced_status: 'menunggu',
+      payment_url: expect.stringMatching(/\/mock-payment\/MOCK-/),
+    });
     expect(await rows('mock_gateway_charges', { transaction_id: payment.transaction_id })).toHaveLength(1);
     // the client asking again now gets the payment with its charge
     const again = await createPayment(order.id);
@@ -158,8 +226,17 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
 
   test('killed after the charge, before the signal: the sweep reuses the charge (one charge) and starts the workflow', async () => {
     const { order, payment } = await orderWithStrandedPayment();
-    await stack.gateway.createCharge({ transaction_id: payment.transaction_id, method: 'qris', channel: 'qris', gross_amount: payment.total_bayar, expires_at: payment.expires_at });
-    const state = await waitFor(() => workflowState(order.id), (s) => s?.payment != null);
+    await stack.gateway.createCharge({
+      transaction_id: payment.transaction_id,
+      method: 'qris',
+      channel: 'qris',
+      gross_amount: payment.total_bayar,
+      expires_at: payment.expires_at,
+    });
+    const state = await waitFor(
+      () => workflowState(order.id),
+      (s) => s?.payment != null,
+    );
     expect(state.payment.payment_id).toBe(payment.id);
     expect(await rows('mock_gateway_charges', { transaction_id: payment.transaction_id })).toHaveLength(1);
   });
@@ -171,12 +248,23 @@ describe(`crash windows: the sweep finishes what a dead request started (${dbLab
     const order = (await repo.getOrder(stack.db, id))!;
     const escrow = heldEscrow(randomUUID(), payment, order, new Date(), stack.config.escrowAutoReleaseMs);
     await stack.gateway.recordSettlement(payment.transaction_id);
-    const decided = await repo.decidePayment(stack.db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date().toISOString(), escrow });
+    const decided = await repo.decidePayment(stack.db, {
+      payment_id: payment.id,
+      status: 'berhasil',
+      gateway_status: 'settlement',
+      at: new Date().toISOString(),
+      escrow,
+    });
     expect(decided.kind).toBe('applied');
-    const state = await waitFor(() => workflowState(id), (s) => s?.escrow != null); // (its start may still be on the way too)
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s?.escrow != null,
+    ); // (its start may still be on the way too)
     expect(state).toMatchObject({ order_status: 'dibayar', escrow: { escrow_id: escrow.id, status: 'held' } });
     // and the client can release it as usual
-    expect((await by('client').post('/api/payments/escrow/release', { escrow_id: escrow.id, user_id: USERS.client })).status).toBe(200);
+    expect(
+      (await by('client').post('/api/payments/escrow/release', { escrow_id: escrow.id, user_id: USERS.client })).status,
+    ).toBe(200);
   });
 });
 
@@ -185,11 +273,20 @@ describe(`orders from before the payment path moved (${dbLabel()})`, () => {
     const id = await createOrder();
     await stack.db('pesanan').where({ id }).update({ workflow_version: 0 }); // as the migration marks orders without a payment
     // the old code's workflow, started by a create that then failed at the gateway: running, without the patch marker
-    const legacy = await client().workflow.start('orderWorkflow', { workflowId: `order-${id}`, taskQueue: `old-release-${id}`, args: [{ pesanan_id: id }] });
+    const legacy = await client().workflow.start('orderWorkflow', {
+      workflowId: `order-${id}`,
+      taskQueue: `old-release-${id}`,
+      args: [{ pesanan_id: id }],
+    });
     const created = await createPayment(id);
     expect(created.status).toBe(201);
-    expect((await client().workflow.getHandle(`order-${id}`, legacy.firstExecutionRunId).describe()).status.name).toBe('TERMINATED');
-    const state = await waitFor(() => workflowState(id), (s) => s?.payment != null);
+    expect((await client().workflow.getHandle(`order-${id}`, legacy.firstExecutionRunId).describe()).status.name).toBe(
+      'TERMINATED',
+    );
+    const state = await waitFor(
+      () => workflowState(id),
+      (s) => s?.payment != null,
+    );
     expect(state.payment.transaction_id).toBe(created.body.data.transaction_id);
     const described = await client().workflow.getHandle(`order-${id}`).describe();
     expect(described.runId).not.toBe(legacy.firstExecutionRunId);

@@ -27,21 +27,47 @@ beforeAll(async () => {
 afterAll(async () => db?.destroy());
 
 async function order() {
-  return repo.insertOrder(db, { id: randomUUID(), client_id: randomUUID(), freelancer_id: randomUUID(), judul: 'Idempotency', harga: 250_000 });
+  return repo.insertOrder(db, {
+    id: randomUUID(),
+    client_id: randomUUID(),
+    freelancer_id: randomUUID(),
+    judul: 'Idempotency',
+    harga: 250_000,
+  });
 }
-const newPayment = (pesananId: string, overrides: Partial<NewPayment> = {}) => newPaymentRow(pesananId, Date.now(), overrides);
+const newPayment = (pesananId: string, overrides: Partial<NewPayment> = {}) =>
+  newPaymentRow(pesananId, Date.now(), overrides);
 
 describe(`idempotent writes (${dbLabel()})`, () => {
   test('the same record again is a no-op; a different record under the same id, or a clash on another unique key, throws', async () => {
     const o = await order();
     const escrowId = randomUUID();
-    const row = { id: randomUUID(), escrow_id: escrowId, live_escrow_id: escrowId, pesanan_id: o.id, freelancer_id: o.freelancer_id, jumlah: 250_000, biaya_platform: 12_500, jumlah_bersih: 237_500, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'A', status: 'pending', created_at: '2026-11-28 10:00:00.000', updated_at: '2026-11-28 10:00:00.000' };
+    const row = {
+      id: randomUUID(),
+      escrow_id: escrowId,
+      live_escrow_id: escrowId,
+      pesanan_id: o.id,
+      freelancer_id: o.freelancer_id,
+      jumlah: 250_000,
+      biaya_platform: 12_500,
+      jumlah_bersih: 237_500,
+      metode_pencairan: 'transfer_bank',
+      nomor_rekening: '1234567890',
+      nama_pemilik: 'A',
+      status: 'pending',
+      created_at: '2026-11-28 10:00:00.000',
+      updated_at: '2026-11-28 10:00:00.000',
+    };
     const same = ['escrow_id', 'jumlah_bersih'];
     expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('inserted');
     expect(await insertIdempotent(db, 'pencairan_dana', row, same)).toBe('existed');
-    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, jumlah_bersih: 1 }, same)).rejects.toThrow(IdempotencyConflictError);
+    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, jumlah_bersih: 1 }, same)).rejects.toThrow(
+      IdempotencyConflictError,
+    );
     // another live withdrawal for the same escrow (a unique key other than the id): loud, not ignored
-    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, id: randomUUID() }, same)).rejects.toThrow(/unique key/);
+    await expect(insertIdempotent(db, 'pencairan_dana', { ...row, id: randomUUID() }, same)).rejects.toThrow(
+      /unique key/,
+    );
     expect(await db('pencairan_dana').where({ escrow_id: row.escrow_id })).toHaveLength(1);
     // once it is no longer live (failed or rejected), another withdrawal of the escrow is allowed
     await db('pencairan_dana').where({ id: row.id }).update({ status: 'rejected', live_escrow_id: null });
@@ -55,7 +81,10 @@ describe(`idempotent writes (${dbLabel()})`, () => {
     expect((await repo.openPayment(db, taken)).kind).toBe('created');
     const second = await order();
     const clash = newPayment(second.id, { nomor_invoice: taken.nomor_invoice });
-    const err = await repo.openPayment(db, clash).then(() => null, (e) => e);
+    const err = await repo.openPayment(db, clash).then(
+      () => null,
+      (e) => e,
+    );
     expect(repo.isUniqueViolation(err, 'nomor_invoice')).toBe(true);
     expect(await db('pembayaran').where({ id: clash.id })).toHaveLength(0);
     expect((await repo.getOrder(db, second.id))!.pembayaran_id).toBeNull();
@@ -68,18 +97,33 @@ describe(`idempotent writes (${dbLabel()})`, () => {
     const logger = pino({ level: 'silent' });
     const pending: string[] = [];
     const workflows = {} as OrderWorkflows; // creating a payment never waits for Temporal
-    const gateway = new MockGateway({ db, backendUrl: 'http://localhost:1', secret: 'x', autoSuccess: false, autoSuccessDelayMs: 0, logger });
+    const gateway = new MockGateway({
+      db,
+      backendUrl: 'http://localhost:1',
+      secret: 'x',
+      autoSuccess: false,
+      autoSuccessDelayMs: 0,
+      logger,
+    });
     const path = new PaymentPath({ db, gateway, workflows, config, logger, onPending: (id) => pending.push(id) });
     const spy = jest.spyOn(ids, 'invoiceNumber').mockReturnValueOnce(taken.nomor_invoice);
     try {
       const o = await order();
-      const result = await path.create(o, { user_id: o.client_id, jumlah: 250_000, metode_pembayaran: 'qris', channel: 'qris' });
+      const result = await path.create(o, {
+        user_id: o.client_id,
+        jumlah: 250_000,
+        metode_pembayaran: 'qris',
+        channel: 'qris',
+      });
       expect(result.created).toBe(true);
       expect(result.payment.nomor_invoice).not.toBe(taken.nomor_invoice);
       expect(result.payment.nomor_invoice).toMatch(ids.INVOICE_NUMBER_PATTERN);
       expect(spy).toHaveBeenCalledTimes(2);
       expect(pending).toEqual([result.payment.id]); // the outbox relay is nudged to tell the workflow
-      expect((await repo.getPayment(db, result.payment.id))!).toMatchObject({ workflow_synced_status: null, gateway_reference: expect.any(String) });
+      expect((await repo.getPayment(db, result.payment.id))!).toMatchObject({
+        workflow_synced_status: null,
+        gateway_reference: expect.any(String),
+      });
     } finally {
       spy.mockRestore();
     }
@@ -96,8 +140,20 @@ describe(`idempotent writes (${dbLabel()})`, () => {
     const p = newPayment(o.id);
     await repo.openPayment(db, p);
     const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
-    const second = { ...newPayment(o.id), live_pesanan_id: o.id, status: 'menunggu', created_at: now, expires_at: now, updated_at: now };
-    const err = await db('pembayaran').insert(second).then(() => null, (e) => e);
+    const second = {
+      ...newPayment(o.id),
+      live_pesanan_id: o.id,
+      status: 'menunggu',
+      created_at: now,
+      expires_at: now,
+      updated_at: now,
+    };
+    const err = await db('pembayaran')
+      .insert(second)
+      .then(
+        () => null,
+        (e) => e,
+      );
     expect(repo.isUniqueViolation(err, 'live_pesanan_id')).toBe(true);
   });
 });
@@ -107,7 +163,11 @@ describe(`withdrawing a payment whose charge failed (${dbLabel()})`, () => {
     const o = await order();
     const p = newPayment(o.id);
     await repo.openPayment(db, p);
-    await repo.recordCharge(db, p.id, { gateway_reference: 'MOCK-1', payment_url: 'http://gw/MOCK-1', payment_instructions: {} }); // a repeated create opened and recorded it
+    await repo.recordCharge(db, p.id, {
+      gateway_reference: 'MOCK-1',
+      payment_url: 'http://gw/MOCK-1',
+      payment_instructions: {},
+    }); // a repeated create opened and recorded it
     await repo.abandonPayment(db, p.id);
     expect(await repo.getPayment(db, p.id)).toBeDefined();
     expect((await repo.getOrder(db, o.id))!.pembayaran_id).toBe(p.id);
@@ -130,22 +190,63 @@ describe(`the migration to the database-decided path on old data (${dbLabel()})`
     await db.migrate.up({ migrationSource }); // the initial schema only: the old code's tables
     const now = '2026-11-27 10:00:00.000';
     // user ids in upper case, as the old code could store them: they come out lower case
-    const orderRow = { id: '11111111-aaaa-4aaa-8aaa-000000000001', client_id: 'C1A2B3C4-0000-4000-8000-00000000000C', freelancer_id: 'F1A2B3C4-0000-4000-8000-00000000000F', judul: 'old', harga: 250_000, status: 'dibayar', created_at: now, updated_at: now };
-    const pay = (id: string, tx: string, inv: string) => ({ id, pesanan_id: orderRow.id, user_id: orderRow.client_id, transaction_id: tx, nomor_invoice: inv, jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, total_bayar: 265_000, metode_pembayaran: 'qris', channel: 'qris', payment_gateway: 'mock', status: 'berhasil', expires_at: now, created_at: now, updated_at: now });
+    const orderRow = {
+      id: '11111111-aaaa-4aaa-8aaa-000000000001',
+      client_id: 'C1A2B3C4-0000-4000-8000-00000000000C',
+      freelancer_id: 'F1A2B3C4-0000-4000-8000-00000000000F',
+      judul: 'old',
+      harga: 250_000,
+      status: 'dibayar',
+      created_at: now,
+      updated_at: now,
+    };
+    const pay = (id: string, tx: string, inv: string) => ({
+      id,
+      pesanan_id: orderRow.id,
+      user_id: orderRow.client_id,
+      transaction_id: tx,
+      nomor_invoice: inv,
+      jumlah: 250_000,
+      biaya_platform: 12_500,
+      biaya_gateway: 2_500,
+      total_bayar: 265_000,
+      metode_pembayaran: 'qris',
+      channel: 'qris',
+      payment_gateway: 'mock',
+      status: 'berhasil',
+      expires_at: now,
+      created_at: now,
+      updated_at: now,
+    });
     await db('pesanan').insert({ ...orderRow, pembayaran_id: '22222222-aaaa-4aaa-8aaa-000000000002' });
-    await db('pesanan').insert({ ...orderRow, id: '11111111-aaaa-4aaa-8aaa-000000000009', status: 'menunggu_pembayaran' }); // its create failed: no payment
-    await db('pembayaran').insert([pay('22222222-aaaa-4aaa-8aaa-000000000001', 'PAY-1000000000001-AAAAAA', 'INV/2026/11/AAAAAA'), pay('22222222-aaaa-4aaa-8aaa-000000000002', 'PAY-1000000000002-BBBBBB', 'INV/2026/11/BBBBBB')]);
+    await db('pesanan').insert({
+      ...orderRow,
+      id: '11111111-aaaa-4aaa-8aaa-000000000009',
+      status: 'menunggu_pembayaran',
+    }); // its create failed: no payment
+    await db('pembayaran').insert([
+      pay('22222222-aaaa-4aaa-8aaa-000000000001', 'PAY-1000000000001-AAAAAA', 'INV/2026/11/AAAAAA'),
+      pay('22222222-aaaa-4aaa-8aaa-000000000002', 'PAY-1000000000002-BBBBBB', 'INV/2026/11/BBBBBB'),
+    ]);
     await db.migrate.latest({ migrationSource });
     const rows = await db('pembayaran').where({ pesanan_id: orderRow.id }).orderBy('id');
     expect(rows.map((r: { live_pesanan_id: string | null }) => r.live_pesanan_id)).toEqual([null, orderRow.id]);
     expect((await repo.getOrder(db, orderRow.id))!.workflow_version).toBe(1);
     expect((await repo.getOrder(db, '11111111-aaaa-4aaa-8aaa-000000000009'))!.workflow_version).toBe(0);
-    expect(await repo.getOrder(db, orderRow.id)).toMatchObject({ client_id: orderRow.client_id.toLowerCase(), freelancer_id: orderRow.freelancer_id.toLowerCase() });
+    expect(await repo.getOrder(db, orderRow.id)).toMatchObject({
+      client_id: orderRow.client_id.toLowerCase(),
+      freelancer_id: orderRow.freelancer_id.toLowerCase(),
+    });
     expect([...new Set(rows.map((r: { user_id: string }) => r.user_id))]).toEqual([orderRow.client_id.toLowerCase()]);
     // the books open with the movements made before them: both settlements (the second one is the old double charge)
     expect(await postOpeningJournals(db)).toBe(2);
     expect(await postOpeningJournals(db)).toBe(0); // once
     const opening = await db('ledger_journals').where({ pesanan_id: orderRow.id });
-    expect(opening.map((j: { kind: string; description: string }) => [j.kind, j.description.startsWith('opening balance:')])).toEqual([['payment_settled', true], ['payment_settled', true]]);
+    expect(
+      opening.map((j: { kind: string; description: string }) => [j.kind, j.description.startsWith('opening balance:')]),
+    ).toEqual([
+      ['payment_settled', true],
+      ['payment_settled', true],
+    ]);
   });
 });

@@ -33,7 +33,9 @@ async function validateOpenApi(d: unknown): Promise<unknown> {
     const script = `import { Validator } from '@seriousme/openapi-schema-validator';
 const result = await new Validator().validate(${JSON.stringify(file)});
 process.stdout.write(JSON.stringify(result));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../..') });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+    });
     return JSON.parse(stdout);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -50,12 +52,24 @@ beforeAll(async () => {
   db = await freshDb(config);
   const logger = pino({ level: 'silent' });
   // built as in the API tests (development: the mock gateway's routers are mounted)
-  app = createApp({ db, config, logger, workflows: {} as OrderWorkflows, gateway: createGateway(config, db, logger), temporalHealth: async () => undefined, extraRouters: [createMockGatewayRouter(createGateway(config, db, logger))] });
+  app = createApp({
+    db,
+    config,
+    logger,
+    workflows: {} as OrderWorkflows,
+    gateway: createGateway(config, db, logger),
+    temporalHealth: async () => undefined,
+    extraRouters: [createMockGatewayRouter(createGateway(config, db, logger))],
+  });
   doc = openApiDocument(schemas(config.amountLimits), { development: true });
 });
 afterAll(async () => db?.destroy());
 
-type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; name?: string; handle?: { stack?: Layer[] } };
+type Layer = {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  name?: string;
+  handle?: { stack?: Layer[] };
+};
 
 /** `METHOD /path/{param}` for every route of the app, through its routers (all mounted without a prefix). */
 function mountedRoutes(stack: Layer[]): string[] {
@@ -63,7 +77,8 @@ function mountedRoutes(stack: Layer[]): string[] {
   for (const layer of stack) {
     if (layer.route) {
       for (const path of ([] as string[]).concat(layer.route.path)) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== '_all') out.push(`${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
       }
     } else if (layer.name === 'router' && layer.handle?.stack) {
       out.push(...mountedRoutes(layer.handle.stack));
@@ -71,14 +86,20 @@ function mountedRoutes(stack: Layer[]): string[] {
   }
   return out;
 }
-const documentedRoutes = (d: OpenApiDocument) => Object.entries(d.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+const documentedRoutes = (d: OpenApiDocument) =>
+  Object.entries(d.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
 
 describe('the OpenAPI document', () => {
   test('documents every route the app mounts, and nothing it does not', () => {
-    const mounted = [...new Set(mountedRoutes((app as unknown as { _router: { stack: Layer[] } })._router.stack))].sort();
+    const mounted = [
+      ...new Set(mountedRoutes((app as unknown as { _router: { stack: Layer[] } })._router.stack)),
+    ].sort();
     const documented = documentedRoutes(doc).sort();
     expect(mounted.length).toBeGreaterThan(25);
-    expect({ undocumented: mounted.filter((r) => !documented.includes(r)), notMounted: documented.filter((r) => !mounted.includes(r)) }).toEqual({ undocumented: [], notMounted: [] });
+    expect({
+      undocumented: mounted.filter((r) => !documented.includes(r)),
+      notMounted: documented.filter((r) => !mounted.includes(r)),
+    }).toEqual({ undocumented: [], notMounted: [] });
   });
 
   test('is a valid OpenAPI 3.1 document (development and production)', async () => {
@@ -92,21 +113,49 @@ describe('the OpenAPI document', () => {
   });
 
   test('says what validation enforces: methods, strict bodies, webhook strings, bearer auth', () => {
-    const s = doc.components.schemas as Record<string, { properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: unknown }>;
-    expect(s.CreatePaymentRequest.properties.metode_pembayaran.enum).toEqual(['qris', 'virtual_account', 'e_wallet', 'transfer_bank', 'kartu_kredit']);
-    expect(s.CreatePaymentRequest.properties.jumlah).toMatchObject({ type: 'integer', minimum: config.amountLimits.min });
+    const s = doc.components.schemas as Record<
+      string,
+      { properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: unknown }
+    >;
+    expect(s.CreatePaymentRequest.properties.metode_pembayaran.enum).toEqual([
+      'qris',
+      'virtual_account',
+      'e_wallet',
+      'transfer_bank',
+      'kartu_kredit',
+    ]);
+    expect(s.CreatePaymentRequest.properties.jumlah).toMatchObject({
+      type: 'integer',
+      minimum: config.amountLimits.min,
+    });
     expect(s.CreatePaymentRequest.required).toEqual(['pesanan_id', 'user_id', 'jumlah', 'metode_pembayaran']);
     expect(s.CreatePaymentRequest.additionalProperties).toBe(false);
     expect(s.WithdrawRequest.properties.metode_pencairan.enum).toEqual(['transfer_bank', 'e_wallet']);
     expect(s.PaymentWebhook.properties.gross_amount).toMatchObject({ type: 'string' });
     expect(String(s.PaymentWebhook.properties.gross_amount.description)).toMatch(/total_bayar/);
-    expect(s.PaymentWebhook.required).toEqual(['transaction_id', 'transaction_status', 'gross_amount', 'timestamp', 'signature']);
+    expect(s.PaymentWebhook.required).toEqual([
+      'transaction_id',
+      'transaction_status',
+      'gross_amount',
+      'timestamp',
+      'signature',
+    ]);
     expect(s.PayoutWebhook.properties.amount).toMatchObject({ type: 'string' });
-    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     expect(doc.paths['/api/orders'].post).toMatchObject({ security: [{ bearerAuth: [] }] });
     expect(doc.paths['/api/payments/webhook'].post).toMatchObject({ security: [] });
-    const query = (doc.paths['/api/payments'].get as unknown as { parameters: { name: string; in: string }[] }).parameters;
-    expect(query.map((p) => `${p.in}:${p.name}`)).toEqual(['query:status', 'query:user_id', 'query:limit', 'query:cursor']);
+    const query = (doc.paths['/api/payments'].get as unknown as { parameters: { name: string; in: string }[] })
+      .parameters;
+    expect(query.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'query:status',
+      'query:user_id',
+      'query:limit',
+      'query:cursor',
+    ]);
   });
 
   test('is served at GET /openapi.json, with Swagger UI at GET /docs from the package, under the CSP', async () => {
@@ -132,12 +181,67 @@ describe('the recorded-response check', () => {
   test('finds a body that does not match, an undocumented field and an undocumented status', () => {
     const recorder = new ResponseRecorder(doc);
     const body = (v: unknown) => Buffer.from(JSON.stringify(v));
-    const order = { id: USERS.client, client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'x', harga: 250000, status: 'menunggu_pembayaran', payment_id: null, escrow_id: null, withdrawal_id: null, workflow_id: 'order-x', refund_id: null, created_at: '2026-11-01T00:00:00.000Z', updated_at: '2026-11-01T00:00:00.000Z', payments: [] };
-    expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: order }))).toBeNull();
-    expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: { ...order, harga: '250000' } }))).toMatch(/harga must be integer/);
-    expect(recorder.check('get', `/api/orders/${USERS.client}`, 200, 'application/json', body({ success: true, message: 'ok', data: { ...order, secret: 1 } }))).toMatch(/additional/);
-    expect(recorder.check('get', `/api/orders/${USERS.client}`, 418, 'application/json', body({ success: false, error: { code: 'X', message: 'x' } }))).toMatch(/418 is not documented/);
-    expect(recorder.check('get', '/api/payments/withdrawals', 200, 'application/json', body({ success: true, message: 'ok', data: order }))).toMatch(/GET \/api\/payments\/withdrawals → 200/);
+    const order = {
+      id: USERS.client,
+      client_id: USERS.client,
+      freelancer_id: USERS.freelancer,
+      judul: 'x',
+      harga: 250000,
+      status: 'menunggu_pembayaran',
+      payment_id: null,
+      escrow_id: null,
+      withdrawal_id: null,
+      workflow_id: 'order-x',
+      refund_id: null,
+      created_at: '2026-11-01T00:00:00.000Z',
+      updated_at: '2026-11-01T00:00:00.000Z',
+      payments: [],
+    };
+    expect(
+      recorder.check(
+        'get',
+        `/api/orders/${USERS.client}`,
+        200,
+        'application/json',
+        body({ success: true, message: 'ok', data: order }),
+      ),
+    ).toBeNull();
+    expect(
+      recorder.check(
+        'get',
+        `/api/orders/${USERS.client}`,
+        200,
+        'application/json',
+        body({ success: true, message: 'ok', data: { ...order, harga: '250000' } }),
+      ),
+    ).toMatch(/harga must be integer/);
+    expect(
+      recorder.check(
+        'get',
+        `/api/orders/${USERS.client}`,
+        200,
+        'application/json',
+        body({ success: true, message: 'ok', data: { ...order, secret: 1 } }),
+      ),
+    ).toMatch(/additional/);
+    expect(
+      recorder.check(
+        'get',
+        `/api/orders/${USERS.client}`,
+        418,
+        'application/json',
+        body({ success: false, error: { code: 'X', message: 'x' } }),
+      ),
+    ).toMatch(/418 is not documented/);
+    expect(
+      recorder.check(
+        'get',
+        '/api/payments/withdrawals',
+        200,
+        'application/json',
+        body({ success: true, message: 'ok', data: order }),
+      ),
+    ).toMatch(/GET \/api\/payments\/withdrawals → 200/);
     expect(recorder.checked).toBe(4);
     expect(recorder.report()).toHaveLength(4);
   });
@@ -154,16 +258,42 @@ describe(`recorded responses of a running stack (${dbLabel()})`, () => {
     const tokens = await tokensFor(stack.config.auth.jwtSecret);
     const client = as(stack.url, tokens.client);
     const freelancer = as(stack.url, tokens.freelancer);
-    const order = await client.post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Docs', harga: 250_000 });
+    const order = await client.post('/api/orders', {
+      client_id: USERS.client,
+      freelancer_id: USERS.freelancer,
+      judul: 'Docs',
+      harga: 250_000,
+    });
     expect(order.status).toBe(201);
-    const pay = await client.post('/api/payments/create', { pesanan_id: order.body.data.id, user_id: USERS.client, jumlah: 250_000, metode_pembayaran: 'VIRTUAL_ACCOUNT', channel: 'bni' });
+    const pay = await client.post('/api/payments/create', {
+      pesanan_id: order.body.data.id,
+      user_id: USERS.client,
+      jumlah: 250_000,
+      metode_pembayaran: 'VIRTUAL_ACCOUNT',
+      channel: 'bni',
+    });
     expect(pay.status).toBe(201);
-    const paid = await request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: pay.body.data.transaction_id });
+    const paid = await request(stack.url)
+      .post('/api/payments/mock/trigger-success')
+      .send({ transaction_id: pay.body.data.transaction_id });
     expect(paid.status).toBe(200);
     expect((await client.get(`/api/payments/${pay.body.data.transaction_id}`)).status).toBe(200);
     expect((await client.get(`/api/payments/escrow/${paid.body.data.escrow_id}`)).status).toBe(200);
-    expect((await client.post('/api/payments/escrow/release', { escrow_id: paid.body.data.escrow_id, user_id: USERS.client })).status).toBe(200);
-    const w = await freelancer.post('/api/payments/withdraw', { escrow_id: paid.body.data.escrow_id, freelancer_id: USERS.freelancer, metode_pencairan: 'e_wallet', nomor_rekening: '081234567890', nama_pemilik: 'Dewi' });
+    expect(
+      (
+        await client.post('/api/payments/escrow/release', {
+          escrow_id: paid.body.data.escrow_id,
+          user_id: USERS.client,
+        })
+      ).status,
+    ).toBe(200);
+    const w = await freelancer.post('/api/payments/withdraw', {
+      escrow_id: paid.body.data.escrow_id,
+      freelancer_id: USERS.freelancer,
+      metode_pencairan: 'e_wallet',
+      nomor_rekening: '081234567890',
+      nama_pemilik: 'Dewi',
+    });
     expect(w.status).toBe(201);
     expect((await freelancer.get('/api/freelancers/me/balance')).status).toBe(200);
     expect((await client.get(`/api/orders/${order.body.data.id}/lifecycle`)).status).toBe(200);

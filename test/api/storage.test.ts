@@ -26,7 +26,13 @@ afterAll(async () => stack?.stop());
 
 const by = (who: UserName) => as(stack.url, tokens[who]);
 const health = () => request(stack.url).get('/health');
-const createOrder = () => by('client').post('/api/orders', { client_id: USERS.client, freelancer_id: USERS.freelancer, judul: 'Storage', harga: 250_000 });
+const createOrder = () =>
+  by('client').post('/api/orders', {
+    client_id: USERS.client,
+    freelancer_id: USERS.freelancer,
+    judul: 'Storage',
+    harga: 250_000,
+  });
 
 /** Every connection of the pool read-only (or read-write again). */
 async function readOnly(db: Knex, on: boolean): Promise<void> {
@@ -34,13 +40,20 @@ async function readOnly(db: Knex, on: boolean): Promise<void> {
     await db.raw(`PRAGMA query_only = ${on ? 'ON' : 'OFF'}`); // the pool's one connection
     return;
   }
-  const client = db.client as { pool: { max: number }; acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): unknown };
+  const client = db.client as {
+    pool: { max: number };
+    acquireConnection(): Promise<unknown>;
+    releaseConnection(c: unknown): unknown;
+  };
   // holding every connection the pool may have at once, each is set once
   const all = await Promise.all(Array.from({ length: client.pool.max }, () => client.acquireConnection()));
   try {
     for (const conn of all) {
       await new Promise<void>((resolve, reject) =>
-        (conn as { query(sql: string, cb: (err: Error | null) => void): void }).query(`SET SESSION TRANSACTION READ ${on ? 'ONLY' : 'WRITE'}`, (err) => (err ? reject(err) : resolve())),
+        (conn as { query(sql: string, cb: (err: Error | null) => void): void }).query(
+          `SET SESSION TRANSACTION READ ${on ? 'ONLY' : 'WRITE'}`,
+          (err) => (err ? reject(err) : resolve()),
+        ),
       );
     }
   } finally {
@@ -60,13 +73,21 @@ describe(`a database that cannot write (${dbLabel()})`, () => {
       const refused = await createOrder();
       expect(refused.status).toBe(503);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-      expect(refused.body).toEqual({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'the database cannot write right now; retry later' } });
+      expect(refused.body).toEqual({
+        success: false,
+        error: { code: 'SERVICE_UNAVAILABLE', message: 'the database cannot write right now; retry later' },
+      });
       expect(JSON.stringify(refused.body)).not.toMatch(/insert|pesanan|SQLITE|ER_/i);
       // reads do not need writes
       const read = await by('client').get(`/api/orders/${existing.body.data.id}`);
       expect([read.status, read.body.data.id]).toEqual([200, existing.body.data.id]);
       const unhealthy = await health();
-      expect([unhealthy.status, unhealthy.body.success, unhealthy.body.message, unhealthy.body.data]).toEqual([503, false, 'unhealthy', { database: 'ok', database_writes: 'read_only', temporal: 'ok' }]);
+      expect([unhealthy.status, unhealthy.body.success, unhealthy.body.message, unhealthy.body.data]).toEqual([
+        503,
+        false,
+        'unhealthy',
+        { database: 'ok', database_writes: 'read_only', temporal: 'ok' },
+      ]);
     } finally {
       await readOnly(stack.db, false);
     }

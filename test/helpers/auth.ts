@@ -22,13 +22,18 @@ export const ROLE_OF: Record<UserName, Role> = {
 
 export async function tokensFor(secret: string): Promise<Record<UserName, string>> {
   const out = {} as Record<UserName, string>;
-  for (const name of Object.keys(USERS) as UserName[]) out[name] = await issueToken(secret, { sub: USERS[name], role: ROLE_OF[name] });
+  for (const name of Object.keys(USERS) as UserName[])
+    out[name] = await issueToken(secret, { sub: USERS[name], role: ROLE_OF[name] });
   return out;
 }
 
 export function as(url: string, token: string) {
   return {
     get: (path: string) => request(url).get(path).set('Authorization', `Bearer ${token}`),
-    post: (path: string, body?: unknown) => request(url).post(path).set('Authorization', `Bearer ${token}`).send(body as object),
+    post: (path: string, body?: unknown) =>
+      request(url)
+        .post(path)
+        .set('Authorization', `Bearer ${token}`)
+        .send(body as object),
   };
 }

@@ -15,7 +15,11 @@ import { waitFor } from './wait';
  * other tests).
  */
 export const HARGA = 250_000;
-export const ACCOUNT = { metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Klien Satu' } as const;
+export const ACCOUNT = {
+  metode_pencairan: 'transfer_bank',
+  nomor_rekening: '1234567890',
+  nama_pemilik: 'Klien Satu',
+} as const;
 
 /** Pass as a field's value to leave the field out of the body (an `undefined` argument takes the default). */
 export const OMIT = Symbol('omit');
@@ -32,14 +36,23 @@ export interface Fixture {
   escrowId?: string;
   disputeId?: string;
 }
-export interface JournalEntry { account: string; debit: number; credit: number }
-export interface JournalRow { kind: string; record_id: string; entries: JournalEntry[] }
+export interface JournalEntry {
+  account: string;
+  debit: number;
+  credit: number;
+}
+export interface JournalRow {
+  kind: string;
+  record_id: string;
+  entries: JournalEntry[];
+}
 
 export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, string>) {
   const party = (who: Who): Party => (typeof who === 'string' ? { id: USERS[who], token: tokens()[who] } : who);
   const by = (who: Who) => as(stack().url, party(who).token);
   const gateway = (path: string, body: object) => request(stack().url).post(path).send(body);
-  const settle = (transactionId: string) => gateway('/api/payments/mock/trigger-success', { transaction_id: transactionId });
+  const settle = (transactionId: string) =>
+    gateway('/api/payments/mock/trigger-success', { transaction_id: transactionId });
 
   /** A client no other test uses: its `client_refund_payable:<id>` account holds only this test's refunds. */
   const freshClient = async (): Promise<Party> => {
@@ -48,15 +61,39 @@ export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, str
   };
 
   /** An order of `client` (default the test client) assigned to the test freelancer, taken to `stage`; paid with `method` (default QRIS). */
-  async function order(stage: Stage, o: { method?: string; channel?: string; client?: Who; disputedBy?: 'client' | 'freelancer'; waitForWorkflow?: boolean } = {}): Promise<Fixture> {
+  async function order(
+    stage: Stage,
+    o: {
+      method?: string;
+      channel?: string;
+      client?: Who;
+      disputedBy?: 'client' | 'freelancer';
+      waitForWorkflow?: boolean;
+    } = {},
+  ): Promise<Fixture> {
     const client = party(o.client ?? 'client');
-    const created = await by(client).post('/api/orders', { client_id: client.id, freelancer_id: USERS.freelancer, judul: 'Escrow exits', harga: HARGA });
+    const created = await by(client).post('/api/orders', {
+      client_id: client.id,
+      freelancer_id: USERS.freelancer,
+      judul: 'Escrow exits',
+      harga: HARGA,
+    });
     expect(created.status).toBe(201);
     const f: Fixture = { orderId: created.body.data.id, clientId: client.id };
     if (stage === 'created') return f;
-    const pay = await by(client).post('/api/payments/create', { pesanan_id: f.orderId, user_id: client.id, jumlah: HARGA, metode_pembayaran: o.method ?? 'qris', ...(o.channel ? { channel: o.channel } : {}) });
+    const pay = await by(client).post('/api/payments/create', {
+      pesanan_id: f.orderId,
+      user_id: client.id,
+      jumlah: HARGA,
+      metode_pembayaran: o.method ?? 'qris',
+      ...(o.channel ? { channel: o.channel } : {}),
+    });
     expect(pay.status).toBe(201);
-    Object.assign(f, { paymentId: pay.body.data.payment_id, transactionId: pay.body.data.transaction_id, paymentUrl: pay.body.data.payment_url });
+    Object.assign(f, {
+      paymentId: pay.body.data.payment_id,
+      transactionId: pay.body.data.transaction_id,
+      paymentUrl: pay.body.data.payment_url,
+    });
     if (stage === 'pending') return f;
     const settled = await settle(f.transactionId!);
     expect([settled.status, settled.body.data?.status]).toEqual([200, 'berhasil']);
@@ -88,33 +125,73 @@ export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, str
    */
   async function workflowHolds(orderId: string) {
     await stack().outboxDrained();
-    const state = await waitFor(() => workflowState(orderId).catch(() => null), (s) => s?.escrow != null, 15_000);
+    const state = await waitFor(
+      () => workflowState(orderId).catch(() => null),
+      (s) => s?.escrow != null,
+      15_000,
+    );
     expect(state?.escrow?.status).toBe('held');
   }
 
-  const release = (who: Who, escrowId: string) => by(who).post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: party(who).id });
-  const dispute = (who: Who, escrowId: string, alasan: unknown = 'Pekerjaan tidak sesuai brief', userId = party(who).id) =>
-    by(who).post('/api/payments/escrow/dispute', { escrow_id: escrowId, user_id: userId, ...(alasan === OMIT ? {} : { alasan }) });
+  const release = (who: Who, escrowId: string) =>
+    by(who).post('/api/payments/escrow/release', { escrow_id: escrowId, user_id: party(who).id });
+  const dispute = (
+    who: Who,
+    escrowId: string,
+    alasan: unknown = 'Pekerjaan tidak sesuai brief',
+    userId = party(who).id,
+  ) =>
+    by(who).post('/api/payments/escrow/dispute', {
+      escrow_id: escrowId,
+      user_id: userId,
+      ...(alasan === OMIT ? {} : { alasan }),
+    });
   const resolve = (escrowId: string, keputusan: string, extra: Record<string, unknown> = {}, who: Who = 'admin') =>
-    by(who).post('/api/admin/disputes/resolve', { escrow_id: escrowId, keputusan, alasan: 'Bukti kedua pihak sudah diperiksa', ...extra });
-  const cancel = (who: Who, orderId: string, alasan: unknown = 'Tidak jadi') => by(who).post(`/api/orders/${orderId}/cancel`, alasan === OMIT ? {} : { alasan });
+    by(who).post('/api/admin/disputes/resolve', {
+      escrow_id: escrowId,
+      keputusan,
+      alasan: 'Bukti kedua pihak sudah diperiksa',
+      ...extra,
+    });
+  const cancel = (who: Who, orderId: string, alasan: unknown = 'Tidak jadi') =>
+    by(who).post(`/api/orders/${orderId}/cancel`, alasan === OMIT ? {} : { alasan });
   const withdraw = (escrowId: string, extra: Record<string, unknown> = {}) =>
-    by('freelancer').post('/api/payments/withdraw', { escrow_id: escrowId, freelancer_id: USERS.freelancer, metode_pencairan: 'transfer_bank', nomor_rekening: '1234567890', nama_pemilik: 'Free Lancer', ...extra });
+    by('freelancer').post('/api/payments/withdraw', {
+      escrow_id: escrowId,
+      freelancer_id: USERS.freelancer,
+      metode_pencairan: 'transfer_bank',
+      nomor_rekening: '1234567890',
+      nama_pemilik: 'Free Lancer',
+      ...extra,
+    });
 
   const readRefund = (id: string, who: Who = 'admin') => by(who).get(`/api/payments/refunds/${id}`);
-  const giveAccount = (id: string, account: Record<string, unknown> = ACCOUNT, who: Who = 'client') => by(who).post(`/api/payments/refunds/${id}/account`, account);
+  const giveAccount = (id: string, account: Record<string, unknown> = ACCOUNT, who: Who = 'client') =>
+    by(who).post(`/api/payments/refunds/${id}/account`, account);
   /** The refund once it is `completed` or `failed` (or whichever `done` says), read by an admin. */
-  const settledRefund = (id: string, done: (status: string) => boolean = (s) => s === 'completed' || s === 'failed', timeoutMs = 30_000) =>
-    waitFor(async () => (await readRefund(id)).body.data, (r) => done(r.status), timeoutMs);
+  const settledRefund = (
+    id: string,
+    done: (status: string) => boolean = (s) => s === 'completed' || s === 'failed',
+    timeoutMs = 30_000,
+  ) =>
+    waitFor(
+      async () => (await readRefund(id)).body.data,
+      (r) => done(r.status),
+      timeoutMs,
+    );
   const settledWithdrawal = (id: string) =>
-    waitFor(async () => (await by('admin').get(`/api/payments/withdrawals/${id}`)).body.data, (w) => ['completed', 'failed'].includes(w.status));
+    waitFor(
+      async () => (await by('admin').get(`/api/payments/withdrawals/${id}`)).body.data,
+      (w) => ['completed', 'failed'].includes(w.status),
+    );
 
   const orderRow = (id: string) => stack().db('pesanan').where({ id }).first();
   const escrowRow = (id: string) => stack().db('escrow').where({ id }).first();
   const refundRows = (orderId: string) => stack().db('refunds').where({ pesanan_id: orderId });
   const temporal = () => new Client({ connection: stack().api.connection });
   const workflowState = (orderId: string) => temporal().workflow.getHandle(`order-${orderId}`).query(statusQuery);
-  const refundWorkflowState = (refundId: string) => temporal().workflow.getHandle(`refund-${refundId}`).query(refundStatusQuery);
+  const refundWorkflowState = (refundId: string) =>
+    temporal().workflow.getHandle(`refund-${refundId}`).query(refundStatusQuery);
 
   /** The order's journals (and its records'), oldest first. */
   const journals = async (recordId: string): Promise<JournalRow[]> => {
@@ -126,7 +203,10 @@ export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, str
   const netOf = (j: JournalRow | undefined, f: Pick<Fixture, 'orderId' | 'clientId'>) => {
     const out: Record<string, number> = {};
     for (const e of j?.entries ?? []) {
-      const name = e.account.replace(f.orderId, '<order>').replace(f.clientId, '<client>').replace(USERS.freelancer, '<freelancer>');
+      const name = e.account
+        .replace(f.orderId, '<order>')
+        .replace(f.clientId, '<client>')
+        .replace(USERS.freelancer, '<freelancer>');
       out[name] = (out[name] ?? 0) + e.debit - e.credit;
     }
     return out;
@@ -135,20 +215,57 @@ export function escrowKit(stack: () => Stack, tokens: () => Record<UserName, str
   const balance = async (account: string) => {
     const res = await by('admin').get(`/api/admin/ledger/accounts?prefix=${encodeURIComponent(account)}`);
     expect(res.status).toBe(200);
-    return (res.body.data.accounts as { account: string; balance: number }[]).find((a) => a.account === account)?.balance ?? 0;
+    return (
+      (res.body.data.accounts as { account: string; balance: number }[]).find((a) => a.account === account)?.balance ??
+      0
+    );
   };
 
   /** The test freelancer's balance: held, withdrawable, in flight, paid out. */
   const freelancerBalance = async () => {
-    const { ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan } = (await by('freelancer').get('/api/freelancers/me/balance')).body.data;
-    return { ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan } as Record<'ditahan' | 'dapat_dicairkan' | 'dalam_proses' | 'sudah_dicairkan', number>;
+    const { ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan } = (
+      await by('freelancer').get('/api/freelancers/me/balance')
+    ).body.data;
+    return { ditahan, dapat_dicairkan, dalam_proses, sudah_dicairkan } as Record<
+      'ditahan' | 'dapat_dicairkan' | 'dalam_proses' | 'sudah_dicairkan',
+      number
+    >;
   };
 
   return {
-    freelancerBalance, by, party, gateway, settle, freshClient, order, workflowHolds, release, dispute, resolve, cancel, withdraw, readRefund, giveAccount, settledRefund, settledWithdrawal,
-    orderRow, escrowRow, refundRows, workflowState, refundWorkflowState, journals, netOf, balance,
+    freelancerBalance,
+    by,
+    party,
+    gateway,
+    settle,
+    freshClient,
+    order,
+    workflowHolds,
+    release,
+    dispute,
+    resolve,
+    cancel,
+    withdraw,
+    readRefund,
+    giveAccount,
+    settledRefund,
+    settledWithdrawal,
+    orderRow,
+    escrowRow,
+    refundRows,
+    workflowState,
+    refundWorkflowState,
+    journals,
+    netOf,
+    balance,
   };
 }
 
 /** The seed payment's settlement journal (QRIS, 265,000 paid): the same for every exit. */
-export const SETTLED = { gateway_clearing: 262_500, gateway_fee_expense: 2_500, 'escrow:<order>': -250_000, platform_fee_revenue: -12_500, gateway_fee_recovered: -2_500 };
+export const SETTLED = {
+  gateway_clearing: 262_500,
+  gateway_fee_expense: 2_500,
+  'escrow:<order>': -250_000,
+  platform_fee_revenue: -12_500,
+  gateway_fee_recovered: -2_500,
+};

@@ -28,7 +28,14 @@ export class ResponseRecorder {
   constructor(private readonly doc: OpenApiDocument) {
     addFormats(this.ajv);
     // components as $defs of one schema, so every "#/components/schemas/X" resolves there
-    this.ajv.addSchema(JSON.parse(JSON.stringify({ $id: 'openapi', $defs: doc.components.schemas }).replaceAll('"#/components/schemas/', '"openapi#/$defs/')));
+    this.ajv.addSchema(
+      JSON.parse(
+        JSON.stringify({ $id: 'openapi', $defs: doc.components.schemas }).replaceAll(
+          '"#/components/schemas/',
+          '"openapi#/$defs/',
+        ),
+      ),
+    );
     this.templates = Object.keys(doc.paths)
       .map((path) => ({
         path,
@@ -47,13 +54,20 @@ export class ResponseRecorder {
       const path = (req.url ?? '/').split('?')[0];
       const chunks: Buffer[] = [];
       const keep = (chunk: unknown, encoding?: unknown) => {
-        if (chunk && typeof chunk !== 'function') chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+        if (chunk && typeof chunk !== 'function')
+          chunks.push(
+            Buffer.isBuffer(chunk)
+              ? chunk
+              : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
+          );
       };
       const write = res.write.bind(res) as (...a: unknown[]) => boolean;
       const end = res.end.bind(res) as (...a: unknown[]) => http.ServerResponse;
       res.write = ((...a: unknown[]) => (keep(a[0], a[1]), write(...a))) as typeof res.write;
       res.end = ((...a: unknown[]) => (keep(a[0], a[1]), end(...a))) as typeof res.end;
-      res.once('finish', () => this.check(method, path, res.statusCode, String(res.getHeader('content-type') ?? ''), Buffer.concat(chunks)));
+      res.once('finish', () =>
+        this.check(method, path, res.statusCode, String(res.getHeader('content-type') ?? ''), Buffer.concat(chunks)),
+      );
       for (const l of listeners) l.call(server, req, res);
     });
   }
@@ -61,7 +75,9 @@ export class ResponseRecorder {
   /** Checks one response; returns the mismatch recorded (or null). */
   check(method: string, path: string, status: number, contentType: string, body: Buffer): string | null {
     const isJson = /^application\/json/.test(contentType) && method !== 'head';
-    const template = this.templates.find((t) => t.regex.test(path) && this.doc.paths[t.path][method]) ?? this.templates.find((t) => t.regex.test(path));
+    const template =
+      this.templates.find((t) => t.regex.test(path) && this.doc.paths[t.path][method]) ??
+      this.templates.find((t) => t.regex.test(path));
     const op = template && this.doc.paths[template.path][method];
     if (!template || !op) {
       // the app's own "no such route" (404) and CORS preflights are not routes
@@ -83,7 +99,13 @@ export class ResponseRecorder {
     const validate = this.validatorFor(`${where} ${status}`, schema);
     this.checked++;
     if (validate(value)) return null;
-    const why = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
+    const why = (validate.errors ?? [])
+      .slice(0, 5)
+      .map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+      )
+      .join('; ');
     return this.record(where, status, why, body);
   }
 

@@ -6,7 +6,12 @@ import type { NewPayment, OrderRecord, PaymentRecord } from '../../domain/record
 import * as repo from '../../db/repositories';
 
 /** A new payment as the API would open it: the seed fees of `harga`, expiring a day after `createdAt`. */
-export function newPaymentRow(pesananId: string, createdAt = Date.now(), overrides: Partial<NewPayment> = {}, harga = 250_000): NewPayment {
+export function newPaymentRow(
+  pesananId: string,
+  createdAt = Date.now(),
+  overrides: Partial<NewPayment> = {},
+  harga = 250_000,
+): NewPayment {
   const now = new Date(createdAt);
   return {
     id: randomUUID(),
@@ -28,8 +33,18 @@ export function newPaymentRow(pesananId: string, createdAt = Date.now(), overrid
  * An order and its payment row as the API writes them before it dies between
  * two steps: the row is there, with no charge and no workflow told.
  */
-export async function strandedPayment(db: Knex, createdAt = Date.now(), parties: Partial<Pick<OrderRecord, 'client_id' | 'freelancer_id'>> = {}) {
-  const order = await repo.insertOrder(db, { id: randomUUID(), client_id: parties.client_id ?? randomUUID(), freelancer_id: parties.freelancer_id ?? randomUUID(), judul: 'crash', harga: 250_000 });
+export async function strandedPayment(
+  db: Knex,
+  createdAt = Date.now(),
+  parties: Partial<Pick<OrderRecord, 'client_id' | 'freelancer_id'>> = {},
+) {
+  const order = await repo.insertOrder(db, {
+    id: randomUUID(),
+    client_id: parties.client_id ?? randomUUID(),
+    freelancer_id: parties.freelancer_id ?? randomUUID(),
+    judul: 'crash',
+    harga: 250_000,
+  });
   const opened = await repo.openPayment(db, newPaymentRow(order.id, createdAt, { user_id: order.client_id }));
   if (opened.kind !== 'created') throw new Error(`expected a new payment, got ${opened.kind}`);
   return { order, payment: opened.payment as PaymentRecord };

@@ -12,6 +12,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     server: { executable: { type: 'existing-path', path: findBinary('temporal-test-server') } },
   });
   // the test server has no ListSearchAttributes, so add them outright
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: keywordAttributes() });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: keywordAttributes(),
+  });
   return env;
 }

@@ -19,24 +19,38 @@ test('defines MySQL 8, Temporal on MySQL, the Temporal UI, the api and worker, a
   for (const name of ['api', 'worker']) {
     expect(services[name].build).toBe('.');
     const env = services[name].environment as Record<string, string>;
-    expect([name, env.DB_HOST, env.TEMPORAL_ADDRESS, env.NODE_ENV]).toEqual([name, 'mysql', 'temporal:7233', 'production']);
+    expect([name, env.DB_HOST, env.TEMPORAL_ADDRESS, env.NODE_ENV]).toEqual([
+      name,
+      'mysql',
+      'temporal:7233',
+      'production',
+    ]);
   }
 });
 
 test('the api and worker get both production secrets from the environment, and Temporal is not published beyond loopback', () => {
   for (const name of ['api', 'worker']) {
     const env = services[name].environment as Record<string, string>;
-    expect([name, env.JWT_SECRET, env.MOCK_PAYMENT_SECRET]).toEqual([name, expect.stringMatching(/^\$\{JWT_SECRET:\?/), expect.stringMatching(/^\$\{MOCK_PAYMENT_SECRET:\?/)]);
+    expect([name, env.JWT_SECRET, env.MOCK_PAYMENT_SECRET]).toEqual([
+      name,
+      expect.stringMatching(/^\$\{JWT_SECRET:\?/),
+      expect.stringMatching(/^\$\{MOCK_PAYMENT_SECRET:\?/),
+    ]);
   }
   for (const name of ['temporal', 'temporal-ui']) {
-    for (const port of (services[name].ports as string[]) ?? []) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
+    for (const port of (services[name].ports as string[]) ?? [])
+      expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
   }
 });
 
 test('HTTPS only: the api is reached through the TLS-terminating proxy alone, and trusts only its address', () => {
   const api = services.api as { ports?: string[]; environment: Record<string, string> };
   expect(api.ports).toBeUndefined();
-  const proxy = services.proxy as { ports: string[]; volumes: string[]; networks: { default: { ipv4_address: string } } };
+  const proxy = services.proxy as {
+    ports: string[];
+    volumes: string[];
+    networks: { default: { ipv4_address: string } };
+  };
   expect(proxy.ports).toEqual(['80:80', '443:443']);
   expect(api.environment.TRUST_PROXY).toBe(proxy.networks.default.ipv4_address);
   const subnet = compose.networks.default.ipam.config[0].subnet as string;
@@ -49,11 +63,15 @@ test('HTTPS only: the api is reached through the TLS-terminating proxy alone, an
   expect(worker.BACKEND_URL).toMatch(/^https:\/\/proxy$/);
   expect(api.environment.BACKEND_URL).toMatch(/^https:\/\//);
   // Node reads NODE_EXTRA_CA_CERTS once: the worker starts only after the proxy made its CA
-  expect((services.worker.depends_on as Record<string, { condition: string }>).proxy).toEqual({ condition: 'service_healthy' });
+  expect((services.worker.depends_on as Record<string, { condition: string }>).proxy).toEqual({
+    condition: 'service_healthy',
+  });
   expect((services.proxy.healthcheck as { test: string[] }).test.join(' ')).toContain('root.crt');
   expect(worker.NODE_EXTRA_CA_CERTS).toBe('/caddy/caddy/pki/authorities/local/root.crt');
   // the proxy name the worker calls always gets a local-CA certificate, whatever the public name does
-  expect(fs.readFileSync(path.join(ROOT, 'deploy/Caddyfile'), 'utf8')).toMatch(/^proxy \{\n\ttls internal\n\treverse_proxy api:5001\n\}/m);
+  expect(fs.readFileSync(path.join(ROOT, 'deploy/Caddyfile'), 'utf8')).toMatch(
+    /^proxy \{\n\ttls internal\n\treverse_proxy api:5001\n\}/m,
+  );
 });
 
 test('depends_on has no cycle (compose could not start it)', () => {
@@ -78,7 +96,8 @@ test('every service named in depends_on is defined, and every named volume is de
     for (const dep of names) expect([name, dep, dep in services]).toEqual([name, dep, true]);
     for (const volume of (svc.volumes as string[] | undefined) ?? []) {
       const source = volume.split(':')[0];
-      if (!source.startsWith('.') && !source.startsWith('/')) expect([name, source, source in (compose.volumes ?? {})]).toEqual([name, source, true]);
+      if (!source.startsWith('.') && !source.startsWith('/'))
+        expect([name, source, source in (compose.volumes ?? {})]).toEqual([name, source, true]);
     }
   }
 });

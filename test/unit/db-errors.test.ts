@@ -13,7 +13,14 @@ test('an activity that fails on the database throws DATABASE_ERROR with the code
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
   const acts = createActivities({ db, gateway: {} as MockGateway, logger });
-  const err = await acts.endWithdrawal({ withdrawal_id: 'secret-withdrawal-id', status: 'rejected', alasan: 'secret reason', admin_id: null }).catch((e) => e);
+  const err = await acts
+    .endWithdrawal({
+      withdrawal_id: 'secret-withdrawal-id',
+      status: 'rejected',
+      alasan: 'secret reason',
+      admin_id: null,
+    })
+    .catch((e) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect(err.type).toBe('DATABASE_ERROR');
   expect(err.nonRetryable).toBe(false);
@@ -30,8 +37,21 @@ test('outages are told from bad queries', () => {
   expect(isDatabaseUnavailable({ code: 'ER_PARSE_ERROR', sql: 'select 1' })).toBe(false);
   expect(isDatabaseError({ code: 'ER_PARSE_ERROR' })).toBe(true);
   expect(isDatabaseError(new Error('plain'))).toBe(false);
-  expect(describeDbError({ code: 'ECONNREFUSED', fatal: true, message: 'connect ECONNREFUSED', sql: 'insert into x values (42)' })).toBe('database error ECONNREFUSED (the database is unavailable)');
-  expect(safeError({ code: 'ER_DUP_ENTRY', sql: 'insert into t values (\'1234567890\')', message: 'insert into t values (\'1234567890\') - Duplicate entry' })).toBe('database error ER_DUP_ENTRY');
+  expect(
+    describeDbError({
+      code: 'ECONNREFUSED',
+      fatal: true,
+      message: 'connect ECONNREFUSED',
+      sql: 'insert into x values (42)',
+    }),
+  ).toBe('database error ECONNREFUSED (the database is unavailable)');
+  expect(
+    safeError({
+      code: 'ER_DUP_ENTRY',
+      sql: "insert into t values ('1234567890')",
+      message: "insert into t values ('1234567890') - Duplicate entry",
+    }),
+  ).toBe('database error ER_DUP_ENTRY');
   expect(safeError(new Error('plain words'))).toBe('plain words');
 });
 
@@ -43,8 +63,18 @@ test('methods are case-insensitive like channels; ids are lower-cased', () => {
   const id = '0A1B2C3D-0000-4000-8000-00000000C001';
   const body = v.createPayment.parse({ pesanan_id: id, user_id: id, jumlah: 10_000, metode_pembayaran: 'QRIS' });
   expect(body).toMatchObject({ metode_pembayaran: 'qris', channel: 'qris', pesanan_id: id.toLowerCase() });
-  expect(v.withdraw.parse({ escrow_id: id, freelancer_id: id, metode_pencairan: 'Transfer_Bank', nomor_rekening: '1234567890', nama_pemilik: 'A' })).toMatchObject({ metode_pencairan: 'transfer_bank', channel: 'bca' });
-  expect(v.createPayment.safeParse({ pesanan_id: id, user_id: id, jumlah: 10_000, metode_pembayaran: 'bitcoin' }).success).toBe(false);
+  expect(
+    v.withdraw.parse({
+      escrow_id: id,
+      freelancer_id: id,
+      metode_pencairan: 'Transfer_Bank',
+      nomor_rekening: '1234567890',
+      nama_pemilik: 'A',
+    }),
+  ).toMatchObject({ metode_pencairan: 'transfer_bank', channel: 'bca' });
+  expect(
+    v.createPayment.safeParse({ pesanan_id: id, user_id: id, jumlah: 10_000, metode_pembayaran: 'bitcoin' }).success,
+  ).toBe(false);
 });
 
 import { FailureLimiter } from '../../api/security';
@@ -86,14 +116,41 @@ describe('a database that cannot write: full, read-only, out of memory', () => {
     [{ code: 'ER_READ_ONLY_MODE', errno: 1836, sql: 'update' }, 'read_only'],
     [{ code: 'ER_INNODB_READ_ONLY', errno: 1874, sql: 'update' }, 'read_only'],
     [{ code: 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', errno: 1792, sql: 'update' }, 'read_only'],
-    [{ code: 'ER_OPTION_PREVENTS_STATEMENT', errno: 1290, sql: 'update', sqlMessage: 'The MariaDB server is running with the --read-only option so it cannot execute this statement' }, 'read_only'],
-    [{ code: 'ER_OPTION_PREVENTS_STATEMENT', errno: 1290, sql: 'update', sqlMessage: 'The MySQL server is running with the --super-read-only option so it cannot execute this statement' }, 'read_only'],
-    [{ code: 'ER_GET_ERRNO', errno: 1030, sql: 'insert', sqlMessage: 'Got error 28 "No space left on device" from storage engine InnoDB' }, 'full'],
+    [
+      {
+        code: 'ER_OPTION_PREVENTS_STATEMENT',
+        errno: 1290,
+        sql: 'update',
+        sqlMessage: 'The MariaDB server is running with the --read-only option so it cannot execute this statement',
+      },
+      'read_only',
+    ],
+    [
+      {
+        code: 'ER_OPTION_PREVENTS_STATEMENT',
+        errno: 1290,
+        sql: 'update',
+        sqlMessage: 'The MySQL server is running with the --super-read-only option so it cannot execute this statement',
+      },
+      'read_only',
+    ],
+    [
+      {
+        code: 'ER_GET_ERRNO',
+        errno: 1030,
+        sql: 'insert',
+        sqlMessage: 'Got error 28 "No space left on device" from storage engine InnoDB',
+      },
+      'full',
+    ],
     // an operating-system code, from a statement
     [{ code: 'ENOSPC', sql: 'insert' }, 'full'],
     [{ code: 'EROFS', sql: 'insert' }, 'read_only'],
   ])('%j → %s: an outage (503), described without its SQL', (err, why) => {
-    const e = { ...err, message: `${(err as { sql?: string }).sql ?? 'insert'} into pencairan_dana values ('1234567890') - boom` };
+    const e = {
+      ...err,
+      message: `${(err as { sql?: string }).sql ?? 'insert'} into pencairan_dana values ('1234567890') - boom`,
+    };
     expect(storageFailureOf(e)).toBe(why);
     expect(isDatabaseStorageFailure(e)).toBe(true);
     expect(isDatabaseUnavailable(e)).toBe(true);
@@ -109,7 +166,15 @@ describe('a database that cannot write: full, read-only, out of memory', () => {
     [{ code: 'ER_DUP_ENTRY', errno: 1062, sql: 'insert' }],
     [{ code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205, sql: 'update' }],
     // 1290 names other options too (--secure-file-priv): not read-only
-    [{ code: 'ER_OPTION_PREVENTS_STATEMENT', errno: 1290, sql: 'select', sqlMessage: 'The MySQL server is running with the --secure-file-priv option so it cannot execute this statement' }],
+    [
+      {
+        code: 'ER_OPTION_PREVENTS_STATEMENT',
+        errno: 1290,
+        sql: 'select',
+        sqlMessage:
+          'The MySQL server is running with the --secure-file-priv option so it cannot execute this statement',
+      },
+    ],
     [{ code: 'ER_GET_ERRNO', errno: 1030, sql: 'insert', sqlMessage: 'Got error 168 from storage engine' }],
     // no statement: a file system error of something else
     [{ code: 'ENOSPC' }],
@@ -119,7 +184,8 @@ describe('a database that cannot write: full, read-only, out of memory', () => {
   });
 
   test('extended SQLite codes of outages count as their primary code (SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_READ, SQLITE_CANTOPEN_ISDIR)', () => {
-    for (const code of ['SQLITE_BUSY_SNAPSHOT', 'SQLITE_IOERR_READ', 'SQLITE_CANTOPEN_ISDIR']) expect([code, isDatabaseUnavailable({ code })]).toEqual([code, true]);
+    for (const code of ['SQLITE_BUSY_SNAPSHOT', 'SQLITE_IOERR_READ', 'SQLITE_CANTOPEN_ISDIR'])
+      expect([code, isDatabaseUnavailable({ code })]).toEqual([code, true]);
     expect(isDatabaseUnavailable({ code: 'SQLITE_CONSTRAINT_UNIQUE' })).toBe(false);
     expect(storageFailureOf(new Error('disk full'))).toBeNull(); // not the database's
   });
@@ -128,12 +194,35 @@ describe('a database that cannot write: full, read-only, out of memory', () => {
     const heard: string[] = [];
     const app = express();
     const errors: Record<string, unknown> = {
-      full: Object.assign(new Error("insert into pesanan values ('secret') - SQLITE_FULL: database or disk is full"), { code: 'SQLITE_FULL' }),
-      readonly: Object.assign(new Error("update t set x = 'secret' - The MySQL server is running with the --read-only option"), { code: 'ER_OPTION_PREVENTS_STATEMENT', errno: 1290, sql: "update t set x = 'secret'", sqlMessage: 'The MySQL server is running with the --read-only option so it cannot execute this statement' }),
-      lock: Object.assign(new Error("update t set x = 'secret' - Lock wait timeout exceeded"), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205, sql: "update t set x = 'secret'" }),
-      bug: Object.assign(new Error("selec * from t where x = 'secret' - syntax"), { code: 'ER_PARSE_ERROR', errno: 1064, sql: "selec * from t where x = 'secret'" }),
+      full: Object.assign(new Error("insert into pesanan values ('secret') - SQLITE_FULL: database or disk is full"), {
+        code: 'SQLITE_FULL',
+      }),
+      readonly: Object.assign(
+        new Error("update t set x = 'secret' - The MySQL server is running with the --read-only option"),
+        {
+          code: 'ER_OPTION_PREVENTS_STATEMENT',
+          errno: 1290,
+          sql: "update t set x = 'secret'",
+          sqlMessage: 'The MySQL server is running with the --read-only option so it cannot execute this statement',
+        },
+      ),
+      lock: Object.assign(new Error("update t set x = 'secret' - Lock wait timeout exceeded"), {
+        code: 'ER_LOCK_WAIT_TIMEOUT',
+        errno: 1205,
+        sql: "update t set x = 'secret'",
+      }),
+      bug: Object.assign(new Error("selec * from t where x = 'secret' - syntax"), {
+        code: 'ER_PARSE_ERROR',
+        errno: 1064,
+        sql: "selec * from t where x = 'secret'",
+      }),
     };
-    app.post('/:kind', asyncHandler(async (req) => { throw errors[req.params.kind]; }));
+    app.post(
+      '/:kind',
+      asyncHandler(async (req) => {
+        throw errors[req.params.kind];
+      }),
+    );
     app.use(errorMiddleware(pino({ level: 'silent' }), (why) => heard.push(why)));
     const answer = async (kind: string) => {
       const res = await request(app).post(`/${kind}`);
@@ -147,8 +236,13 @@ describe('a database that cannot write: full, read-only, out of memory', () => {
     expect(heard).toEqual(['full', 'read_only']);
   });
 
-  test('/health\'s database part: the write probe sees a read-only database; a full one is remembered from the requests it failed, for as long as they were told to wait', async () => {
-    const mem = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  test("/health's database part: the write probe sees a read-only database; a full one is remembered from the requests it failed, for as long as they were told to wait", async () => {
+    const mem = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: ':memory:' },
+      useNullAsDefault: true,
+      pool: { min: 1, max: 1 },
+    });
     try {
       await mem.schema.createTable('pesanan', (t) => {
         t.string('id').primary();

@@ -7,7 +7,13 @@ const PAY_URL = 'http://localhost:5001/mock-gateway/pay/PAY-1738366200123-ABC019
 const REF = 'REF-0001';
 
 function build(method: PaymentMethod, channel: string, id = ID, amount = 265_000): PaymentInstructions {
-  const req: ChargeRequest = { transaction_id: id, method, channel, gross_amount: amount, expires_at: '2025-02-01T23:30:00.000Z' };
+  const req: ChargeRequest = {
+    transaction_id: id,
+    method,
+    channel,
+    gross_amount: amount,
+    expires_at: '2025-02-01T23:30:00.000Z',
+  };
   return buildInstructions(req, PAY_URL, REF);
 }
 
@@ -93,8 +99,16 @@ describe('virtual account', () => {
     for (const [channel, prefix, length, bank] of cases) {
       const ins = build('virtual_account', channel);
       const va = ins.va_number as string;
-      expect({ channel, type: ins.type, bank: ins.bank, amount: ins.amount }).toEqual({ channel, type: 'VIRTUAL_ACCOUNT', bank, amount: 265_000 });
-      expect({ channel, ok: new RegExp(`^${prefix}\\d{${length - prefix.length}}$`).test(va) }).toEqual({ channel, ok: true });
+      expect({ channel, type: ins.type, bank: ins.bank, amount: ins.amount }).toEqual({
+        channel,
+        type: 'VIRTUAL_ACCOUNT',
+        bank,
+        amount: 265_000,
+      });
+      expect({ channel, ok: new RegExp(`^${prefix}\\d{${length - prefix.length}}$`).test(va) }).toEqual({
+        channel,
+        ok: true,
+      });
       expect(va).toBe(prefix + digitsFrom(ID, length - prefix.length));
     }
   });
@@ -109,9 +123,13 @@ describe('virtual account', () => {
 
   test('different transaction ids give different VA numbers', () => {
     for (const channel of ['bca', 'bni', 'bri', 'permata']) {
-      expect(build('virtual_account', channel, OTHER_ID).va_number).not.toBe(build('virtual_account', channel, ID).va_number);
+      expect(build('virtual_account', channel, OTHER_ID).va_number).not.toBe(
+        build('virtual_account', channel, ID).va_number,
+      );
     }
-    expect(build('virtual_account', 'mandiri', OTHER_ID).bill_key).not.toBe(build('virtual_account', 'mandiri', ID).bill_key);
+    expect(build('virtual_account', 'mandiri', OTHER_ID).bill_key).not.toBe(
+      build('virtual_account', 'mandiri', ID).bill_key,
+    );
   });
 });
 
@@ -125,7 +143,12 @@ describe('e-wallet', () => {
     ];
     for (const [channel, provider, deeplink] of cases) {
       const ins = build('e_wallet', channel);
-      expect({ type: ins.type, provider: ins.provider, deeplink_url: ins.deeplink_url, checkout_url: ins.checkout_url }).toEqual({
+      expect({
+        type: ins.type,
+        provider: ins.provider,
+        deeplink_url: ins.deeplink_url,
+        checkout_url: ins.checkout_url,
+      }).toEqual({
         type: 'E_WALLET',
         provider,
         deeplink_url: deeplink,
@@ -153,8 +176,14 @@ describe('transfer bank', () => {
     const low = 'PAY-1738366200123-000001';
     expect(digitsFrom(high, 3)).toBe('999');
     expect(digitsFrom(low, 3)).toBe('000');
-    expect(build('transfer_bank', 'transfer_bank', high, 50_000)).toMatchObject({ unique_code: 1, transfer_amount: 50_001 });
-    expect(build('transfer_bank', 'transfer_bank', low, 50_000)).toMatchObject({ unique_code: 1, transfer_amount: 50_001 });
+    expect(build('transfer_bank', 'transfer_bank', high, 50_000)).toMatchObject({
+      unique_code: 1,
+      transfer_amount: 50_001,
+    });
+    expect(build('transfer_bank', 'transfer_bank', low, 50_000)).toMatchObject({
+      unique_code: 1,
+      transfer_amount: 50_001,
+    });
   });
 
   test('unique_code stays within 1..999 across many ids', () => {
@@ -196,7 +225,12 @@ describe('determinism', () => {
 });
 
 test('manual transfer goes to the platform account at the chosen bank', () => {
-  const req = { transaction_id: 'PAY-1738366200000-BANK01', method: 'transfer_bank' as const, gross_amount: 106_000, expires_at: '2026-01-01T00:00:00.000Z' };
+  const req = {
+    transaction_id: 'PAY-1738366200000-BANK01',
+    method: 'transfer_bank' as const,
+    gross_amount: 106_000,
+    expires_at: '2026-01-01T00:00:00.000Z',
+  };
   const mandiri = buildInstructions({ ...req, channel: 'mandiri' }, 'http://gw/x', 'MOCK-1');
   const bca = buildInstructions({ ...req, channel: 'transfer_bank' }, 'http://gw/x', 'MOCK-1');
   expect(mandiri).toMatchObject({ bank: 'MANDIRI', account_number: '1230009876543' });

@@ -38,7 +38,12 @@ describe('percentOf (half-up, integer arithmetic)', () => {
 
 describe('paymentFees', () => {
   test('seed example: 250000 -> 12500 platform, 2500 gateway, 265000 total', () => {
-    expect(paymentFees(250_000)).toEqual({ jumlah: 250_000, biaya_platform: 12_500, biaya_gateway: 2_500, total_bayar: 265_000 });
+    expect(paymentFees(250_000)).toEqual({
+      jumlah: 250_000,
+      biaya_platform: 12_500,
+      biaya_gateway: 2_500,
+      total_bayar: 265_000,
+    });
   });
 
   test('rounds each fee separately: 30 -> 2 + 0 = 32', () => {
@@ -50,7 +55,12 @@ describe('paymentFees', () => {
   });
 
   test('large amount 100_000_000', () => {
-    expect(paymentFees(100_000_000)).toEqual({ jumlah: 100_000_000, biaya_platform: 5_000_000, biaya_gateway: 1_000_000, total_bayar: 106_000_000 });
+    expect(paymentFees(100_000_000)).toEqual({
+      jumlah: 100_000_000,
+      biaya_platform: 5_000_000,
+      biaya_gateway: 1_000_000,
+      total_bayar: 106_000_000,
+    });
   });
 
   test('rejects negative, fractional and NaN jumlah with RangeError', () => {

@@ -5,13 +5,29 @@ import pino from 'pino';
 import type { Knex } from 'knex';
 import { createDb } from '../../db/connection';
 import { migrateLatest } from '../../migrations';
-import { ACCOUNTS, Journal, payoutCompleted, payoutReinstated, payoutReturned, payoutReversed, payoutSent, refundPayoutConfirmed, refundPayoutReturned } from '../../domain/ledger';
-import { correctionMove, correctionNeeded, payoutVerdict, recordedRefundPayout, recordedWithdrawalPayout } from '../../domain/payout-truth';
+import {
+  ACCOUNTS,
+  Journal,
+  payoutCompleted,
+  payoutReinstated,
+  payoutReturned,
+  payoutReversed,
+  payoutSent,
+  refundPayoutConfirmed,
+  refundPayoutReturned,
+} from '../../domain/ledger';
+import {
+  correctionMove,
+  correctionNeeded,
+  payoutVerdict,
+  recordedRefundPayout,
+  recordedWithdrawalPayout,
+} from '../../domain/payout-truth';
 import { MockBank } from '../../gateway/mock-bank';
 import { loadConfig } from '../../domain/config';
 
 /** The payout truth rule's pure parts, the books of a correction, and the mock bank's sandbox accounts that report what their record does not say. */
-describe('payoutVerdict: what the gateway\'s record means for what the service recorded', () => {
+describe("payoutVerdict: what the gateway's record means for what the service recorded", () => {
   test.each([
     ['in_flight', 'queued', 'wait'],
     ['in_flight', 'completed', 'outcome'],
@@ -38,17 +54,33 @@ describe('payoutVerdict: what the gateway\'s record means for what the service r
     expect(correctionNeeded('not_sent', 'failed')).toBe(false);
   });
 
-  test('records as recorded payouts: a withdrawal by status; a refund\'s earlier account was recorded failed', () => {
-    expect(['pending', 'processing', 'completed', 'failed', 'rejected'].map(recordedWithdrawalPayout)).toEqual(['not_sent', 'in_flight', 'completed', 'failed', 'not_sent']);
+  test("records as recorded payouts: a withdrawal by status; a refund's earlier account was recorded failed", () => {
+    expect(['pending', 'processing', 'completed', 'failed', 'rejected'].map(recordedWithdrawalPayout)).toEqual([
+      'not_sent',
+      'in_flight',
+      'completed',
+      'failed',
+      'not_sent',
+    ]);
     expect(recordedRefundPayout('completed', false)).toBe('failed');
-    expect(['menunggu_rekening', 'processing', 'completed', 'failed'].map((s) => recordedRefundPayout(s, true))).toEqual(['not_sent', 'in_flight', 'completed', 'failed']);
+    expect(
+      ['menunggu_rekening', 'processing', 'completed', 'failed'].map((s) => recordedRefundPayout(s, true)),
+    ).toEqual(['not_sent', 'in_flight', 'completed', 'failed']);
   });
 
   test('correctionMove: paid, returned, or nothing (a refund completed by another account stays as it was)', () => {
-    expect(correctionMove({ corrected: true, record_status_before: 'failed', record_status_after: 'completed' })).toBe('paid');
-    expect(correctionMove({ corrected: true, record_status_before: 'completed', record_status_after: 'failed' })).toBe('returned');
-    expect(correctionMove({ corrected: true, record_status_before: 'completed', record_status_after: 'completed' })).toBe('none');
-    expect(correctionMove({ corrected: false, record_status_before: 'failed', record_status_after: 'failed' })).toBe('none');
+    expect(correctionMove({ corrected: true, record_status_before: 'failed', record_status_after: 'completed' })).toBe(
+      'paid',
+    );
+    expect(correctionMove({ corrected: true, record_status_before: 'completed', record_status_after: 'failed' })).toBe(
+      'returned',
+    );
+    expect(
+      correctionMove({ corrected: true, record_status_before: 'completed', record_status_after: 'completed' }),
+    ).toBe('none');
+    expect(correctionMove({ corrected: false, record_status_before: 'failed', record_status_after: 'failed' })).toBe(
+      'none',
+    );
   });
 });
 
@@ -61,23 +93,33 @@ describe('the books of a correction follow the gateway', () => {
   };
 
   test('recorded failed, paid by the bank: as if it had completed (the payable taken again, nothing left in transit)', () => {
-    expect(net(payoutSent(w), payoutReversed({ ...w, status: 'failed' }), payoutReinstated(w), payoutCompleted(w))).toEqual(net(payoutSent(w), payoutCompleted(w)));
+    expect(
+      net(payoutSent(w), payoutReversed({ ...w, status: 'failed' }), payoutReinstated(w), payoutCompleted(w)),
+    ).toEqual(net(payoutSent(w), payoutCompleted(w)));
   });
 
   test('recorded completed, returned by the bank: as if it had failed (the payable back, the gateway holds the money)', () => {
-    expect(net(payoutSent(w), payoutCompleted(w), payoutReturned(w), payoutReversed({ ...w, status: 'failed' }))).toEqual({});
-    expect(net(payoutReturned(w))).toEqual({ [ACCOUNTS.gatewayClearing]: 237_500, [ACCOUNTS.payoutInTransit]: -237_500 });
+    expect(
+      net(payoutSent(w), payoutCompleted(w), payoutReturned(w), payoutReversed({ ...w, status: 'failed' })),
+    ).toEqual({});
+    expect(net(payoutReturned(w))).toEqual({
+      [ACCOUNTS.gatewayClearing]: 237_500,
+      [ACCOUNTS.payoutInTransit]: -237_500,
+    });
   });
 
   test('a refund payout confirmed and returned cancel out; each is keyed by its contradiction', () => {
     const r = { id: 'r1', pesanan_id: 'o1', client_id: 'c1', jumlah: 262_500 };
-    expect(net(refundPayoutConfirmed(r, 'r1:2', 'k1'))).toEqual({ [ACCOUNTS.clientRefundPayable('c1')]: 262_500, [ACCOUNTS.gatewayClearing]: -262_500 });
+    expect(net(refundPayoutConfirmed(r, 'r1:2', 'k1'))).toEqual({
+      [ACCOUNTS.clientRefundPayable('c1')]: 262_500,
+      [ACCOUNTS.gatewayClearing]: -262_500,
+    });
     expect(net(refundPayoutConfirmed(r, 'r1:2', 'k1'), refundPayoutReturned(r, 'r1:2', 'k2'))).toEqual({});
     expect(refundPayoutConfirmed(r, 'r1:2', 'k1').record_id).toBe('k1');
   });
 });
 
-describe('the mock bank\'s sandbox accounts that report what their record does not say', () => {
+describe("the mock bank's sandbox accounts that report what their record does not say", () => {
   let db: Knex;
   const delivered: { status: string; recordAtDelivery: string }[] = [];
   let bank: MockBank;
@@ -111,16 +153,43 @@ describe('the mock bank\'s sandbox accounts that report what their record does n
 
   test('998…: a transient failed notification while the record is still queued, then the completion', async () => {
     delivered.length = 0;
-    expect((await bank.payout({ idempotency_key: 'k998', amount: 1000, method: 'transfer_bank', channel: 'bca', nomor_rekening: '9981234567', nama_pemilik: 'X' })).status).toBe('queued');
+    expect(
+      (
+        await bank.payout({
+          idempotency_key: 'k998',
+          amount: 1000,
+          method: 'transfer_bank',
+          channel: 'bca',
+          nomor_rekening: '9981234567',
+          nama_pemilik: 'X',
+        })
+      ).status,
+    ).toBe('queued');
     await until(() => delivered.length >= 2);
-    expect(delivered).toEqual([{ status: 'failed', recordAtDelivery: 'queued' }, { status: 'completed', recordAtDelivery: 'completed' }]);
+    expect(delivered).toEqual([
+      { status: 'failed', recordAtDelivery: 'queued' },
+      { status: 'completed', recordAtDelivery: 'completed' },
+    ]);
   });
 
   test('997…: completed, then returned by the receiving bank (the record turns failed)', async () => {
     delivered.length = 0;
-    await bank.payout({ idempotency_key: 'k997', amount: 1000, method: 'transfer_bank', channel: 'bca', nomor_rekening: '9971234567', nama_pemilik: 'X' });
+    await bank.payout({
+      idempotency_key: 'k997',
+      amount: 1000,
+      method: 'transfer_bank',
+      channel: 'bca',
+      nomor_rekening: '9971234567',
+      nama_pemilik: 'X',
+    });
     await until(() => delivered.length >= 2);
-    expect(delivered).toEqual([{ status: 'completed', recordAtDelivery: 'completed' }, { status: 'failed', recordAtDelivery: 'failed' }]);
-    expect(await bank.getPayout('k997')).toMatchObject({ status: 'failed', failure_reason: expect.stringMatching(/^RETURNED/) });
+    expect(delivered).toEqual([
+      { status: 'completed', recordAtDelivery: 'completed' },
+      { status: 'failed', recordAtDelivery: 'failed' },
+    ]);
+    expect(await bank.getPayout('k997')).toMatchObject({
+      status: 'failed',
+      failure_reason: expect.stringMatching(/^RETURNED/),
+    });
   });
 });

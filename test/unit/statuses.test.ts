@@ -24,9 +24,16 @@ describe('gateway -> payment status mapping', () => {
   });
 
   test('the mapping covers exactly the seven gateway statuses', () => {
-    expect([...GATEWAY_STATUSES].sort()).toEqual(['cancel', 'capture', 'deny', 'expire', 'failure', 'pending', 'settlement']);
+    expect([...GATEWAY_STATUSES].sort()).toEqual([
+      'cancel',
+      'capture',
+      'deny',
+      'expire',
+      'failure',
+      'pending',
+      'settlement',
+    ]);
   });
-
 });
 
 describe('payment transitions', () => {
@@ -81,6 +88,11 @@ describe('withdrawal transitions', () => {
 describe('orderStatusForPayment', () => {
   test('berhasil->dibayar, menunggu->menunggu_pembayaran, gagal/kadaluarsa->dibatalkan', () => {
     const mapping = Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, orderStatusForPayment(s)]));
-    expect(mapping).toEqual({ menunggu: 'menunggu_pembayaran', berhasil: 'dibayar', gagal: 'dibatalkan', kadaluarsa: 'dibatalkan' });
+    expect(mapping).toEqual({
+      menunggu: 'menunggu_pembayaran',
+      berhasil: 'dibayar',
+      gagal: 'dibatalkan',
+      kadaluarsa: 'dibatalkan',
+    });
   });
 });

@@ -23,21 +23,58 @@ function accepted(read: () => unknown): boolean {
 }
 
 function payment(overrides: Record<string, unknown>, drop: string[] = []) {
-  const base: Record<string, unknown> = { transaction_id: 'PAY-1764316800000-ABC123', transaction_status: 'settlement', gross_amount: '265000', timestamp: ts, ...overrides };
+  const base: Record<string, unknown> = {
+    transaction_id: 'PAY-1764316800000-ABC123',
+    transaction_status: 'settlement',
+    gross_amount: '265000',
+    timestamp: ts,
+    ...overrides,
+  };
   // signed over the values as sent (a number is signed as its decimal digits)
-  const signature = signWebhook({ transaction_id: String(base.transaction_id), transaction_status: String(base.transaction_status), gross_amount: String(base.gross_amount), timestamp: String(base.timestamp) }, SECRET);
-  const body: Record<string, unknown> = { ...base, signature, ...('signature' in overrides ? { signature: overrides.signature } : {}) };
+  const signature = signWebhook(
+    {
+      transaction_id: String(base.transaction_id),
+      transaction_status: String(base.transaction_status),
+      gross_amount: String(base.gross_amount),
+      timestamp: String(base.timestamp),
+    },
+    SECRET,
+  );
+  const body: Record<string, unknown> = {
+    ...base,
+    signature,
+    ...('signature' in overrides ? { signature: overrides.signature } : {}),
+  };
   for (const f of drop) delete body[f];
   return body;
 }
 
 function payout(overrides: Record<string, unknown>, drop: string[] = []) {
-  const base: Record<string, unknown> = { external_id: 'a7d1c2b4-0000-4000-8000-000000000001', reference: 'TRF-000000000000000000000001', status: 'completed', amount: '237500', failure_reason: '', timestamp: ts, ...overrides };
+  const base: Record<string, unknown> = {
+    external_id: 'a7d1c2b4-0000-4000-8000-000000000001',
+    reference: 'TRF-000000000000000000000001',
+    status: 'completed',
+    amount: '237500',
+    failure_reason: '',
+    timestamp: ts,
+    ...overrides,
+  };
   const signature = signPayoutWebhook(
-    { external_id: String(base.external_id), reference: String(base.reference), status: String(base.status), amount: String(base.amount), failure_reason: String(base.failure_reason), timestamp: String(base.timestamp) },
+    {
+      external_id: String(base.external_id),
+      reference: String(base.reference),
+      status: String(base.status),
+      amount: String(base.amount),
+      failure_reason: String(base.failure_reason),
+      timestamp: String(base.timestamp),
+    },
     SECRET,
   );
-  const body: Record<string, unknown> = { ...base, signature, ...('signature' in overrides ? { signature: overrides.signature } : {}) };
+  const body: Record<string, unknown> = {
+    ...base,
+    signature,
+    ...('signature' in overrides ? { signature: overrides.signature } : {}),
+  };
   for (const f of drop) delete body[f];
   return body;
 }
@@ -70,20 +107,34 @@ const PAYOUT_CASES: [string, Record<string, unknown>, string[]][] = [
   ['a missing field', {}, ['failure_reason']],
 ];
 
-test.each(PAYMENT_CASES)('payment webhook, %s: the document accepts it exactly when verification does', (_name, overrides, drop) => {
-  const body = payment(overrides, drop);
-  const verified = accepted(() => readWebhook(Buffer.from(JSON.stringify(body)), SECRET, 300, NOW));
-  expect({ verified, documented: PaymentWebhookBody.safeParse(body).success }).toEqual({ verified, documented: verified });
-});
+test.each(PAYMENT_CASES)(
+  'payment webhook, %s: the document accepts it exactly when verification does',
+  (_name, overrides, drop) => {
+    const body = payment(overrides, drop);
+    const verified = accepted(() => readWebhook(Buffer.from(JSON.stringify(body)), SECRET, 300, NOW));
+    expect({ verified, documented: PaymentWebhookBody.safeParse(body).success }).toEqual({
+      verified,
+      documented: verified,
+    });
+  },
+);
 
-test.each(PAYOUT_CASES)('payout notification, %s: the document accepts it exactly when verification does', (_name, overrides, drop) => {
-  const body = payout(overrides, drop);
-  const verified = accepted(() => readPayoutNotification(Buffer.from(JSON.stringify(body)), SECRET, 300, NOW));
-  expect({ verified, documented: PayoutWebhookBody.safeParse(body).success }).toEqual({ verified, documented: verified });
-});
+test.each(PAYOUT_CASES)(
+  'payout notification, %s: the document accepts it exactly when verification does',
+  (_name, overrides, drop) => {
+    const body = payout(overrides, drop);
+    const verified = accepted(() => readPayoutNotification(Buffer.from(JSON.stringify(body)), SECRET, 300, NOW));
+    expect({ verified, documented: PayoutWebhookBody.safeParse(body).success }).toEqual({
+      verified,
+      documented: verified,
+    });
+  },
+);
 
 test('the cases cover both answers', () => {
-  const answers = PAYMENT_CASES.map(([, o, d]) => accepted(() => readWebhook(Buffer.from(JSON.stringify(payment(o, d))), SECRET, 300, NOW)));
+  const answers = PAYMENT_CASES.map(([, o, d]) =>
+    accepted(() => readWebhook(Buffer.from(JSON.stringify(payment(o, d))), SECRET, 300, NOW)),
+  );
   expect(answers).toContain(true);
   expect(answers).toContain(false);
 });

@@ -28,7 +28,17 @@ import type { refundWorkflow } from '../../workflows/refund';
 import { refundWorkflowId } from '../../domain/ids';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { findBinary } from '../../scripts/temporal-binaries';
-import { DisputeStatusKey, EscrowStatusKey, OrderIdKey, OrderStatusKey, PaymentStatusKey, RefundStatusKey, SEARCH_ATTRIBUTE_NAMES, TransactionIdKey, WithdrawalStatusKey } from '../../workflows/search-attributes';
+import {
+  DisputeStatusKey,
+  EscrowStatusKey,
+  OrderIdKey,
+  OrderStatusKey,
+  PaymentStatusKey,
+  RefundStatusKey,
+  SEARCH_ATTRIBUTE_NAMES,
+  TransactionIdKey,
+  WithdrawalStatusKey,
+} from '../../workflows/search-attributes';
 
 /**
  * orderWorkflow on the time-skipping test server, with activities replaced by
@@ -70,7 +80,8 @@ export const refundFailures = { remaining: 0 };
 export const accountsGiven = new Map<string, number>();
 /** Payments (by transaction id) whose refund to source the gateway refuses for good (REFUND_REFUSED: nothing settled). */
 export const refusedRefunds = new Set<string>();
-export const callsFor = (id: string, name?: keyof OrderActivities) => calls.filter((c) => JSON.stringify(c.args).includes(id) && (!name || c.name === name));
+export const callsFor = (id: string, name?: keyof OrderActivities) =>
+  calls.filter((c) => JSON.stringify(c.args).includes(id) && (!name || c.name === name));
 
 const unused = (name: string) => async () => {
   throw new Error(`${name} belongs to the in-workflow payment path; new orders never call it`);
@@ -88,7 +99,15 @@ export const fakeActivities: OrderActivities = {
   async expirePayment(e) {
     calls.push({ name: 'expirePayment', args: e });
     await gates.get(e.payment_id);
-    return databaseDecided.get(e.payment_id) ?? { payment_id: e.payment_id, status: 'kadaluarsa', gateway_status: null, dibayar_pada: null, escrow: null };
+    return (
+      databaseDecided.get(e.payment_id) ?? {
+        payment_id: e.payment_id,
+        status: 'kadaluarsa',
+        gateway_status: null,
+        dibayar_pada: null,
+        escrow: null,
+      }
+    );
   },
   // the order row as the guarded update finds it: in `from` unless a test says otherwise (orderInDatabase)
   async changeOrderStatus(c) {
@@ -102,12 +121,31 @@ export const fakeActivities: OrderActivities = {
   async openDispute(d) {
     calls.push({ name: 'openDispute', args: d });
     await gates.get(`dispute:${d.escrow_id}`);
-    if (refusedInDatabase.delete(d.escrow_id)) return { kind: 'refused', escrow_status: 'released', order_status: 'selesai' };
+    if (refusedInDatabase.delete(d.escrow_id))
+      return { kind: 'refused', escrow_status: 'released', order_status: 'selesai' };
     const at = d.at;
     const payment = escrowPayments.get(d.escrow_id)!;
     return {
       kind: 'opened',
-      dispute: { id: d.id, escrow_id: d.escrow_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', freelancer_id: 'freelancer-1', dibuka_oleh: d.user_id, peran_pembuka: d.role, alasan: d.alasan, status: 'open', keputusan: null, jumlah_freelancer: null, diputuskan_oleh: null, alasan_keputusan: null, dibuka_pada: at, diputuskan_pada: null, created_at: at, updated_at: at },
+      dispute: {
+        id: d.id,
+        escrow_id: d.escrow_id,
+        pesanan_id: payment.pesanan_id,
+        client_id: 'client-1',
+        freelancer_id: 'freelancer-1',
+        dibuka_oleh: d.user_id,
+        peran_pembuka: d.role,
+        alasan: d.alasan,
+        status: 'open',
+        keputusan: null,
+        jumlah_freelancer: null,
+        diputuskan_oleh: null,
+        alasan_keputusan: null,
+        dibuka_pada: at,
+        diputuskan_pada: null,
+        created_at: at,
+        updated_at: at,
+      },
     };
   },
   async resolveDispute(r) {
@@ -117,29 +155,80 @@ export const fakeActivities: OrderActivities = {
     const x = r.keputusan === 'partial' ? r.jumlah_freelancer! : r.keputusan === 'release' ? payment.jumlah : 0;
     const share = payoutAmounts(x || payment.jumlah);
     const status = r.keputusan === 'release' ? 'released' : r.keputusan === 'partial' ? 'partial_released' : 'refunded';
-    const escrow = { id: r.escrow_id, pembayaran_id: payment.payment_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', freelancer_id: 'freelancer-1', jumlah_ditahan: payment.jumlah, biaya_platform: share.biaya_platform, jumlah_bersih: share.jumlah_bersih, status, ditahan_pada: r.at, akan_dirilis_pada: r.at, dirilis_pada: r.keputusan === 'refund' ? null : r.at, dirilis_oleh: r.keputusan === 'refund' ? null : 'admin', alasan: r.alasan, jumlah_dirilis: r.keputusan === 'partial' ? x : null, created_at: r.at, updated_at: r.at } as const;
-    const dispute = { id: 'd', escrow_id: r.escrow_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', freelancer_id: 'freelancer-1', dibuka_oleh: 'client-1', peran_pembuka: 'client', alasan: '', status: 'resolved', keputusan: r.keputusan, jumlah_freelancer: r.keputusan === 'partial' ? x : null, diputuskan_oleh: r.admin_id, alasan_keputusan: r.alasan, dibuka_pada: r.at, diputuskan_pada: r.at, created_at: r.at, updated_at: r.at } as const;
-    const refund = r.keputusan === 'release' ? null : fakeRefund(r.refund_id, payment, refundSplit(payment, x).jumlah_refund, r.at);
+    const escrow = {
+      id: r.escrow_id,
+      pembayaran_id: payment.payment_id,
+      pesanan_id: payment.pesanan_id,
+      client_id: 'client-1',
+      freelancer_id: 'freelancer-1',
+      jumlah_ditahan: payment.jumlah,
+      biaya_platform: share.biaya_platform,
+      jumlah_bersih: share.jumlah_bersih,
+      status,
+      ditahan_pada: r.at,
+      akan_dirilis_pada: r.at,
+      dirilis_pada: r.keputusan === 'refund' ? null : r.at,
+      dirilis_oleh: r.keputusan === 'refund' ? null : 'admin',
+      alasan: r.alasan,
+      jumlah_dirilis: r.keputusan === 'partial' ? x : null,
+      created_at: r.at,
+      updated_at: r.at,
+    } as const;
+    const dispute = {
+      id: 'd',
+      escrow_id: r.escrow_id,
+      pesanan_id: payment.pesanan_id,
+      client_id: 'client-1',
+      freelancer_id: 'freelancer-1',
+      dibuka_oleh: 'client-1',
+      peran_pembuka: 'client',
+      alasan: '',
+      status: 'resolved',
+      keputusan: r.keputusan,
+      jumlah_freelancer: r.keputusan === 'partial' ? x : null,
+      diputuskan_oleh: r.admin_id,
+      alasan_keputusan: r.alasan,
+      dibuka_pada: r.at,
+      diputuskan_pada: r.at,
+      created_at: r.at,
+      updated_at: r.at,
+    } as const;
+    const refund =
+      r.keputusan === 'release' ? null : fakeRefund(r.refund_id, payment, refundSplit(payment, x).jumlah_refund, r.at);
     return { kind: 'resolved', dispute, escrow, refund };
   },
   async refundEscrow(c) {
     calls.push({ name: 'refundEscrow', args: c });
     await gates.get(`cancel:${c.escrow_id}`);
-    if (refusedInDatabase.delete(c.escrow_id)) return { kind: 'refused', escrow_status: 'released', order_status: 'selesai' };
+    if (refusedInDatabase.delete(c.escrow_id))
+      return { kind: 'refused', escrow_status: 'released', order_status: 'selesai' };
     const payment = escrowPayments.get(c.escrow_id)!;
-    return { kind: 'refunded', refund: fakeRefund(c.refund_id, payment, refundSplit(payment, 0).jumlah_refund, new Date().toISOString()) };
+    return {
+      kind: 'refunded',
+      refund: fakeRefund(c.refund_id, payment, refundSplit(payment, 0).jumlah_refund, new Date().toISOString()),
+    };
   },
   async refundToSource(r) {
     calls.push({ name: 'refundToSource', args: r });
     await gates.get(`refund:${r.transaction_id}`);
-    if (refusedRefunds.has(r.transaction_id)) throw ApplicationFailure.nonRetryable(`transaction ${r.transaction_id} has not settled; there is nothing to refund`, 'REFUND_REFUSED');
+    if (refusedRefunds.has(r.transaction_id))
+      throw ApplicationFailure.nonRetryable(
+        `transaction ${r.transaction_id} has not settled; there is nothing to refund`,
+        'REFUND_REFUSED',
+      );
     const known = gatewayRefunds.get(r.refund_id);
     if (known) return known;
     if (refundFailures.remaining > 0) {
       refundFailures.remaining--;
       throw ApplicationFailure.retryable('the gateway could not process the refund now', 'GATEWAY_UNAVAILABLE');
     }
-    const done = { idempotency_key: r.refund_id, transaction_id: r.transaction_id, amount: r.amount, reference: `RFD-${r.refund_id.slice(0, 8)}`, refunded_at: new Date().toISOString() };
+    const done = {
+      idempotency_key: r.refund_id,
+      transaction_id: r.transaction_id,
+      amount: r.amount,
+      reference: `RFD-${r.refund_id.slice(0, 8)}`,
+      refunded_at: new Date().toISOString(),
+    };
     gatewayRefunds.set(r.refund_id, done);
     return done;
   },
@@ -169,20 +258,26 @@ export const fakeActivities: OrderActivities = {
   async payout(p) {
     calls.push({ name: 'payout', args: p });
     if (failingPayouts.has(p.nama_pemilik)) throw new Error('bank unavailable');
-    return { reference: `TRF-${p.withdrawal_id.slice(0, 8)}`, bukti_transfer: `https://mock-bank.com/transfer/${p.withdrawal_id}.pdf`, completed_at: new Date().toISOString() };
+    return {
+      reference: `TRF-${p.withdrawal_id.slice(0, 8)}`,
+      bukti_transfer: `https://mock-bank.com/transfer/${p.withdrawal_id}.pdf`,
+      completed_at: new Date().toISOString(),
+    };
   },
   // The bank as the payout desk sees it: idempotent by withdrawal id, with the sandbox's test accounts
   // (000… closed, 999… two temporary failures first). Tests complete a queued payout by changing `bank`.
   async requestPayout(p) {
     calls.push({ name: 'requestPayout', args: p });
     await gates.get(p.withdrawal_id);
-    if (failingPayouts.has(p.nama_pemilik)) throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
+    if (failingPayouts.has(p.nama_pemilik))
+      throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
     const known = bank.get(p.withdrawal_id);
     if (known) return known;
     if (p.nomor_rekening.startsWith('999')) {
       const n = (bankRequests.get(p.withdrawal_id) ?? 0) + 1;
       bankRequests.set(p.withdrawal_id, n);
-      if (n <= 2) throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
+      if (n <= 2)
+        throw ApplicationFailure.retryable('the receiving bank is temporarily unavailable', 'BANK_UNAVAILABLE');
     }
     const closed = p.nomor_rekening.startsWith('000');
     const state = {
@@ -201,7 +296,15 @@ export const fakeActivities: OrderActivities = {
     calls.push({ name: 'cancelPayout', args: c });
     const known = bank.get(c.withdrawal_id);
     if (known) return known;
-    const cancelled = { idempotency_key: c.withdrawal_id, reference: `TRF-${c.withdrawal_id.slice(0, 8)}`, amount: c.amount, status: 'failed' as const, bukti_transfer: null, completed_at: null, failure_reason: `CANCELLED: ${c.reason}` };
+    const cancelled = {
+      idempotency_key: c.withdrawal_id,
+      reference: `TRF-${c.withdrawal_id.slice(0, 8)}`,
+      amount: c.amount,
+      status: 'failed' as const,
+      bukti_transfer: null,
+      completed_at: null,
+      failure_reason: `CANCELLED: ${c.reason}`,
+    };
     bank.set(c.withdrawal_id, cancelled);
     return cancelled;
   },
@@ -224,7 +327,27 @@ export const fakeActivities: OrderActivities = {
 /** The refund record the fake database writes: to the source for QRIS, e-wallet and card payments, else waiting for an account. */
 function fakeRefund(id: string, payment: PaymentView, jumlah: number, at: string): RefundRecord {
   const toSource = refundsToSource(payment.metode_pembayaran);
-  return { id, pembayaran_id: payment.payment_id, pesanan_id: payment.pesanan_id, client_id: 'client-1', jumlah, jenis: 'escrow_refund', alasan: '', metode: 'source', channel: null, nomor_rekening: null, nama_pemilik: null, status: toSource ? 'processing' : 'menunggu_rekening', rekening_ke: 0, referensi_gateway: null, failure_reason: null, workflow_started: false, selesai_pada: null, created_at: at, updated_at: at };
+  return {
+    id,
+    pembayaran_id: payment.payment_id,
+    pesanan_id: payment.pesanan_id,
+    client_id: 'client-1',
+    jumlah,
+    jenis: 'escrow_refund',
+    alasan: '',
+    metode: 'source',
+    channel: null,
+    nomor_rekening: null,
+    nama_pemilik: null,
+    status: toSource ? 'processing' : 'menunggu_rekening',
+    rekening_ke: 0,
+    referensi_gateway: null,
+    failure_reason: null,
+    workflow_started: false,
+    selesai_pada: null,
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 export interface Harness {
@@ -236,13 +359,21 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await createTimeSkippingEnv();
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('ERROR') });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: new DefaultLogger('ERROR'),
+  });
   return withWorker(env, bundle);
 }
 
 /** A worker with the fake activities on TASK_QUEUE of `env`; stop() shuts it down and tears the server down. */
 async function withWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<Harness> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: fakeActivities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: bundle,
+    activities: fakeActivities,
+  });
   const running = worker.run();
   return {
     env,
@@ -289,7 +420,13 @@ export function paymentFor(input: OrderWorkflowInput, createdAt: number, expiryM
 }
 
 /** Starts the order's workflow the way the API does: signal-with-start, the payment in the input and in the signal. */
-export async function startWithPayment(h: Harness, input = newOrder(), expiryMs = DAY, taskQueue = TASK_QUEUE, overrides: Partial<PaymentView> = {}) {
+export async function startWithPayment(
+  h: Harness,
+  input = newOrder(),
+  expiryMs = DAY,
+  taskQueue = TASK_QUEUE,
+  overrides: Partial<PaymentView> = {},
+) {
   const payment = { ...paymentFor(input, await h.env.currentTimeMs(), expiryMs), ...overrides };
   const handle = await h.env.client.workflow.signalWithStart('orderWorkflow', {
     taskQueue,
@@ -302,7 +439,12 @@ export async function startWithPayment(h: Harness, input = newOrder(), expiryMs 
 }
 
 /** The escrow the database holds for a payment settled at `at`. */
-export function escrowFor(input: OrderWorkflowInput, payment: PaymentView, at: number, autoReleaseMs = 7 * DAY): EscrowView {
+export function escrowFor(
+  input: OrderWorkflowInput,
+  payment: PaymentView,
+  at: number,
+  autoReleaseMs = 7 * DAY,
+): EscrowView {
   const a = payoutAmounts(payment.jumlah);
   const id = randomUUID();
   escrowPayments.set(id, payment);
@@ -322,13 +464,30 @@ export function escrowFor(input: OrderWorkflowInput, payment: PaymentView, at: n
   };
 }
 
-export async function settledOutcome(h: Harness, input: OrderWorkflowInput, payment: PaymentView, autoReleaseMs = 7 * DAY): Promise<PaymentOutcome> {
+export async function settledOutcome(
+  h: Harness,
+  input: OrderWorkflowInput,
+  payment: PaymentView,
+  autoReleaseMs = 7 * DAY,
+): Promise<PaymentOutcome> {
   const at = await h.env.currentTimeMs();
-  return { payment_id: payment.payment_id, status: 'berhasil', gateway_status: 'settlement', dibayar_pada: new Date(at).toISOString(), escrow: escrowFor(input, payment, at, autoReleaseMs) };
+  return {
+    payment_id: payment.payment_id,
+    status: 'berhasil',
+    gateway_status: 'settlement',
+    dibayar_pada: new Date(at).toISOString(),
+    escrow: escrowFor(input, payment, at, autoReleaseMs),
+  };
 }
 
 /** The API's part after the database settled the payment: one signal. Resolves once the workflow holds the escrow. */
-export async function settle(h: Harness, handle: WorkflowHandle, input: OrderWorkflowInput, payment: PaymentView, autoReleaseMs = 7 * DAY): Promise<OrderState> {
+export async function settle(
+  h: Harness,
+  handle: WorkflowHandle,
+  input: OrderWorkflowInput,
+  payment: PaymentView,
+  autoReleaseMs = 7 * DAY,
+): Promise<OrderState> {
   await handle.signal(paymentOutcomeSignal, await settledOutcome(h, input, payment, autoReleaseMs));
   return eventually(handle, (s) => s.escrow !== null);
 }
@@ -344,7 +503,8 @@ async function queryUntil<T>(handle: WorkflowHandle, query: QueryDefinition<T>, 
 }
 
 /** The order workflow's state once `done` holds. */
-export const eventually = (handle: WorkflowHandle, done: (s: OrderState) => boolean): Promise<OrderState> => queryUntil(handle, statusQuery, done);
+export const eventually = (handle: WorkflowHandle, done: (s: OrderState) => boolean): Promise<OrderState> =>
+  queryUntil(handle, statusQuery, done);
 
 export async function expectRejected(p: Promise<unknown>, type: string, message?: RegExp) {
   const err = await p.then(
@@ -370,7 +530,11 @@ export async function paidOrder(h: Harness, overrides: Partial<PaymentView> = {}
 /** How many updates (of one name, if given) the workflow's history shows accepted: an accepted update may still be waiting inside the workflow. */
 export async function acceptedUpdates(handle: WorkflowHandle, name?: string): Promise<number> {
   const events = (await handle.fetchHistory()).events ?? [];
-  return events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes && (name === undefined || e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name === name)).length;
+  return events.filter(
+    (e) =>
+      e.workflowExecutionUpdateAcceptedEventAttributes &&
+      (name === undefined || e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name === name),
+  ).length;
 }
 
 /** Polls (in real time) until `what` holds. */
@@ -396,7 +560,8 @@ export function hold(key: string): () => void {
 export function refundHandle(h: Harness, refundId: string): WorkflowHandle<typeof refundWorkflow> {
   return h.env.client.workflow.getHandle(refundWorkflowId(refundId));
 }
-export const refundEventually = (handle: WorkflowHandle, done: (r: RefundView) => boolean): Promise<RefundView> => queryUntil(handle, refundStatusQuery, done);
+export const refundEventually = (handle: WorkflowHandle, done: (r: RefundView) => boolean): Promise<RefundView> =>
+  queryUntil(handle, refundStatusQuery, done);
 
 /** Starts a refund's workflow directly (as the sweep does), on the harness's queue. */
 export async function startRefundWorkflow(h: Harness, overrides: Partial<RefundWorkflowInput> = {}) {
@@ -410,7 +575,11 @@ export async function startRefundWorkflow(h: Harness, overrides: Partial<RefundW
     transaction_id: `PAY-${await h.env.currentTimeMs()}-${randomUUID().slice(0, 6).toUpperCase()}`,
     ...overrides,
   };
-  const handle = await h.env.client.workflow.start<typeof refundWorkflow>(REFUND_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: refundWorkflowId(input.refund_id), args: [input] });
+  const handle = await h.env.client.workflow.start<typeof refundWorkflow>(REFUND_WORKFLOW_TYPE, {
+    taskQueue: TASK_QUEUE,
+    workflowId: refundWorkflowId(input.refund_id),
+    args: [input],
+  });
   return { input, handle };
 }
 
@@ -423,7 +592,14 @@ export async function untilIdle(handle: WorkflowHandle): Promise<void> {
   await until(async () => {
     const events = (await handle.fetchHistory()).events ?? [];
     const task = events
-      .filter((e) => e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes)
+      .filter(
+        (e) =>
+          e.workflowTaskScheduledEventAttributes ||
+          e.workflowTaskStartedEventAttributes ||
+          e.workflowTaskCompletedEventAttributes ||
+          e.workflowTaskFailedEventAttributes ||
+          e.workflowTaskTimedOutEventAttributes,
+      )
       .at(-1);
     return task?.workflowTaskCompletedEventAttributes != null;
   });
@@ -437,7 +613,17 @@ export async function terminateWhenIdle(handle: WorkflowHandle): Promise<void> {
 
 /** The freelancer's withdraw request (auto-processed: paid out at once). */
 export function withdrawRequest(o: Partial<WithdrawRequest> = {}): WithdrawRequest {
-  return { freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'John Doe', auto_process: true, payout_max_attempts: 8, payout_status_check_after: '1m', ...o };
+  return {
+    freelancer_id: 'freelancer-1',
+    metode_pencairan: 'transfer_bank',
+    channel: 'bca',
+    nomor_rekening: '1234567890',
+    nama_pemilik: 'John Doe',
+    auto_process: true,
+    payout_max_attempts: 8,
+    payout_status_check_after: '1m',
+    ...o,
+  };
 }
 
 /** Withdraws (auto-processed), lets the bank complete the payout, and answers the withdrawal, its record and the request the gateway got. */
@@ -452,7 +638,16 @@ export async function withdrawAndPay(handle: WorkflowHandle, pesananId: string) 
   return { withdrawal, created: created()!.args, payout: callsFor(id, 'requestPayout')[0].args };
 }
 
-const SEARCH_ATTRIBUTE_KEYS = [OrderIdKey, TransactionIdKey, PaymentStatusKey, EscrowStatusKey, OrderStatusKey, WithdrawalStatusKey, DisputeStatusKey, RefundStatusKey];
+const SEARCH_ATTRIBUTE_KEYS = [
+  OrderIdKey,
+  TransactionIdKey,
+  PaymentStatusKey,
+  EscrowStatusKey,
+  OrderStatusKey,
+  WithdrawalStatusKey,
+  DisputeStatusKey,
+  RefundStatusKey,
+];
 
 /**
  * A real server (`temporal server start-dev`, in memory) with a worker on the harness's queue: for races whose
@@ -462,7 +657,10 @@ export async function startDevServerHarness(bundle: WorkflowBundleWithSourceMap)
   const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !SEARCH_ATTRIBUTE_KEYS.some((k) => k.name === n));
   if (missing.length) throw new Error(`add ${missing.join(', ')} to SEARCH_ATTRIBUTE_KEYS (harness.ts)`);
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: findBinary('temporal') }, searchAttributes: SEARCH_ATTRIBUTE_KEYS },
+    server: {
+      executable: { type: 'existing-path', path: findBinary('temporal') },
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    },
   });
   return withWorker(env, bundle);
 }

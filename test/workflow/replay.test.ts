@@ -74,7 +74,18 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
     await settle(h, handle, input, payment);
     await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: 'Work approved' }] });
     const w = await handle.executeUpdate(withdrawUpdate, {
-      args: [{ freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank', channel: 'bca', nomor_rekening: '1234567890', nama_pemilik: 'John', auto_process: true, payout_max_attempts: 8, payout_status_check_after: '1m' }],
+      args: [
+        {
+          freelancer_id: 'freelancer-1',
+          metode_pencairan: 'transfer_bank',
+          channel: 'bca',
+          nomor_rekening: '1234567890',
+          nama_pemilik: 'John',
+          auto_process: true,
+          payout_max_attempts: 8,
+          payout_status_check_after: '1m',
+        },
+      ],
     });
     await handle.signal(payoutResultSignal, bankCompletes(w.withdrawal_id));
     await handle.result();
@@ -85,12 +96,36 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
     const { input, handle, payment } = await startWithPayment(h);
     await settle(h, handle, input, payment);
     await handle.executeUpdate(releaseEscrowUpdate, { args: [{ user_id: 'client-1', reason: null }] });
-    const req = { freelancer_id: 'freelancer-1', metode_pencairan: 'transfer_bank' as const, channel: 'bca', nama_pemilik: 'John', payout_max_attempts: 8, payout_status_check_after: '1m' };
-    const pending = await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '1234567890', auto_process: false }] });
-    await handle.executeUpdate(decideWithdrawalUpdate, { args: [{ withdrawal_id: pending.withdrawal_id, decision: 'reject', admin_id: 'admin-1', alasan: 'name does not match' }] });
-    await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '0001234567', auto_process: true }] });
-    const paid = await handle.executeUpdate(withdrawUpdate, { args: [{ ...req, nomor_rekening: '2234567890', auto_process: false }] });
-    await handle.executeUpdate(decideWithdrawalUpdate, { args: [{ withdrawal_id: paid.withdrawal_id, decision: 'approve', admin_id: 'admin-1', alasan: null }] });
+    const req = {
+      freelancer_id: 'freelancer-1',
+      metode_pencairan: 'transfer_bank' as const,
+      channel: 'bca',
+      nama_pemilik: 'John',
+      payout_max_attempts: 8,
+      payout_status_check_after: '1m',
+    };
+    const pending = await handle.executeUpdate(withdrawUpdate, {
+      args: [{ ...req, nomor_rekening: '1234567890', auto_process: false }],
+    });
+    await handle.executeUpdate(decideWithdrawalUpdate, {
+      args: [
+        {
+          withdrawal_id: pending.withdrawal_id,
+          decision: 'reject',
+          admin_id: 'admin-1',
+          alasan: 'name does not match',
+        },
+      ],
+    });
+    await handle.executeUpdate(withdrawUpdate, {
+      args: [{ ...req, nomor_rekening: '0001234567', auto_process: true }],
+    });
+    const paid = await handle.executeUpdate(withdrawUpdate, {
+      args: [{ ...req, nomor_rekening: '2234567890', auto_process: false }],
+    });
+    await handle.executeUpdate(decideWithdrawalUpdate, {
+      args: [{ withdrawal_id: paid.withdrawal_id, decision: 'approve', admin_id: 'admin-1', alasan: null }],
+    });
     bankCompletes(paid.withdrawal_id);
     await h.env.sleep('61s');
     await handle.result();
@@ -130,7 +165,13 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
   {
     // paying again (PAYMENT_CAN_BE_RETRIED): declined, a second payment in the same window, settled
     const { input, handle, payment } = await startWithPayment(h);
-    await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'deny', dibayar_pada: null, escrow: null });
+    await handle.signal(paymentOutcomeSignal, {
+      payment_id: payment.payment_id,
+      status: 'gagal',
+      gateway_status: 'deny',
+      dibayar_pada: null,
+      escrow: null,
+    });
     await eventually(handle, (s) => s.payment?.status === 'gagal');
     const second = { ...paymentFor(input, await h.env.currentTimeMs()), expires_at: payment.expires_at };
     await handle.signal(paymentCreatedSignal, second);
@@ -142,7 +183,13 @@ async function lifecycles(): Promise<{ name: string; handle: WorkflowHandle }[]>
   {
     // cancelled by the client, nothing more: the window closes and the order is cancelled
     const { handle, payment } = await startWithPayment(h, newOrder({ payment_expiry: '5s' }), 5000);
-    await handle.signal(paymentOutcomeSignal, { payment_id: payment.payment_id, status: 'gagal', gateway_status: 'cancel', dibayar_pada: null, escrow: null });
+    await handle.signal(paymentOutcomeSignal, {
+      payment_id: payment.payment_id,
+      status: 'gagal',
+      gateway_status: 'cancel',
+      dibayar_pada: null,
+      escrow: null,
+    });
     await eventually(handle, (s) => s.payment?.status === 'gagal');
     await h.env.sleep('5s');
     await handle.result();
@@ -162,14 +209,22 @@ const hasPatchMarker = (history: temporal.api.history.v1.IHistory, patch = PAYME
 const withdrew = (history: temporal.api.history.v1.IHistory) =>
   history.events!.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createWithdrawal');
 
-test('today\'s histories, and the recorded ones of both payment paths, replay against the current workflow code', async () => {
-  const fresh = await Promise.all((await lifecycles()).map(async (r) => ({ name: r.name, history: await r.handle.fetchHistory() })));
+test("today's histories, and the recorded ones of both payment paths, replay against the current workflow code", async () => {
+  const fresh = await Promise.all(
+    (await lifecycles()).map(async (r) => ({ name: r.name, history: await r.handle.fetchHistory() })),
+  );
   if (process.env.RECORD_HISTORIES === '1') {
     fs.mkdirSync(HISTORIES, { recursive: true });
-    for (const f of fresh) fs.writeFileSync(path.join(HISTORIES, `payouts-${f.name}.binpb`), temporal.api.history.v1.History.encode(f.history).finish());
+    for (const f of fresh)
+      fs.writeFileSync(
+        path.join(HISTORIES, `payouts-${f.name}.binpb`),
+        temporal.api.history.v1.History.encode(f.history).finish(),
+      );
   }
   const fixtures = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.binpb'));
-  const legacy = fixtures.filter((f) => !f.startsWith('db-decided-') && !f.startsWith('payouts-') && !f.startsWith('disputes-'));
+  const legacy = fixtures.filter(
+    (f) => !f.startsWith('db-decided-') && !f.startsWith('payouts-') && !f.startsWith('disputes-'),
+  );
   const dbDecided = fixtures.filter((f) => f.startsWith('db-decided-'));
   const payouts = fixtures.filter((f) => f.startsWith('payouts-'));
   expect(legacy.length).toBeGreaterThanOrEqual(3);
@@ -182,21 +237,30 @@ test('today\'s histories, and the recorded ones of both payment paths, replay ag
   // paying again: today's histories carry its patch; every one recorded before it predates it (and replays on the
   // one-payment rule); the disputes-* ones came after it (their checks: the test below)
   for (const f of fresh.map((x) => x.history)) expect(hasPatchMarker(f, PAYMENT_CAN_BE_RETRIED)).toBe(true);
-  for (const f of [...legacy, ...dbDecided, ...payouts]) expect([f, hasPatchMarker(decode(f), PAYMENT_CAN_BE_RETRIED)]).toEqual([f, false]);
-  for (const f of [...legacy, ...dbDecided].filter((x) => withdrew(decode(x)))) expect([f, hasPatchMarker(decode(f), PAYOUTS_CAN_FAIL)]).toEqual([f, false]);
-  for (const f of [...payouts.map(decode), ...fresh.map((x) => x.history)].filter(withdrew)) expect(hasPatchMarker(f, PAYOUTS_CAN_FAIL)).toBe(true);
+  for (const f of [...legacy, ...dbDecided, ...payouts])
+    expect([f, hasPatchMarker(decode(f), PAYMENT_CAN_BE_RETRIED)]).toEqual([f, false]);
+  for (const f of [...legacy, ...dbDecided].filter((x) => withdrew(decode(x))))
+    expect([f, hasPatchMarker(decode(f), PAYOUTS_CAN_FAIL)]).toEqual([f, false]);
+  for (const f of [...payouts.map(decode), ...fresh.map((x) => x.history)].filter(withdrew))
+    expect(hasPatchMarker(f, PAYOUTS_CAN_FAIL)).toBe(true);
   const all = [
     ...fresh.map((f) => ({ workflowId: `fresh-${f.name}`, history: f.history })),
     ...fixtures.map((f) => ({ workflowId: `fixture-${f}`, history: decode(f) })),
   ];
   for (const x of all) {
-    await expect(Worker.runReplayHistory({ workflowBundle: h.bundle }, x.history, x.workflowId)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: h.bundle }, x.history, x.workflowId),
+    ).resolves.toBeUndefined();
   }
 });
 
 // ---- disputes, cancellations and refunds --------------------------------------------------------------
 
-const DISPUTE_FIXTURES = ['disputes-cancelled-va-refund-waiting.binpb', 'disputes-late-payment.binpb', 'disputes-partial.binpb'];
+const DISPUTE_FIXTURES = [
+  'disputes-cancelled-va-refund-waiting.binpb',
+  'disputes-late-payment.binpb',
+  'disputes-partial.binpb',
+];
 
 /**
  * The lifecycles recorded as disputes-<name>, each history fetched as soon as it is complete: the time-skipping
@@ -210,8 +274,12 @@ async function disputeLifecycles(): Promise<{ name: string; history: temporal.ap
     // workflow, and the freelancer withdraws X and is paid
     const { input, handle } = await paidOrder(h);
     await h.env.sleep('1d');
-    await handle.executeUpdate(openDisputeUpdate, { args: [{ user_id: 'client-1', role: 'client', alasan: 'half of the work is missing' }] });
-    const decided = await handle.executeUpdate(resolveDisputeUpdate, { args: [{ admin_id: 'admin-1', keputusan: 'partial', jumlah_freelancer: 100_000, alasan: 'half delivered' }] });
+    await handle.executeUpdate(openDisputeUpdate, {
+      args: [{ user_id: 'client-1', role: 'client', alasan: 'half of the work is missing' }],
+    });
+    const decided = await handle.executeUpdate(resolveDisputeUpdate, {
+      args: [{ admin_id: 'admin-1', keputusan: 'partial', jumlah_freelancer: 100_000, alasan: 'half delivered' }],
+    });
     await refundHandle(h, decided.refund!.refund_id).result();
     await withdrawAndPay(handle, input.pesanan_id);
     await handle.result();
@@ -220,7 +288,9 @@ async function disputeLifecycles(): Promise<{ name: string; history: temporal.ap
   {
     // paid by virtual account, cancelled by the client: the order waits on its refund's workflow, which waits for an account
     const { handle } = await paidOrder(h, VIRTUAL_ACCOUNT);
-    const answer = await handle.executeUpdate(cancelOrderUpdate, { args: [{ user_id: 'client-1', role: 'client', alasan: 'ordered by mistake' }] });
+    const answer = await handle.executeUpdate(cancelOrderUpdate, {
+      args: [{ user_id: 'client-1', role: 'client', alasan: 'ordered by mistake' }],
+    });
     const refund = refundHandle(h, answer.refund_id!);
     await refundEventually(refund, (r) => r.status === 'menunggu_rekening');
     await eventually(handle, (s) => s.history.some((e) => e.event.startsWith(`refund ${answer.refund_id} started`)));
@@ -234,15 +304,23 @@ async function disputeLifecycles(): Promise<{ name: string; history: temporal.ap
     const { input, handle, payment } = await startWithPayment(h, newOrder({ payment_expiry: '5s' }), 5000);
     await h.env.sleep('5s');
     await handle.result();
-    const { handle: refund } = await startRefundWorkflow(h, { pesanan_id: input.pesanan_id, jumlah: lateRefundAmount(payment), status: 'processing', to_source: true, transaction_id: payment.transaction_id });
+    const { handle: refund } = await startRefundWorkflow(h, {
+      pesanan_id: input.pesanan_id,
+      jumlah: lateRefundAmount(payment),
+      status: 'processing',
+      to_source: true,
+      transaction_id: payment.transaction_id,
+    });
     await refund.result();
     recorded.push({ name: 'late-payment', history: await refund.fetchHistory() });
   }
   return recorded;
 }
 
-const workflowType = (history: temporal.api.history.v1.IHistory) => history.events![0].workflowExecutionStartedEventAttributes!.workflowType!.name;
-const has = (history: temporal.api.history.v1.IHistory, attribute: keyof temporal.api.history.v1.IHistoryEvent) => history.events!.some((e) => e[attribute] != null);
+const workflowType = (history: temporal.api.history.v1.IHistory) =>
+  history.events![0].workflowExecutionStartedEventAttributes!.workflowType!.name;
+const has = (history: temporal.api.history.v1.IHistory, attribute: keyof temporal.api.history.v1.IHistoryEvent) =>
+  history.events!.some((e) => e[attribute] != null);
 
 /** What each disputes-* history must show (fresh or recorded). */
 function checkDisputeHistory(name: string, history: temporal.api.history.v1.IHistory): void {
@@ -250,20 +328,58 @@ function checkDisputeHistory(name: string, history: temporal.api.history.v1.IHis
   const args = (type: string) => acts.filter((a) => a.type === type).map((a) => a.args[0]);
   const orderPatches = [PAYMENT_DECIDED_BY_DATABASE, PAYMENT_CAN_BE_RETRIED].map((p) => hasPatchMarker(history, p));
   if (name === 'partial') {
-    expect([name, workflowType(history), orderPatches, hasPatchMarker(history, PAYOUTS_CAN_FAIL)]).toEqual([name, 'orderWorkflow', [true, true], true]);
-    expect(args('resolveDispute')).toEqual([expect.objectContaining({ keputusan: 'partial', jumlah_freelancer: 100_000 })]);
-    expect(args('createWithdrawal')).toEqual([expect.objectContaining({ jumlah: 100_000, biaya_platform: 5_000, jumlah_bersih: 95_000 })]);
+    expect([name, workflowType(history), orderPatches, hasPatchMarker(history, PAYOUTS_CAN_FAIL)]).toEqual([
+      name,
+      'orderWorkflow',
+      [true, true],
+      true,
+    ]);
+    expect(args('resolveDispute')).toEqual([
+      expect.objectContaining({ keputusan: 'partial', jumlah_freelancer: 100_000 }),
+    ]);
+    expect(args('createWithdrawal')).toEqual([
+      expect.objectContaining({ jumlah: 100_000, biaya_platform: 5_000, jumlah_bersih: 95_000 }),
+    ]);
     expect(args('requestPayout')).toEqual([expect.objectContaining({ amount: 95_000 })]);
-    expect(acts.map((a) => a.type)).toEqual(expect.arrayContaining(['openDispute', 'resolveDispute', 'createWithdrawal', 'requestPayout', 'completeWithdrawal']));
-    expect([has(history, 'childWorkflowExecutionCompletedEventAttributes'), has(history, 'workflowExecutionCompletedEventAttributes')]).toEqual([true, true]);
+    expect(acts.map((a) => a.type)).toEqual(
+      expect.arrayContaining([
+        'openDispute',
+        'resolveDispute',
+        'createWithdrawal',
+        'requestPayout',
+        'completeWithdrawal',
+      ]),
+    );
+    expect([
+      has(history, 'childWorkflowExecutionCompletedEventAttributes'),
+      has(history, 'workflowExecutionCompletedEventAttributes'),
+    ]).toEqual([true, true]);
   } else if (name === 'cancelled-va-refund-waiting') {
     expect([name, workflowType(history), orderPatches]).toEqual([name, 'orderWorkflow', [true, true]]);
-    expect(args('refundEscrow')).toEqual([expect.objectContaining({ fromOrder: ['dibayar'], actor: { type: 'user', id: 'client-1', role: 'client' } })]);
-    const child = history.events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)!.startChildWorkflowExecutionInitiatedEventAttributes!;
-    expect(defaultPayloadConverter.fromPayload(child.input!.payloads![0])).toMatchObject({ jumlah: 262_500, status: 'menunggu_rekening', to_source: false });
+    expect(args('refundEscrow')).toEqual([
+      expect.objectContaining({ fromOrder: ['dibayar'], actor: { type: 'user', id: 'client-1', role: 'client' } }),
+    ]);
+    const child = history.events!.find(
+      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+    )!.startChildWorkflowExecutionInitiatedEventAttributes!;
+    expect(defaultPayloadConverter.fromPayload(child.input!.payloads![0])).toMatchObject({
+      jumlah: 262_500,
+      status: 'menunggu_rekening',
+      to_source: false,
+    });
     // still running: the child started, nothing after it but the order's record of it
-    const ended = history.events!.some((e) => e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionTimedOutEventAttributes || e.workflowExecutionTerminatedEventAttributes);
-    expect([has(history, 'childWorkflowExecutionStartedEventAttributes'), has(history, 'childWorkflowExecutionCompletedEventAttributes'), ended]).toEqual([true, false, false]);
+    const ended = history.events!.some(
+      (e) =>
+        e.workflowExecutionCompletedEventAttributes ||
+        e.workflowExecutionFailedEventAttributes ||
+        e.workflowExecutionTimedOutEventAttributes ||
+        e.workflowExecutionTerminatedEventAttributes,
+    );
+    expect([
+      has(history, 'childWorkflowExecutionStartedEventAttributes'),
+      has(history, 'childWorkflowExecutionCompletedEventAttributes'),
+      ended,
+    ]).toEqual([true, false, false]);
   } else if (name === 'late-payment') {
     expect([name, workflowType(history), orderPatches]).toEqual([name, 'refundWorkflow', [false, false]]);
     expect(acts.map((a) => a.type)).toEqual(['refundToSource', 'completeRefund']);
@@ -274,13 +390,14 @@ function checkDisputeHistory(name: string, history: temporal.api.history.v1.IHis
   }
 }
 
-test('disputes, cancellations and refunds: today\'s histories and the recorded disputes-* ones (orders and refunds) replay against the current code', async () => {
+test("disputes, cancellations and refunds: today's histories and the recorded disputes-* ones (orders and refunds) replay against the current code", async () => {
   const fresh = await disputeLifecycles();
   if (process.env.RECORD_DISPUTE_HISTORIES === '1') {
     for (const f of fresh) {
       const file = path.join(HISTORIES, `disputes-${f.name}.binpb`);
       // a recorded fixture is never overwritten (it stands for the code it was recorded with): delete it to record again
-      if (!fs.existsSync(file)) fs.writeFileSync(file, temporal.api.history.v1.History.encode(f.history).finish(), { flag: 'wx' });
+      if (!fs.existsSync(file))
+        fs.writeFileSync(file, temporal.api.history.v1.History.encode(f.history).finish(), { flag: 'wx' });
     }
   }
   const fixtures = fs.readdirSync(HISTORIES).filter((f) => f.startsWith('disputes-') && f.endsWith('.binpb'));
@@ -293,7 +410,9 @@ test('disputes, cancellations and refunds: today\'s histories and the recorded d
     ...fixtures.map((f) => ({ workflowId: `fixture-${f}`, history: decode(f) })),
   ];
   for (const x of all) {
-    await expect(Worker.runReplayHistory({ workflowBundle: h.bundle }, x.history, x.workflowId)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: h.bundle }, x.history, x.workflowId),
+    ).resolves.toBeUndefined();
   }
 });
 
@@ -303,7 +422,10 @@ function recordedActivities(history: temporal.api.history.v1.IHistory): { type: 
     .events!.filter((e) => e.activityTaskScheduledEventAttributes)
     .map((e) => {
       const a = e.activityTaskScheduledEventAttributes!;
-      return { type: a.activityType!.name!, args: (a.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)) };
+      return {
+        type: a.activityType!.name!,
+        args: (a.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)),
+      };
     });
 }
 
@@ -314,7 +436,17 @@ test('replaying a recorded history schedules every activity with the arguments i
     const history = decode(f);
     const replayed: { type: string; args: unknown[] }[] = [];
     await Worker.runReplayHistory(
-      { workflowBundle: checkingBundle, sinks: { replayCheck: { activity: { fn: (_info, type: string, args: unknown[]) => void replayed.push({ type, args }), callDuringReplay: true } } } },
+      {
+        workflowBundle: checkingBundle,
+        sinks: {
+          replayCheck: {
+            activity: {
+              fn: (_info, type: string, args: unknown[]) => void replayed.push({ type, args }),
+              callDuringReplay: true,
+            },
+          },
+        },
+      },
       history,
       `args-${f}`,
     );

@@ -30,7 +30,14 @@ beforeAll(async () => {
   config = loadConfig(testEnv());
   db = await freshDb(config);
   const logger = pino({ level: 'silent' });
-  const gateway = new MockGateway({ db, backendUrl: 'http://localhost:1', secret: 'x', autoSuccess: false, autoSuccessDelayMs: 0, logger });
+  const gateway = new MockGateway({
+    db,
+    backendUrl: 'http://localhost:1',
+    secret: 'x',
+    autoSuccess: false,
+    autoSuccessDelayMs: 0,
+    logger,
+  });
   payments = new PaymentPath({ db, gateway, workflows: new OrderWorkflows(h.env.client, TASK_QUEUE), config, logger });
 }, 180_000);
 afterAll(async () => {
@@ -70,18 +77,28 @@ test('a settlement decided in the database whose signal was lost reaches a never
   const now = await h.env.currentTimeMs();
   const { order, payment } = await strandedPayment(db, now);
   const escrow = heldEscrow(randomUUID(), payment, order, new Date(now), 7 * DAY);
-  const decided = await repo.decidePayment(db, { payment_id: payment.id, status: 'berhasil', gateway_status: 'settlement', at: new Date(now).toISOString(), escrow });
+  const decided = await repo.decidePayment(db, {
+    payment_id: payment.id,
+    status: 'berhasil',
+    gateway_status: 'settlement',
+    at: new Date(now).toISOString(),
+    escrow,
+  });
   expect(decided.kind).toBe('applied');
   expect(await payments.sweep(GRACE, 100, afterGrace())).toBe(1);
   const handle = h.env.client.workflow.getHandle(`order-${order.id}`);
   const state = await eventually(handle, (s) => s.escrow !== null);
-  expect(state).toMatchObject({ order_status: 'dibayar', payment: { status: 'berhasil' }, escrow: { escrow_id: escrow.id, status: 'held', akan_dirilis_pada: escrow.akan_dirilis_pada } });
+  expect(state).toMatchObject({
+    order_status: 'dibayar',
+    payment: { status: 'berhasil' },
+    escrow: { escrow_id: escrow.id, status: 'held', akan_dirilis_pada: escrow.akan_dirilis_pada },
+  });
   expect((await repo.getPayment(db, payment.id))!.workflow_synced_status).toBe('berhasil');
   await h.env.sleep('7d');
   expect((await eventually(handle, (s) => s.escrow?.status === 'released')).escrow?.dirilis_oleh).toBe('auto');
 });
 
-test('a waiting payment whose workflow an operator terminated gets a new run; once its window is over the sweep\'s backstop expires it in the database', async () => {
+test("a waiting payment whose workflow an operator terminated gets a new run; once its window is over the sweep's backstop expires it in the database", async () => {
   const createdAt = await h.env.currentTimeMs();
   const { order, payment } = await strandedPayment(db, createdAt);
   expect(await payments.sweep(GRACE, 100, afterGrace())).toBe(1);
@@ -102,19 +119,39 @@ test('a waiting payment whose workflow an operator terminated gets a new run; on
   expect((await repo.getPayment(db, payment.id))!).toMatchObject({ status: 'kadaluarsa', workflow_pending: true });
   expect((await repo.getOrder(db, order.id))!.status).toBe('dibatalkan');
   expect(await payments.deliver(payment.id)).toBe(true); // decided, and its workflow closed: nothing waits to be told
-  expect((await repo.getPayment(db, payment.id))!).toMatchObject({ workflow_synced_status: 'kadaluarsa', workflow_pending: false });
+  expect((await repo.getPayment(db, payment.id))!).toMatchObject({
+    workflow_synced_status: 'kadaluarsa',
+    workflow_pending: false,
+  });
 });
 
-test('an order whose payment failed and whose window closed with nothing more is cancelled by the sweep\'s backstop, in the database', async () => {
+test("an order whose payment failed and whose window closed with nothing more is cancelled by the sweep's backstop, in the database", async () => {
   const { order, payment } = await strandedPayment(db, Date.now());
   expect((await repo.getOrder(db, order.id))!.workflow_version).toBe(repo.RETRYABLE_PAYMENTS_VERSION);
-  expect((await repo.decidePayment(db, { payment_id: payment.id, status: 'gagal', gateway_status: 'deny', at: new Date().toISOString() })).kind).toBe('applied');
+  expect(
+    (
+      await repo.decidePayment(db, {
+        payment_id: payment.id,
+        status: 'gagal',
+        gateway_status: 'deny',
+        at: new Date().toISOString(),
+      })
+    ).kind,
+  ).toBe('applied');
   expect((await repo.getOrder(db, order.id))!.status).toBe('menunggu_pembayaran'); // open for another payment
-  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE - 1000))).toBe(0);
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE - 1000))).toBe(
+    0,
+  );
   expect((await repo.getOrder(db, order.id))!.status).toBe('menunggu_pembayaran');
-  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(1);
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(
+    1,
+  );
   expect((await repo.getOrder(db, order.id))!.status).toBe('dibatalkan');
   const trail = await db('audit_log').where({ record_id: order.id, action: 'order.status_changed' });
-  expect(trail.map((a) => [a.actor_type, a.status_before, a.status_after])).toEqual([['system', 'menunggu_pembayaran', 'dibatalkan']]);
-  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(0); // once
+  expect(trail.map((a) => [a.actor_type, a.status_before, a.status_after])).toEqual([
+    ['system', 'menunggu_pembayaran', 'dibatalkan'],
+  ]);
+  expect(await payments.closeOverdueWindows(GRACE, 100, new Date(Date.parse(payment.expires_at) + GRACE + 1000))).toBe(
+    0,
+  ); // once
 });
