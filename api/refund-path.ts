@@ -34,16 +34,20 @@ function refundWorkflowInput(refund: RefundRecord, payment: { transaction_id: st
   return input;
 }
 
-/** Starts the refund's workflow and marks it started (`known`: the refund's payment, when the caller has read it already). */
+/**
+ * Starts the refund's workflow and marks it started (`known`: the refund's payment, when the caller has read it
+ * already; `again`: a new run after its first ended, for a refund whose payout the bank returned).
+ */
 export async function startRefundWorkflow(
   deps: { db: Knex; workflows: OrderWorkflows },
   refund: RefundRecord,
   known?: { transaction_id: string },
+  o: { again?: boolean } = {},
 ): Promise<void> {
   if (refund.status === 'completed') return;
   const payment = known ?? (await repo.getPayment(deps.db, refund.pembayaran_id));
   if (!payment) throw new Error(`refund ${refund.id}: payment ${refund.pembayaran_id} not found`);
-  await deps.workflows.startRefund(refundWorkflowInput(refund, payment));
+  await deps.workflows.startRefund(refundWorkflowInput(refund, payment), o);
   await repo.markRefundWorkflowStarted(deps.db, refund.id);
 }
 

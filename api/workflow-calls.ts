@@ -159,6 +159,30 @@ export class OrderWorkflows {
     return true;
   }
 
+  /**
+   * Starts the order's workflow again to pay its escrow out (`resume_payout`),
+   * once its first run has ended: a returned payout's contradiction resolved.
+   * A run already going (a concurrent request started it) is used as it is.
+   */
+  startPayoutRun(
+    input: OrderWorkflowInput & { resume_payout: NonNullable<OrderWorkflowInput['resume_payout']> },
+  ): Promise<void> {
+    return this.withDeadline(async () => {
+      await this.client.workflow.start(ORDER_WORKFLOW_TYPE, {
+        workflowId: orderWorkflowId(input.pesanan_id),
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: OrderIdKey, value: input.pesanan_id },
+          { key: OrderStatusKey, value: input.resume_payout.order_status },
+        ],
+        staticSummary: `Order ${input.pesanan_id}: paying out Rp ${input.resume_payout.escrow.jumlah_bersih} again (its payout was returned)`,
+      });
+    });
+  }
+
   /** Tells a running order workflow how its payment was decided (one signal). */
   signalOutcome(pesananId: string, outcome: PaymentOutcome): Promise<void> {
     const handle = this.client.workflow.getHandle(orderWorkflowId(pesananId));
@@ -180,15 +204,16 @@ export class OrderWorkflows {
    * Starts a refund's workflow (`refund-<id>`) unless one runs or ran for it:
    * a late payment's refund, or one the sweep finds not marked as started.
    */
-  startRefund(input: RefundWorkflowInput): Promise<void> {
+  startRefund(input: RefundWorkflowInput, o: { again?: boolean } = {}): Promise<void> {
     return this.withDeadline(async () => {
       await this.client.workflow.start(REFUND_WORKFLOW_TYPE, {
         workflowId: refundWorkflowId(input.refund_id),
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        // one run per refund: a finished one (completed, or failed for good: an operator's) is never started again
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // one run per refund: a finished one (completed, or failed for good: an operator's) is never started again,
+        // except `again`: its payout was returned after it completed, and an admin resolved that contradiction
+        workflowIdReusePolicy: o.again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: OrderIdKey, value: input.pesanan_id },
           { key: RefundStatusKey, value: input.status },

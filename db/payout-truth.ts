@@ -75,6 +75,24 @@ export async function openContradictionOfEscrow(
   );
 }
 
+/** A resolved contradiction of this escrow's payouts (its money may be paid out again by a new run), if any. */
+export async function resolvedContradictionOfEscrow(
+  db: Knex,
+  escrowId: string,
+): Promise<PayoutContradictionRecord | undefined> {
+  return toRecord(await db('payout_contradictions').where({ escrow_id: escrowId, status: 'resolved' }).first());
+}
+
+/** A resolved contradiction of this refund's payouts, if any. */
+export async function resolvedContradictionOfRefund(
+  db: Knex,
+  refundId: string,
+): Promise<PayoutContradictionRecord | undefined> {
+  return toRecord(
+    await db('payout_contradictions').where({ record_type: 'refund', record_id: refundId, status: 'resolved' }).first(),
+  );
+}
+
 /** The open contradiction that freezes this refund, if any. */
 export async function openContradictionOfRefund(
   db: Knex,
@@ -281,6 +299,10 @@ async function correctWithdrawal(trx: Knex.Transaction, c: ContradictionInput): 
         updated_at: now,
       });
     if (!moved) return w.status;
+    // a completed withdrawal closes its escrow for good (the live key), unless another withdrawal holds it now
+    if (!(await trx('pencairan_dana').where({ live_escrow_id: w.escrow_id }).first('id'))) {
+      await trx('pencairan_dana').where({ id: w.id }).update({ live_escrow_id: w.escrow_id });
+    }
     await ledger.post(trx, payoutReinstated(w));
     await ledger.post(trx, payoutCompleted(w));
     await trx('escrow')
@@ -294,6 +316,8 @@ async function correctWithdrawal(trx: Knex.Transaction, c: ContradictionInput): 
     .update({
       status: 'failed',
       alasan: `returned by the bank: ${c.gateway.failure_reason ?? 'no reason given'}`.slice(0, 1000),
+      // no longer holds its escrow: another withdrawal may pay it once the freeze is lifted
+      live_escrow_id: null,
       updated_at: now,
     });
   if (!moved) return w.status;

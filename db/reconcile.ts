@@ -25,6 +25,7 @@ import { lateRefundAmount, refundSplit } from '../domain/money';
 import { LIVE_WITHDRAWAL_STATUSES, RETURNED_WITHDRAWAL_STATUSES } from '../domain/statuses';
 import { freelancerBalanceFromLedger, freelancerBalanceFromTables } from './balances';
 import type { EscrowRecord, PaymentRecord, RefundRecord, WithdrawalRecord } from '../domain/records';
+import { refundPaidKey } from './refunds';
 import { fromRow } from './rows';
 
 /**
@@ -176,14 +177,19 @@ async function check(db: Knex, books: Books, inFlightMs: number): Promise<Reconc
     movedOf(w.id) === 'none'
       ? w.status
       : (withdrawalCorrection.get(w.id)!.record_status_before as WithdrawalRecord['status']);
-  /** The refund was completed by its own payout's confirmation (refund_paid): completed and not by a correction, or completed and later returned. */
-  const refundPaidNormally = (r: RefundRecord) => {
-    const moves = refundCorrections(r.id).map(correctionMove);
-    return (r.status === 'completed' && !moves.includes('paid')) || moves.includes('returned');
+  /**
+   * The payouts a refund was recorded paid by, each with its own refund_paid: every payout of it the bank
+   * later returned (a contradiction), and the one that completes it now, unless a correction completed it.
+   */
+  const refundPaidKeys = (r: RefundRecord) => {
+    const cs = refundCorrections(r.id);
+    const keys = cs.filter((c) => c.gateway_status === 'failed').map((c) => c.payout_key);
+    if (r.status === 'completed' && !cs.some((c) => correctionMove(c) === 'paid')) keys.push(refundPaidKey(r));
+    return keys;
   };
-  /** How many times the gateway paid the refund, as the books say: its own confirmation, plus corrections paid, less returned. */
+  /** How many times the gateway paid the refund, as the books say: its own confirmations, plus corrections paid, less returned. */
   const refundPaidTimes = (r: RefundRecord) =>
-    (refundPaidNormally(r) ? 1 : 0) +
+    refundPaidKeys(r).length +
     refundCorrections(r.id).filter((c) => c.gateway_status === 'completed').length -
     refundCorrections(r.id).filter((c) => c.gateway_status === 'failed').length;
   /** A party whose money a contradiction corrected may have been paid more than it was owed: an overpayment frozen for an admin, not a difference. */
@@ -223,12 +229,17 @@ async function check(db: Knex, books: Books, inFlightMs: number): Promise<Reconc
       owed: r.jenis === 'escrow_refund',
       journal: () => refundOwed(r, paymentOf(r), keptOf(r)),
     })),
-    ...books.refunds.map((r) => ({
-      kind: 'refund_paid' as const,
-      record_id: r.id,
-      owed: refundPaidNormally(r),
-      journal: () => refundPaid(r),
-    })),
+    ...books.refunds.flatMap((r) => {
+      const keys = refundPaidKeys(r);
+      // an unpaid refund's own key, so a refund_paid posted for it is named as not allowed
+      const all = keys.includes(r.id) ? keys : [r.id, ...keys];
+      return all.map((key) => ({
+        kind: 'refund_paid' as const,
+        record_id: key,
+        owed: keys.includes(key),
+        journal: () => refundPaid(r, key),
+      }));
+    }),
     // every withdrawal reserved its money when it was requested; a rejected or failed one gave it back; one the
     // gateway contradicted was moved to the gateway's outcome with a reinstating or returning journal
     ...books.withdrawals.map((w) => ({
@@ -447,14 +458,9 @@ async function gatewayClearing(
       .whereNotNull('settled_at')
       .select('transaction_id', 'gross_amount', 'gateway_fee', 'settled_at');
   // only completed payouts moved money (queued ones are at the bank, failed ones never left)
-  const allPayouts: {
-    idempotency_key: string;
-    reference: string;
-    status: string;
-    amount: unknown;
-    completed_at: string;
-  }[] = await db('mock_gateway_payouts').select('idempotency_key', 'reference', 'status', 'amount', 'completed_at');
-  const payouts = allPayouts.filter((p) => p.status === 'completed');
+  const payouts: { idempotency_key: string; amount: unknown; completed_at: string }[] = await db('mock_gateway_payouts')
+    .where({ status: 'completed' })
+    .select('idempotency_key', 'amount', 'completed_at');
   // refunds left the gateway to the payment's source, or as a payout to the client's account (keyed by the refund)
   const sourceRefunds: { idempotency_key: string; amount: unknown; created_at: string }[] = await db(
     'mock_gateway_refunds',
@@ -490,21 +496,12 @@ async function gatewayClearing(
       const returnedRefundKeys = new Set(
         refundCorrections.filter((c) => c.gateway_status === 'failed').map((c) => c.payout_key),
       );
-      const keyOfReference = new Map(allPayouts.map((p) => [p.reference, p.idempotency_key]));
-      const refundsById = new Map(books.refunds.map((r) => [r.id, r]));
-      /** The payout key a refund_paid journal stands for: the refund's source refund, or the payout whose reference the refund recorded. */
-      const paidKeyOf = (refundId: string) => {
-        const r = refundsById.get(refundId);
-        return !r || r.metode === 'source'
-          ? refundId
-          : (keyOfReference.get(r.referensi_gateway ?? '') ?? `${refundId}:?`);
-      };
       const bookedPaid = new Set<string>();
       for (const j of books.journals) {
         if (j.kind === 'payout_completed' && !journaled.has(`payout_returned|${j.record_id}`))
           bookedPaid.add(j.record_id);
-        if (j.kind === 'refund_paid' && !returnedRefundKeys.has(paidKeyOf(j.record_id)))
-          bookedPaid.add(`refund|${paidKeyOf(j.record_id)}`);
+        // keyed by the payout that paid it: the refund id (to source, or its first account) or `<refund>:n`
+        if (j.kind === 'refund_paid' && !returnedRefundKeys.has(j.record_id)) bookedPaid.add(`refund|${j.record_id}`);
       }
       for (const c of refundCorrections) if (c.gateway_status === 'completed') bookedPaid.add(`refund|${c.payout_key}`);
       const paidAtGateway = new Set<string>();

@@ -7,6 +7,7 @@ import { ACCOUNT_AWAITING_REFUND_STATUSES, OrderStatus, RefundKind } from '../do
 import { Actor, SYSTEM, audit } from './audit';
 import { moveEscrowAndOrder } from './escrow';
 import * as ledger from './ledger';
+import { refundPayoutKey } from '../domain/ids';
 import { fromRow } from './rows';
 import { nowDb, toDbTime } from './time';
 
@@ -206,6 +207,10 @@ export async function recordRefundAccount(
   });
 }
 
+/** The payout a refund completing now was paid by: its source refund, or its current account's payout (journal key). */
+export const refundPaidKey = (r: Pick<RefundRecord, 'id' | 'metode' | 'rekening_ke'>) =>
+  r.metode === 'source' ? r.id : refundPayoutKey(r.id, r.rekening_ke);
+
 /** The gateway confirmed the refund: processing → completed and its `refund_paid` journal, in one transaction. Idempotent. */
 export async function completeRefund(
   db: Knex,
@@ -222,7 +227,7 @@ export async function completeRefund(
       });
     const refund = (await getRefund(trx, c.refund_id)) as RefundRecord;
     if (done) {
-      await ledger.post(trx, refundPaid(refund));
+      await ledger.post(trx, refundPaid(refund, refundPaidKey(refund)));
       await audit(trx, SYSTEM, {
         action: 'refund.completed',
         record_type: 'refund',

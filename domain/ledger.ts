@@ -248,14 +248,22 @@ export function refundOwed(
   });
 }
 
-/** The gateway confirmed the refund: the money has left it for the client. */
-export function refundPaid(r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id' | 'jumlah'>): Journal {
+/**
+ * The gateway confirmed the refund: the money has left it for the client.
+ * Keyed by the payout that paid it (`key`: the refund id for a refund to
+ * source or the first account, `<refund>:n` for the n-th account), so a
+ * refund paid again after the bank returned its payout has a journal of its own.
+ */
+export function refundPaid(
+  r: Pick<RefundRecord, 'id' | 'pesanan_id' | 'client_id' | 'jumlah'>,
+  key: string = r.id,
+): Journal {
   return journal({
     kind: 'refund_paid',
     record_type: 'refund',
-    record_id: r.id,
+    record_id: key,
     pesanan_id: r.pesanan_id,
-    description: `refund of Rp ${r.jumlah} paid to the client`,
+    description: `refund of Rp ${r.jumlah} paid to the client${key === r.id ? '' : ` (payout ${key})`}`,
     entries: [dr(ACCOUNTS.clientRefundPayable(r.client_id), r.jumlah), cr(ACCOUNTS.gatewayClearing, r.jumlah)],
   });
 }

@@ -6,9 +6,17 @@ import type { Knex } from 'knex';
  * service had recorded for it. One row per payout key. While one is open, the
  * escrow (or refund) it belongs to is frozen: nothing more is paid for it
  * until an admin resolves it. `corrected` says the records and the books were
- * moved to follow the gateway (db/payout-truth.ts).
+ * moved to follow the gateway (db/payout-truth.ts). A journal's record id
+ * takes a payout key (`<refund>:n`).
  */
 export async function up(knex: Knex): Promise<void> {
+  // a refund paid again after the bank returned its payout gets its own refund_paid journal, keyed by the payout
+  // (`<refund>:n`, up to 48 characters); SQLite does not enforce the length
+  if (knex.client.config.client === 'mysql2') {
+    await knex.schema.alterTable('ledger_journals', (t) => {
+      t.string('record_id', 64).notNullable().alter();
+    });
+  }
   await knex.schema.createTable('payout_contradictions', (t) => {
     t.string('id', 36).primary();
     t.string('payout_key', 64).notNullable().unique();

@@ -74,6 +74,13 @@ export interface OrderWorkflowInput {
    * before that change, which create their payment with `createPaymentUpdate`.
    */
   payment?: PaymentView;
+  /**
+   * A run started only to pay the escrow out again: the order's first run has
+   * ended, and a payout contradiction that returned its money was resolved by
+   * an admin (api/routes/withdrawals.ts). It skips the payment and the escrow's
+   * hold and goes straight to the withdrawal.
+   */
+  resume_payout?: { payment: PaymentView; escrow: EscrowView; order_status: OrderStatus };
 }
 
 export interface CreatePaymentRequest {

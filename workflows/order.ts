@@ -53,8 +53,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     publish(state, event);
   };
   const ctx: OrderContext = { input, state, record };
-  record('order workflow started; waiting for a payment');
   setHandler(statusQuery, () => state);
+  if (input.resume_payout) return payOutAgain(ctx, input.resume_payout);
+  record('order workflow started; waiting for a payment');
   // The payment phase registers its handlers first (it runs until its first wait): messages that arrived
   // with the workflow's start are then applied in order, so an action sent right after the payment settled
   // (a release, a cancellation, a dispute, a work step) is checked against the escrow the settlement holds.
@@ -74,6 +75,31 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     if (refund) await refund.done;
   }
   // Let in-flight update handlers answer before the workflow closes.
+  await condition(allHandlersFinished);
+  return state;
+}
+
+/**
+ * A later run of the order's workflow that only pays the escrow out: the
+ * first run ended with a completed payout that the bank then returned, and an
+ * admin resolved that contradiction, so the money is withdrawable again.
+ */
+async function payOutAgain(
+  ctx: OrderContext,
+  resume: NonNullable<OrderWorkflowInput['resume_payout']>,
+): Promise<OrderState> {
+  const { state, record } = ctx;
+  Object.assign(state, {
+    payment: { ...resume.payment },
+    escrow: { ...resume.escrow },
+    order_status: resume.order_status,
+  });
+  const withdrawals = withdrawalMessages(ctx);
+  record(
+    `order workflow started again to pay out Rp ${resume.escrow.jumlah_bersih}: its earlier payout was returned by the bank`,
+    'withdrawal',
+  );
+  await payOut(ctx, withdrawals);
   await condition(allHandlersFinished);
   return state;
 }

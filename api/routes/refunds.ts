@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { audit } from '../../db/audit';
 import * as repo from '../../db/repositories';
-import { openContradictionOfRefund } from '../../db/payout-truth';
+import { openContradictionOfRefund, resolvedContradictionOfRefund } from '../../db/payout-truth';
 import type { Principal } from '../../domain/access';
 import { ACCOUNT_AWAITING_REFUND_STATUSES } from '../../domain/statuses';
 import { refundAccountUpdate } from '../../workflows/messages';
@@ -67,8 +67,10 @@ export function refundsRouter({ db, auth, workflows }: RouteDeps): Router {
       const give = () => workflows.updateRefund(refund.id, refundAccountUpdate, request);
       await give().catch(async (err) => {
         if (!(err instanceof WorkflowGoneError)) throw err;
-        // its workflow was never started (the sweep would start it): start it now and give the account
-        await startRefundWorkflow({ db, workflows }, refund);
+        // its workflow was never started (the sweep would start it): start it now and give the account; or it
+        // ended paid, the bank returned the payout, and an admin resolved that contradiction: a new run pays it again
+        const again = refund.status === 'failed' && (await resolvedContradictionOfRefund(db, refund.id)) !== undefined;
+        await startRefundWorkflow({ db, workflows }, refund, undefined, { again });
         return give().catch((again) => {
           // its workflow ran and ended without paying it (refused for good at the gateway): an operator's
           if (again instanceof WorkflowGoneError)

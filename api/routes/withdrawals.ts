@@ -3,7 +3,8 @@ import { canSeeFullAccount, canSeeWithdrawal } from '../../domain/access';
 import { WITHDRAWABLE_ESCROW_STATUSES } from '../../domain/statuses';
 import { freelancerBalanceFromLedger } from '../../db/balances';
 import * as repo from '../../db/repositories';
-import { openContradictionOfEscrow } from '../../db/payout-truth';
+import { openContradictionOfEscrow, resolvedContradictionOfEscrow } from '../../db/payout-truth';
+import { EscrowRecord, escrowViewOf, paymentViewOf } from '../../domain/records';
 import { withdrawUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import { asyncHandler, conflict, forbidden, notFound } from '../errors';
@@ -46,8 +47,8 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
         });
       }
       await payments.deliver(escrow.pembayaran_id); // the workflow knows the escrow it pays out (a no-op once it does)
-      const w = await workflows
-        .update(escrow.pesanan_id, withdrawUpdate, {
+      const ask = () =>
+        workflows.update(escrow.pesanan_id, withdrawUpdate, {
           freelancer_id: p.id,
           metode_pencairan: body.metode_pencairan,
           channel: body.channel,
@@ -56,15 +57,20 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
           auto_process: config.mock.autoWithdrawal,
           payout_max_attempts: config.payout.maxAttempts,
           payout_status_check_after: config.payout.statusCheckAfter,
-        })
-        .catch((err) => {
-          // an operator ended the order's workflow: nothing would pay a withdrawal out
-          if (err instanceof WorkflowGoneError)
-            throw conflict(
-              "this order's workflow has ended; its escrow cannot be withdrawn through the API (an operator must act)",
-            );
-          throw err;
         });
+      const w = await ask().catch(async (err) => {
+        if (!(err instanceof WorkflowGoneError)) throw err;
+        // the bank returned a payout after the order's workflow had ended, and an admin resolved that
+        // contradiction: a new run of the order's workflow pays the escrow out again
+        if (await resolvedContradictionOfEscrow(db, escrow.id)) {
+          await workflows.startPayoutRun(await payoutRunInput(escrow));
+          return ask();
+        }
+        // an operator ended the order's workflow: nothing would pay a withdrawal out
+        throw conflict(
+          "this order's workflow has ended; its escrow cannot be withdrawn through the API (an operator must act)",
+        );
+      });
       await audit(db, actorOf(req), {
         action: 'withdrawal.request_accepted',
         record_type: 'withdrawal',
@@ -90,6 +96,16 @@ export function withdrawalsRouter({ db, workflows, payments, config, v, auth }: 
       );
     }),
   );
+
+  /** The input of an order workflow run that only pays the escrow out (`resume_payout`). */
+  async function payoutRunInput(escrow: EscrowRecord) {
+    const order = (await repo.getOrder(db, escrow.pesanan_id))!;
+    const payment = (await repo.getPayment(db, escrow.pembayaran_id))!;
+    return {
+      ...payments.workflowInput(order, payment),
+      resume_payout: { payment: paymentViewOf(payment), escrow: escrowViewOf(escrow), order_status: order.status },
+    };
+  }
 
   /** A freelancer's own withdrawals (admins: everyone's, or one freelancer's), newest first. */
   router.get(

@@ -319,6 +319,29 @@ describe(`withdrawals: the bank's record decides, in every order of notification
     ).toBe(404);
     expect(await paidAtBank(w.withdrawalId)).toBe(0);
     await booksAgree();
+    // resolved: the order's workflow has ended, so a new run of it pays the escrow out again, once
+    const w2 = await withdraw(w.freelancer, w.escrowId, '2234567890');
+    expect([w2.status, w2.body.data?.status]).toEqual([201, 'pending']);
+    const w2id = w2.body.data.withdrawal_id as string;
+    expect((await admin().post(`/api/admin/withdrawals/${w2id}/approve`)).status).toBe(200);
+    await waitFor(
+      () => gatewayPayouts(w2id),
+      (rows) => rows.length === 1,
+    );
+    await stack.gateway.completePayout(w2id);
+    expect(
+      (
+        await waitFor(
+          () => withdrawalRow(w2id),
+          (x) => x.status === 'completed',
+        )
+      ).status,
+    ).toBe('completed');
+    expect(await balanceOf(w.freelancer)).toEqual({ dapat_dicairkan: 0, dalam_proses: 0, sudah_dicairkan: 237_500 });
+    expect((await withdraw(w.freelancer, w.escrowId)).status).toBe(409);
+    const attempts = await stack.db('pencairan_dana').where({ escrow_id: w.escrowId });
+    expect(attempts.map((r: { status: string }) => r.status).sort()).toEqual(['completed', 'failed']);
+    await booksAgree();
   }, 60_000);
 
   test('a payout recorded failed turns completed at the bank while the next attempt waits: the pre-check holds the next one, the bank pays once', async () => {
@@ -546,6 +569,33 @@ describe(`refunds paid to the client's account: the same rule (${dbLabel()})`, (
     }[];
     expect(events.map((e) => e.type)).toContain('refund.contradicted');
     expect(await paidAtBank(r.refundId)).toBe(0);
+    await booksAgree();
+    // resolved: the client gives another account, and a new run of the refund's workflow pays it, once
+    expect(
+      (await admin().post(`/api/admin/payouts/contradictions/${c.id}/resolve`, { alasan: 'Returned; a new account' }))
+        .status,
+    ).toBe(200);
+    const next = await by(r.client).post(`/api/payments/refunds/${r.refundId}/account`, {
+      metode_pencairan: 'transfer_bank',
+      channel: 'bca',
+      nomor_rekening: '2234567890',
+      nama_pemilik: 'Klien',
+    });
+    expect([next.status, next.body.data?.status]).toEqual([200, 'processing']);
+    await waitFor(
+      () => gatewayPayouts(`${r.refundId}:2`),
+      (rows) => rows.length === 1,
+    );
+    await stack.gateway.completePayout(`${r.refundId}:2`);
+    expect(
+      (
+        await waitFor(
+          () => refundRow(r.refundId),
+          (x) => x.status === 'completed',
+        )
+      ).status,
+    ).toBe('completed');
+    expect(await paidAtBank(r.refundId)).toBe(1);
     await booksAgree();
   }, 60_000);
 
