@@ -6,7 +6,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../domain/config';
 import type { PaymentGateway } from '../gateway/port';
 import { authenticate } from './auth';
-import { HttpError, asyncHandler, errorMiddleware, sendError } from './errors';
+import { HttpError, asyncHandler, errorMiddleware, methodNotAllowed, sendError } from './errors';
+import { allowedMethods } from './allowed-methods';
+import { MOCK_TRIGGER_PATHS } from './openapi/dev-routes';
+import { routeDocs } from './openapi/routes';
 import { StorageWatch, databaseHealth } from './health';
 import { PaymentPath } from './payment-path';
 import { adminRouter } from './routes/admin';
@@ -22,7 +25,7 @@ import { ordersRouter } from './routes/orders';
 import { paymentReadRouter, paymentsRouter } from './routes/payments';
 import { webhooksRouter } from './routes/webhooks';
 import { withdrawalsRouter } from './routes/withdrawals';
-import { schemas } from './schemas';
+import { mockTriggerRequest, parse, schemas } from './schemas';
 import { corsFor, httpsOnly, securityHeaders } from './security';
 import { OrderWorkflows } from './workflow-calls';
 
@@ -73,6 +76,18 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.isProduction) app.use(httpsOnly());
   app.use(corsFor(config.corsOrigins));
 
+  // the methods each path takes (the routes the document lists; the mock gateway's when its router is mounted):
+  // OPTIONS answers them, and a method a path does not take is a 405 with them in `Allow`
+  const allowed = allowedMethods(
+    routeDocs(routes.v, { development: !config.isProduction && Boolean(deps.extraRouters?.length) }),
+  );
+  app.use((req, res, next) => {
+    if (req.method !== 'OPTIONS') return next();
+    const allow = allowed(req.path);
+    if (!allow.length) return next(); // no such route: 404
+    res.set('Allow', allow.join(', ')).status(204).end();
+  });
+
   // what requests saw of the database's storage (a full disk): the write probe cannot see it
   const storage = new StorageWatch();
   app.get(
@@ -115,7 +130,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(payoutWebhookRouter(routes));
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
-  // The mock gateway's pages and triggers act as the gateway, not as a user.
+  // The mock gateway's pages and triggers act as the gateway, not as a user. Its trigger bodies are checked here
+  // first: the same rules as every other body (gateway/router.ts skips the control-character rule for `reason`).
+  if (deps.extraRouters?.length)
+    app.post(MOCK_TRIGGER_PATHS, (req, _res, next) => {
+      parse(mockTriggerRequest, req.body ?? {});
+      next();
+    });
   for (const router of deps.extraRouters ?? []) app.use(router);
 
   app.use(ordersRouter(routes));
@@ -129,7 +150,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(notificationsRouter(routes));
   app.use(paymentReadRouter(routes)); // /api/payments/:id after the fixed /api/payments/* routes
 
-  app.use((req, res) => sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route')));
+  app.use((req, res) => {
+    const allow = allowed(req.path);
+    if (allow.length && !allow.includes(req.method)) {
+      res.set('Allow', allow.join(', '));
+      return sendError(res, methodNotAllowed(req.method, allow));
+    }
+    sendError(res, new HttpError(404, 'NOT_FOUND', 'no such route'));
+  });
   app.use(errorMiddleware(logger, (why) => storage.saw(why)));
   return app;
 }

@@ -24,13 +24,42 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * What is wrong with a field, said once: `<field> <predicate>` ("cursor is not
+ * one this API returned", "to must be after from"). The predicate may already
+ * start with the field's name (any number of times): it is said once all the
+ * same. `whole`: the field is the whole value (the body, the query, a path
+ * parameter), written `<where>: <predicate>`.
+ */
+export function fieldMessage(field: string, message: string, whole = false): string {
+  const predicate = predicateOf(field, message);
+  return whole ? `${field}: ${predicate}` : `${field} ${predicate}`;
+}
+
+/** The message without its field's name in front ("to to must be after from" → "must be after from"). */
+export function predicateOf(field: string, message: string): string {
+  let out = message;
+  for (let again = true; again;) {
+    const lead = [`${field}: `, `${field} `].find((l) => out.startsWith(l));
+    again = lead !== undefined;
+    if (lead) out = out.slice(lead.length);
+  }
+  return out;
+}
+
+/** A 400 naming `field` in `details.field`; the message names it once, whether or not `message` starts with it. */
 export const badRequest = (message: string, field?: string) =>
-  new HttpError(400, 'VALIDATION_ERROR', message, field ? { field } : undefined);
+  new HttpError(400, 'VALIDATION_ERROR', field ? fieldMessage(field, message) : message, field ? { field } : undefined);
 export const invalidJson = () => new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON');
 export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new HttpError(403, 'FORBIDDEN', message);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new HttpError(409, 'INVALID_TRANSITION', message, details);
+/** A path the API has, asked with a method it does not take there (the `Allow` header lists those it does). */
+export const methodNotAllowed = (method: string, allow: readonly string[]) =>
+  new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; allowed: ${allow.join(', ')}`, {
+    allow: [...allow],
+  });
 
 export function sendError(res: Response, err: HttpError): void {
   res.status(err.status).json({

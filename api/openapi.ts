@@ -15,7 +15,11 @@ export interface OpenApiDocument {
   openapi: string;
   info: Record<string, unknown>;
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+  };
   [key: string]: unknown;
 }
 interface Operation {
@@ -160,7 +164,7 @@ export function openApiDocument(
       title: 'SkillConnect Payments',
       version: o.version ?? '0.1.0',
       description:
-        'Payments, escrow and payouts of the SkillConnect marketplace. Successes are `{ success: true, message, data }`; errors `{ success: false, error: { code, message, details? } }`. Money is whole rupiah. Generated from the zod schemas that validate the requests.',
+        'Payments, escrow and payouts of the SkillConnect marketplace. Successes are `{ success: true, message, data }`; errors `{ success: false, error: { code, message, details? } }`; a 400 names the field in `details.field`, its message is `<field> <what is wrong>`. Money is whole rupiah. Generated from the zod schemas that validate the requests. A method a path does not take answers 405 METHOD_NOT_ALLOWED with `Allow` listing the methods it does (`#/components/responses/MethodNotAllowed`; OPTIONS answers 204 with the same `Allow`); a path the API does not have answers 404.',
     },
     servers: [{ url: '/' }],
     tags: [
@@ -188,6 +192,20 @@ export function openApiDocument(
     paths,
     components: {
       schemas: { ...requests.build(), ...responses.build() },
+      responses: {
+        // any path, any method it does not take (not an operation of its own: the operations list what is taken)
+        MethodNotAllowed: {
+          description:
+            'the path exists, but not with this method: METHOD_NOT_ALLOWED, `details.allow` and the `Allow` header list the methods it takes',
+          headers: {
+            Allow: {
+              description: 'the methods this path takes, e.g. `GET, HEAD, OPTIONS`',
+              schema: { type: 'string' },
+            },
+          },
+          content: { 'application/json': { schema: { $ref: REF('ErrorResponse') } } },
+        },
+      },
       securitySchemes: {
         bearerAuth: {
           type: 'http',

@@ -11,7 +11,8 @@ export function randomCode(length = 6, random: () => number = Math.random): stri
   return out;
 }
 
-export const TRANSACTION_ID_PATTERN = /^PAY-\d{13}-[A-Z0-9]{6}$/;
+/** `[0-9]`, not `\d`: the OpenAPI document carries this pattern to tools whose `\d` is any Unicode digit. */
+export const TRANSACTION_ID_PATTERN = /^PAY-[0-9]{13}-[A-Z0-9]{6}$/;
 /** Invoice numbers: 10 characters since the payment path moved into the API (6 before; old ones stay valid). */
 export const INVOICE_NUMBER_PATTERN = /^INV\/\d{4}\/\d{2}\/(?:[A-Z0-9]{10}|[A-Z0-9]{6})$/;
 /** 36^10 ≈ 3.7e15 per month: at 50,000 payments a month the chance of any clash is about 3e-7 (and a clash is retried). */

@@ -5,8 +5,8 @@ export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export const VA_BANKS = ['bca', 'bni', 'mandiri', 'bri', 'permata'] as const;
 export const E_WALLETS = ['gopay', 'ovo', 'dana', 'linkaja'] as const;
 
-/** Channels per method; a method with a single implicit channel lists just that one. */
-const CHANNELS: Record<PaymentMethod, readonly string[]> = {
+/** Channels per method; a method with a single implicit channel lists just that one (its default). */
+export const PAYMENT_CHANNELS: Record<PaymentMethod, readonly string[]> = {
   qris: ['qris'],
   virtual_account: VA_BANKS,
   e_wallet: E_WALLETS,
@@ -14,7 +14,7 @@ const CHANNELS: Record<PaymentMethod, readonly string[]> = {
   kartu_kredit: ['kartu_kredit', 'card', 'visa', 'mastercard', 'jcb'],
 };
 /** Methods whose channel must be named because there is more than one and no default. */
-const CHANNEL_REQUIRED: readonly PaymentMethod[] = ['virtual_account', 'e_wallet'];
+export const CHANNEL_REQUIRED: readonly PaymentMethod[] = ['virtual_account', 'e_wallet'];
 
 export const PAYOUT_METHODS = ['transfer_bank', 'e_wallet'] as const;
 export type PayoutMethod = (typeof PAYOUT_METHODS)[number];
@@ -38,6 +38,9 @@ export const BANK_ACCOUNT_DIGITS: Record<(typeof VA_BANKS)[number], [number, num
   permata: [10, 16],
 };
 
+/** An Indonesian mobile number (e-wallet accounts): 08…, +628… or 628…, 10 to 13 digits from the 0. */
+export const MOBILE_NUMBER = /^(?:\+62|62|0)(8[1-9][0-9]{7,10})$/;
+
 /** The normalised payout channel and account number, or an error naming the field. */
 export function resolvePayoutAccount(
   method: PayoutMethod,
@@ -51,7 +54,7 @@ export function resolvePayoutAccount(
       error: `"${channel}" is not valid for ${method}: one of ${PAYOUT_CHANNELS[method].join(', ')}`,
     };
   if (method === 'e_wallet') {
-    const m = /^(?:\+62|62|0)(8[1-9]\d{7,10})$/.exec(account);
+    const m = MOBILE_NUMBER.exec(account);
     if (!m)
       return { field: 'nomor_rekening', error: `must be an Indonesian mobile number for ${ch} (08…, 10 to 13 digits)` };
     return { channel: ch, nomor_rekening: `0${m[1]}` };
@@ -76,13 +79,13 @@ export function resolveChannel(
 ): { channel: string } | { error: string } {
   if (channel === undefined || channel === '') {
     if (CHANNEL_REQUIRED.includes(method)) {
-      return { error: `is required for ${method}: one of ${CHANNELS[method].join(', ')}` };
+      return { error: `is required for ${method}: one of ${PAYMENT_CHANNELS[method].join(', ')}` };
     }
-    return { channel: CHANNELS[method][0] };
+    return { channel: PAYMENT_CHANNELS[method][0] };
   }
   const normalised = channel.trim().toLowerCase();
-  if (!CHANNELS[method].includes(normalised)) {
-    return { error: `"${channel}" is not valid for ${method}: one of ${CHANNELS[method].join(', ')}` };
+  if (!PAYMENT_CHANNELS[method].includes(normalised)) {
+    return { error: `"${channel}" is not valid for ${method}: one of ${PAYMENT_CHANNELS[method].join(', ')}` };
   }
   return { channel: normalised };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TRANSACTION_ID_PATTERN } from '../../domain/ids';
+import { mockTriggerRequest } from '../schemas';
 import { MockTriggerAnswer } from './responses';
 import type { ResponseDoc, RouteDoc } from './routes';
 
@@ -11,17 +11,8 @@ import type { ResponseDoc, RouteDoc } from './routes';
 const TAG = 'Mock gateway (development only)';
 const NOTE = 'Development only: mounted when NODE_ENV is not production; acts as the gateway, so no bearer token.';
 
-/**
- * The trigger body as gateway/router.ts validates it (its schema is private to
- * gateway/; keep the two in step until it is exported).
- */
-export const MockTriggerRequest = z.strictObject({
-  transaction_id: z
-    .string()
-    .regex(TRANSACTION_ID_PATTERN)
-    .meta({ examples: ['PAY-1764316800000-ABC123'] }),
-  reason: z.string().max(200).optional().meta({ description: 'trigger-failure: shown as the decline reason' }),
-});
+/** The triggers; their body (api/schemas.ts's mockTriggerRequest) is checked by the API before gateway/router.ts sees it. */
+export const MOCK_TRIGGER_PATHS = ['/api/payments/mock/trigger-success', '/api/payments/mock/trigger-failure'];
 
 type Helpers = {
   err: (description: string) => ResponseDoc;
@@ -57,7 +48,7 @@ export function developmentRoutes({ err, json, common }: Helpers): RouteDoc[] {
   });
   const trigger = (what: 'success' | 'failure'): RouteDoc => ({
     method: 'post',
-    path: `/api/payments/mock/trigger-${what}`,
+    path: MOCK_TRIGGER_PATHS[what === 'success' ? 0 : 1],
     tag: TAG,
     summary:
       what === 'success'
@@ -65,11 +56,11 @@ export function developmentRoutes({ err, json, common }: Helpers): RouteDoc[] {
         : 'Decline a payment (the gateway sends a signed deny webhook)',
     description: NOTE,
     security: 'none',
-    body: { schema: MockTriggerRequest, name: 'MockTriggerRequest' },
+    body: { schema: mockTriggerRequest, name: 'MockTriggerRequest' },
     responses: {
       ...common(),
       200: json('the service processed the webhook', MockTriggerAnswer, 'MockTriggerAnswer'),
-      400: err('a bad body, or the service refused the webhook'),
+      400: err('a bad body (`details.field` names the field), or the service refused the webhook'),
       404: err('unknown transaction'),
       409: err('the service refused the webhook (the payment is decided)'),
       413: err('body over 100 kB'),

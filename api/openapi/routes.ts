@@ -388,7 +388,12 @@ function adminRoutes(): RouteDoc[] {
       path: '/api/admin/analytics',
       summary: 'Figures for [from, to)',
       query: analyticsQuery,
-      responses: { 400: err('a bad period'), 200: json('the figures', r.envelope(r.Analytics), 'AnalyticsResponse') },
+      responses: {
+        400: err(
+          'a bad period (`details.field` names from or to): not an ISO date or date-time with offset, a day its month does not have (2026-02-30), `to` not after `from`, or more than 366 days',
+        ),
+        200: json('the figures', r.envelope(r.Analytics), 'AnalyticsResponse'),
+      },
     }),
     admin({
       method: 'get',

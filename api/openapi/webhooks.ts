@@ -8,10 +8,11 @@ import { GATEWAY_STATUSES } from '../../domain/statuses';
  * hand-written (every failed check must answer the same 401); these schemas
  * describe what passes it, for the OpenAPI document.
  */
-const WHOLE_RUPIAH = /^\d{1,15}(\.0{1,2})?$/;
+// `[0-9]`, not `\d`: the same to every regex engine (api/webhook.ts checks these with JavaScript's `\d`, which is [0-9])
+const WHOLE_RUPIAH = /^[0-9]{1,15}(\.0{1,2})?$/;
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
-const timestamp = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().min(0)]).meta({
+const timestamp = z.union([z.string().regex(/^[0-9]{1,12}$/), z.number().int().min(0)]).meta({
   description:
     'Unix seconds, within WEBHOOK_TOLERANCE_SECONDS of the server clock. Send it as a string of digits (a JSON integer is also accepted and signed as its decimal digits); anything else fails verification (401).',
   examples: ['1764316800'],

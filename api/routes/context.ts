@@ -96,7 +96,7 @@ export async function readPage<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
-    if (err instanceof InvalidCursorError) throw badRequest(`cursor ${err.message}`, 'cursor');
+    if (err instanceof InvalidCursorError) throw badRequest(err.message, 'cursor'); // badRequest names the field once
     throw err;
   }
 }

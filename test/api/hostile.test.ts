@@ -573,6 +573,45 @@ const CASES: Case[] = [
     400,
   ],
   [
+    'trigger: control characters in the decline reason',
+    () =>
+      request(stack.url)
+        .post('/api/payments/mock/trigger-failure')
+        .send({ transaction_id: fx.txPending, reason: 'declined\u001b[31m' }),
+    400,
+    /^reason must not contain control characters$/,
+  ],
+  [
+    'withdraw: empty nomor_rekening',
+    () => postAs('freelancer', '/api/payments/withdraw', withdrawBody({ nomor_rekening: '' })),
+    400,
+    /^nomor_rekening must not be empty$/,
+  ],
+  [
+    'pay: unknown field named once',
+    () => postAs('client', '/api/payments/create', payBody({ status: 'berhasil' })),
+    400,
+    /^status is not a known field$/,
+  ],
+  [
+    'read: analytics for a day February does not have',
+    () => getAs('admin', '/api/admin/analytics?from=2026-02-30&to=2026-03-10'),
+    400,
+    /^from is not a real date: 2026-02 has 28 days$/,
+  ],
+  [
+    'read: analytics with to equal to from',
+    () => getAs('admin', '/api/admin/analytics?from=2026-11-01&to=2026-11-01'),
+    400,
+    /^to must be after from$/,
+  ],
+  [
+    'read: a cursor this API did not hand out',
+    () => getAs('client', '/api/payments?cursor=eyJ4IjoxfQ'),
+    400,
+    /^cursor is not one this API returned$/,
+  ],
+  [
     'trigger: extra field',
     () =>
       request(stack.url).post('/api/payments/mock/trigger-success').send({ transaction_id: fx.txPending, amount: 1 }),

@@ -158,6 +158,39 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
+  test('says exactly what the server enforces: portable patterns, enums, per-method rules, one shape per decision, 405', () => {
+    const s = doc.components.schemas as Record<string, Record<string, unknown>>;
+    const props = (name: string) => s[name].properties as Record<string, Record<string, unknown>>;
+    const params = (path: string, method = 'get') =>
+      (doc.paths[path][method] as unknown as { parameters: { name: string; schema: Record<string, unknown> }[] })
+        .parameters;
+    const patterns: string[] = [];
+    JSON.stringify(doc, (k, v) => {
+      if (k === 'pattern' && typeof v === 'string') patterns.push(v);
+      return v;
+    });
+    expect(patterns.filter((p) => /\\[pPdsw]|\\u\{/.test(p))).toEqual([]);
+    expect(props('CancelOrderRequest').alasan.pattern).toMatch(/^\^/);
+    expect(new RegExp(String(props('CancelOrderRequest').alasan.pattern), 'u').test('   ')).toBe(false);
+    expect(props('MockTriggerRequest').reason.pattern).toBe('^[^\\u0000-\\u001F\\u007F-\\u009F]*$');
+    expect(params('/api/payments').find((p) => p.name === 'cursor')!.schema.pattern).toBe('^[A-Za-z0-9_-]+$');
+    const paymentId = new RegExp(String(params('/api/payments/{id}')[0].schema.pattern));
+    expect(['PAY-1764316800000-ABC123', USERS.client].every((id) => paymentId.test(id))).toBe(true);
+    expect(paymentId.test('create')).toBe(false);
+    expect(props('CreatePaymentRequest').channel.enum).toEqual(
+      expect.arrayContaining(['qris', 'bca', 'gopay', 'visa']),
+    );
+    expect(s.CreatePaymentRequest.allOf).toHaveLength(5);
+    expect(String(props('CreatePaymentRequest').jumlah.description)).toContain('qris 10000000');
+    expect(props('WithdrawRequest').nomor_rekening).toMatchObject({ minLength: 1 });
+    expect(s.ResolveDisputeRequest.oneOf).toHaveLength(2);
+    const [from, to] = ['from', 'to'].map(
+      (n) => (params('/api/admin/analytics').find((p) => p.name === n)!.schema.examples as string[])[0],
+    );
+    expect(from < to).toBe(true);
+    expect(doc.components.responses.MethodNotAllowed).toMatchObject({ headers: { Allow: expect.any(Object) } });
+  });
+
   test('is served at GET /openapi.json, with Swagger UI at GET /docs from the package, under the CSP', async () => {
     const served = await request(app).get('/openapi.json');
     expect(served.status).toBe(200);

@@ -80,8 +80,9 @@ export class ResponseRecorder {
       this.templates.find((t) => t.regex.test(path));
     const op = template && this.doc.paths[template.path][method];
     if (!template || !op) {
-      // the app's own "no such route" (404) and CORS preflights are not routes
-      if (!isJson || status === 404) return null;
+      // the app's own "no such route" (404), "not a method this path takes" (405, components.responses) and CORS
+      // preflights are not routes
+      if (!isJson || status === 404 || status === 405) return null;
       return this.record(`${method.toUpperCase()} ${path}`, status, 'route is not documented', body);
     }
     const where = `${method.toUpperCase()} ${template.path}`;
