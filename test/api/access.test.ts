@@ -489,9 +489,8 @@ describe(`refunds and disputes: reads (${dbLabel()})`, () => {
     ['GET disputes list', 'get', (): string => '/api/admin/disputes'],
     ['cancel an order', 'post', (): string => `/api/orders/${va.orderId}/cancel`],
   ] as const)('%s without a token → 401', async (_name, method, path) => {
-    const res = await request(stack.url)
-      [method](path())
-      .send(method === 'post' ? { alasan: 'x' } : undefined);
+    const agent = request(stack.url);
+    const res = await agent[method](path()).send(method === 'post' ? { alasan: 'x' } : undefined);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
   });

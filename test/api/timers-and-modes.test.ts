@@ -375,8 +375,8 @@ describe('production mode', () => {
           ['get', '/mock-payment/MOCK-1700000000000-ABCDEF'],
         ] as const) {
           // as the TLS-terminating proxy forwards it (plain HTTP would be refused first)
-          const res = await request(prod.url)
-            [method](path)
+          const agent = request(prod.url);
+          const res = await agent[method](path)
             .set('X-Forwarded-Proto', 'https')
             .send({ transaction_id: 'PAY-1700000000000-ABCDEF' });
           expect([path, res.status]).toEqual([path, 404]);
