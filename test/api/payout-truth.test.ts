@@ -112,6 +112,20 @@ async function sentWithdrawal(nomor = '1234567890') {
   return { ...o, withdrawalId: id };
 }
 
+/** A first attempt to a closed account (failed at once, the money withdrawable again), then a second withdrawal, pending. */
+async function failedThenPending() {
+  const w1 = await sentWithdrawal('0001234567');
+  await waitFor(
+    () => withdrawalRow(w1.withdrawalId),
+    (x) => x.status === 'failed',
+  );
+  const w2 = await waitFor(
+    () => withdraw(w1.freelancer, w1.escrowId),
+    (r) => r.status === 201,
+  );
+  return { w1, w2id: w2.body.data.withdrawal_id as string };
+}
+
 const balanceOf = async (f: Party) => {
   const { dapat_dicairkan, dalam_proses, sudah_dicairkan } = (await by(f).get('/api/freelancers/me/balance')).body.data;
   return { dapat_dicairkan, dalam_proses, sudah_dicairkan };
@@ -345,17 +359,7 @@ describe(`withdrawals: the bank's record decides, in every order of notification
   }, 60_000);
 
   test('a payout recorded failed turns completed at the bank while the next attempt waits: the pre-check holds the next one, the bank pays once', async () => {
-    // the first attempt goes to a closed account: failed at once, the money withdrawable again
-    const w1 = await sentWithdrawal('0001234567');
-    await waitFor(
-      () => withdrawalRow(w1.withdrawalId),
-      (x) => x.status === 'failed',
-    );
-    const w2 = await waitFor(
-      () => withdraw(w1.freelancer, w1.escrowId),
-      (r) => r.status === 201,
-    );
-    const w2id = w2.body.data.withdrawal_id as string;
+    const { w1, w2id } = await failedThenPending();
     // the bank's record of the first turns completed, silently (no notification)
     await stack
       .db('mock_gateway_payouts')
@@ -391,16 +395,7 @@ describe(`withdrawals: the bank's record decides, in every order of notification
   }, 60_000);
 
   test('both paid (the bank completes a payout it had failed, after the next one was paid): the books follow, the overpayment is frozen and listed', async () => {
-    const w1 = await sentWithdrawal('0001234567');
-    await waitFor(
-      () => withdrawalRow(w1.withdrawalId),
-      (x) => x.status === 'failed',
-    );
-    const w2 = await waitFor(
-      () => withdraw(w1.freelancer, w1.escrowId),
-      (r) => r.status === 201,
-    );
-    const w2id = w2.body.data.withdrawal_id as string;
+    const { w1, w2id } = await failedThenPending();
     expect((await admin().post(`/api/admin/withdrawals/${w2id}/approve`)).status).toBe(200);
     await waitFor(
       () => gatewayPayouts(w2id),
