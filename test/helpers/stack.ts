@@ -13,6 +13,14 @@ import { openApiDocument } from '../../api/openapi';
 import { schemas } from '../../api/schemas';
 import { ResponseRecorder } from './openapi-recorder';
 
+/*
+ * jest.config.js's `sqlite` project (JEST_SQLITE_PROJECT=1, bash .ci/run) runs
+ * the database suites a second time, on SQLite, in the same jest run as the
+ * MySQL ones: it sets this global, and DB_HOST goes from the suite's
+ * process.env (jest gives every suite its own copy).
+ */
+if ((globalThis as { SKILLCONNECT_TEST_DB?: string }).SKILLCONNECT_TEST_DB === 'sqlite') delete process.env.DB_HOST;
+
 /**
  * The whole service for API tests: a real Temporal dev server (in memory, on
  * a free port), the real database (MySQL when DB_HOST is set, otherwise a
@@ -33,6 +41,18 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The MySQL database of this jest worker: DB_NAME (default skillconnect_test)
+ * for the first worker (and for --runInBand), DB_NAME_w<N> for worker N > 1,
+ * so suites running side by side (jest --maxWorkers=2) never drop each
+ * other's database.
+ */
+function workerDbName(): string {
+  const base = process.env.DB_NAME ?? 'skillconnect_test';
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return worker > 1 ? `${base}_w${worker}` : base;
+}
+
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string | undefined> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skillconnect-test-'));
   // no temporary folders left behind: removed when the test process ends
@@ -42,7 +62,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     PORT: '0',
-    DB_NAME: process.env.DB_HOST ? (process.env.DB_NAME ?? 'skillconnect_test') : undefined,
+    DB_NAME: process.env.DB_HOST ? workerDbName() : undefined,
     DB_FILE: path.join(tmp, 'payments.sqlite'),
     DATA_DIR: tmp,
     TEMPORAL_TASK_QUEUE: `api-test-${process.pid}-${Date.now()}`,
@@ -91,7 +111,10 @@ async function startTestDevServer(): Promise<DevServer> {
  * against GET /openapi.json's schema for its route and status, and stop()
  * fails the suite with the mismatches.
  */
-export async function startStack(overrides: Record<string, string> = {}, o: { checkResponses?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  overrides: Record<string, string> = {},
+  o: { checkResponses?: boolean } = {},
+): Promise<Stack> {
   const temporal = await startTestDevServer();
   const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: temporal.address, ...overrides }));
   const logger = createLogger(config);
@@ -100,7 +123,10 @@ export async function startStack(overrides: Record<string, string> = {}, o: { ch
   const worker = await startWorker(config, db, gateway, logger);
   const api = await startApi(config, db, gateway, logger, 0);
   gateway.setBackendUrl(api.url);
-  const responses = o.checkResponses === false ? null : new ResponseRecorder(openApiDocument(schemas(config.amountLimits), { development: !config.isProduction }));
+  const responses =
+    o.checkResponses === false
+      ? null
+      : new ResponseRecorder(openApiDocument(schemas(config.amountLimits), { development: !config.isProduction }));
   responses?.attach(api.server);
   return {
     responses,
@@ -126,15 +152,25 @@ export async function startStack(overrides: Record<string, string> = {}, o: { ch
       gateway.close();
       await api.close();
       await worker.close();
-      const report = await reconcile(db).catch((err) => ({ differences: [{ check: 'reconcile', record_id: '-', detail: String(err) }] }));
+      const report = await reconcile(db).catch((err) => ({
+        differences: [{ check: 'reconcile', record_id: '-', detail: String(err) }],
+      }));
       await db.destroy();
+      // the dev server is in memory and nothing is left to drain: killed at once
+      // (its graceful SIGTERM shutdown takes over a second, for every suite)
+      if (temporal.process.exitCode === null && temporal.process.signalCode === null) temporal.process.kill('SIGKILL');
       await temporal.stop();
       const problems: string[] = [];
       if (report.differences.length) {
-        problems.push(`the books do not reconcile after this suite:\n${report.differences.map((d) => `  [${d.check}] ${d.record_id}: ${d.detail}`).join('\n')}`);
+        problems.push(
+          `the books do not reconcile after this suite:\n${report.differences.map((d) => `  [${d.check}] ${d.record_id}: ${d.detail}`).join('\n')}`,
+        );
       }
       const mismatches = responses?.report() ?? [];
-      if (mismatches.length) problems.push(`responses that do not match the OpenAPI document (api/openapi/):\n${mismatches.map((m) => `  ${m}`).join('\n')}`);
+      if (mismatches.length)
+        problems.push(
+          `responses that do not match the OpenAPI document (api/openapi/):\n${mismatches.map((m) => `  ${m}`).join('\n')}`,
+        );
       if (problems.length) throw new Error(problems.join('\n'));
     },
   };
