@@ -492,9 +492,12 @@ export async function settle(
   return eventually(handle, (s) => s.escrow !== null);
 }
 
-/** What `query` answers once `done` holds (or after 10 s, the last answer): a timer firing is followed by an activity, so give it a moment. */
+/**
+ * What `query` answers once `done` holds (or after 30 s, the last answer): a timer firing is followed by an
+ * activity, so give it a moment; on a loaded 2-core machine (two suites side by side) one workflow task has taken 8 s.
+ */
 async function queryUntil<T>(handle: WorkflowHandle, query: QueryDefinition<T>, done: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const v = await handle.query(query);
     if (done(v) || Date.now() > deadline) return v;
@@ -537,8 +540,8 @@ export async function acceptedUpdates(handle: WorkflowHandle, name?: string): Pr
   ).length;
 }
 
-/** Polls (in real time) until `what` holds. */
-export async function until(what: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+/** Polls (in real time) until `what` holds (30 s by default: see queryUntil). */
+export async function until(what: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await what())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
