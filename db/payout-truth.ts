@@ -61,10 +61,6 @@ function toRecord(row: Record<string, unknown> | undefined): PayoutContradiction
   };
 }
 
-export async function getContradiction(db: Knex, id: string): Promise<PayoutContradictionRecord | undefined> {
-  return toRecord(await db('payout_contradictions').where({ id }).first());
-}
-
 /** The open contradiction that freezes this escrow's withdrawals, if any. */
 export async function openContradictionOfEscrow(
   db: Knex,
@@ -286,7 +282,6 @@ async function correct(trx: Knex.Transaction, contradictionId: string, c: Contra
 async function correctWithdrawal(trx: Knex.Transaction, c: ContradictionInput): Promise<string> {
   const w = (await getWithdrawal(trx, c.record_id)) as WithdrawalRecord;
   const now = nowDb();
-  const escrow = (await trx('escrow').where({ id: w.escrow_id }).first()) as EscrowRecord;
   if (c.gateway.status === 'completed') {
     const moved = await trx('pencairan_dana')
       .whereIn('status', ['failed', 'rejected'])
@@ -323,6 +318,7 @@ async function correctWithdrawal(trx: Knex.Transaction, c: ContradictionInput): 
   if (!moved) return w.status;
   await ledger.post(trx, payoutReturned(w));
   await ledger.post(trx, payoutReversed({ ...w, status: 'failed' }));
+  const escrow = (await trx('escrow').where({ id: w.escrow_id }).first()) as EscrowRecord | undefined;
   if (escrow?.status === 'completed')
     await trx('escrow')
       .where({ id: w.escrow_id, status: 'completed' })
